@@ -1,0 +1,72 @@
+import { Queue } from 'bullmq';
+import type { Redis } from 'ioredis';
+import { evaluate } from '../src/checks/evaluate.ts';
+import { collectTarget } from '../src/collect/redis-snapshot.ts';
+import type { Config } from '../src/config/types.ts';
+
+/** One way of watching every queue once. `roundTrips` is what the approach itself reports, when it can. */
+export interface Approach {
+  readonly name: string;
+  pass(): Promise<{ roundTrips?: number }>;
+  close(): Promise<void>;
+}
+
+/** queue-watchdog's own collection and checks, on one long-lived connection (the daemon's steady state). */
+export function watchdogApproach(client: Redis, config: Config): Approach {
+  const target = config.targets[0];
+  if (!target) throw new Error('no target');
+  return {
+    name: 'queue-watchdog',
+    async pass() {
+      const snapshot = await collectTarget(client, target);
+      evaluate([snapshot], config);
+      return { roundTrips: snapshot.reachable ? snapshot.roundTrips : undefined };
+    },
+    close: async () => undefined,
+  };
+}
+
+/** BullMQ's public API per queue, as a dashboard does it: isPaused, getJobCounts, getWorkers, getDelayedCount. */
+export function publicApiApproach(names: readonly string[], connection: Redis | { host: string; port: number }, label: string): Approach {
+  const queues = names.map((name) => new Queue(name, { connection, skipMetasUpdate: true }));
+  return {
+    name: label,
+    async pass() {
+      for (const queue of queues) {
+        await queue.isPaused();
+        await queue.getJobCounts();
+        await queue.getWorkers();
+        await queue.getDelayedCount();
+      }
+      return {};
+    },
+    async close() {
+      await Promise.all(queues.map((q) => q.close()));
+    },
+  };
+}
+
+/** What some exporters do on every scrape: SCAN the keyspace for queues, then a MULTI of counts per queue. */
+export function exporterApproach(client: Redis): Approach {
+  return {
+    name: 'exporter (SCAN + MULTI per queue)',
+    async pass() {
+      const names: string[] = [];
+      let cursor = '0';
+      let roundTrips = 0;
+      do {
+        const [next, keys] = await client.scan(cursor, 'MATCH', 'bull:*:meta', 'COUNT', 1000);
+        roundTrips += 1;
+        cursor = next;
+        names.push(...keys.map((key) => key.slice('bull:'.length, -':meta'.length)));
+      } while (cursor !== '0');
+      for (const name of names) {
+        const base = `bull:${name}:`;
+        await client.multi().llen(`${base}wait`).llen(`${base}active`).zcard(`${base}delayed`).zcard(`${base}prioritized`).zcard(`${base}completed`).zcard(`${base}failed`).hexists(`${base}meta`, 'paused').exec();
+        roundTrips += 1;
+      }
+      return { roundTrips };
+    },
+    close: async () => undefined,
+  };
+}

@@ -1,0 +1,117 @@
+// npm run bench [-- --quick] [--scales 100,1000,10000] [--delayed 1000000] [--passes 10] [--no-latency]
+// Starts its own redis-server, seeds the BullMQ 6 layout, and measures queue-watchdog against
+// BullMQ's public API and an exporter-style pass on the same data in the same run.
+import { spawn } from 'node:child_process';
+import { readFileSync, writeFileSync } from 'node:fs';
+import { cpus, totalmem } from 'node:os';
+import { parseArgs } from 'node:util';
+import { Redis } from 'ioredis';
+import { loadConfig } from '../src/config/load.ts';
+import { CLI } from '../test/support/cli.ts';
+import { startRedis } from '../test/support/redis-server.ts';
+import { exporterApproach, publicApiApproach, watchdogApproach } from './approaches.ts';
+import { detectionLatency } from './latency.ts';
+import { measure } from './measure.ts';
+import type { Figures } from './measure.ts';
+import { queueName, seed } from './seed.ts';
+
+const { values } = parseArgs({
+  options: {
+    quick: { type: 'boolean', default: false },
+    scales: { type: 'string' },
+    delayed: { type: 'string' },
+    passes: { type: 'string' },
+    'no-latency': { type: 'boolean', default: false },
+  },
+});
+const quick = values.quick === true;
+const scales = (values.scales ?? (quick ? '100' : '100,1000,10000')).split(',').map(Number);
+const delayedAt = (queues: number): number => (values.delayed ? Number(values.delayed) : queues >= 10_000 ? 1_000_000 : queues * 100);
+const passes = Number(values.passes ?? (quick ? 3 : 10));
+
+interface ScaleResult {
+  readonly queues: number;
+  readonly delayed: number;
+  readonly rows: readonly Figures[];
+  readonly watchdogRssMb: number;
+}
+
+async function peakRss(url: string, names: readonly string[], dir: string): Promise<number> {
+  const file = `${dir}/bench-${names.length}.yml`;
+  writeFileSync(file, `redis:\n  url: ${url}\n  queues:\n${names.map((n) => `    - ${n}`).join('\n')}\ntimeout: 30s\n`);
+  const child = spawn(process.execPath, ['--import', new URL('./rss-probe.mjs', import.meta.url).pathname, CLI, 'check', '--json', '--config', file], { stdio: ['ignore', 'ignore', 'pipe'] });
+  let stderr = '';
+  child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
+  await new Promise((resolve) => child.on('close', resolve));
+  return Number(/maxrss_kb=(\d+)/.exec(stderr)?.[1] ?? 0) / 1024;
+}
+
+async function runScale(queues: number): Promise<ScaleResult> {
+  const redis = await startRedis();
+  try {
+    const admin = redis.client();
+    const delayed = delayedAt(queues);
+    const now = Date.now();
+    process.stderr.write(`seeding ${queues} queues, ${delayed} delayed jobs...\n`);
+    await seed(admin, { queues, delayedTotal: delayed }, now);
+    const names = Array.from({ length: queues }, (_, i) => queueName(i));
+    // A few live workers: named connections as BullMQ's blocking connection has them.
+    const workers = await Promise.all(
+      names.slice(0, 5).map(async (name) => {
+        const worker = new Redis({ port: redis.port, host: '127.0.0.1', connectionName: `bull:${Buffer.from(name).toString('base64')}:w:bench` });
+        await worker.ping();
+        return worker;
+      }),
+    );
+    const config = loadConfig({ flags: { redis: redis.url(), queue: names }, env: {}, readFile: () => undefined });
+    const client = new Redis(redis.url());
+    const shared = new Redis(redis.url(), { maxRetriesPerRequest: null });
+    const rows: Figures[] = [];
+    const few = Math.max(1, Math.min(passes, queues >= 10_000 ? 3 : passes));
+    process.stderr.write(`measuring at ${queues} queues...\n`);
+    rows.push(await measure(watchdogApproach(client, config), admin, passes, 2));
+    const api = publicApiApproach(names, shared, 'BullMQ public API, shared connection');
+    rows.push(await measure(api, admin, few, 1));
+    await api.close();
+    if (queues <= 1_000) {
+      const own = publicApiApproach(names, { host: '127.0.0.1', port: redis.port }, 'BullMQ public API, one connection per queue');
+      rows.push(await measure(own, admin, Math.min(few, 3), 1));
+      await own.close();
+    }
+    rows.push(await measure(exporterApproach(client), admin, few, 1));
+    const watchdogRssMb = await peakRss(redis.url(), names, process.env.TMPDIR ?? '/tmp');
+    for (const c of [client, shared, ...workers]) c.disconnect();
+    return { queues, delayed, rows, watchdogRssMb };
+  } finally {
+    await redis.stop();
+  }
+}
+
+function table(results: readonly ScaleResult[]): string {
+  const lines = ['| queues | delayed jobs | approach | median ms | p95 ms | round trips | Redis commands | Redis CPU ms | longest command ms | watchdog ÷ this (time) |', '|---|---|---|---|---|---|---|---|---|---|'];
+  for (const r of results) {
+    const ours = r.rows[0];
+    for (const row of r.rows) {
+      const ratio = ours && row !== ours ? `1 : ${(row.medianMs / Math.max(ours.medianMs, 0.001)).toFixed(0)}` : '—';
+      lines.push(`| ${r.queues} | ${r.delayed} | ${row.approach} | ${row.medianMs.toFixed(1)} | ${row.p95Ms.toFixed(1)} | ${row.roundTrips ?? 'n/a'} | ${row.commands} | ${row.redisCpuMs.toFixed(1)} | ${row.longestCommandMs} | ${ratio} |`);
+    }
+    lines.push(`| ${r.queues} | | peak RSS of \`watchdog check\` | ${r.watchdogRssMb.toFixed(0)} MB | | | | | | |`);
+  }
+  return lines.join('\n');
+}
+
+const results: ScaleResult[] = [];
+for (const queues of scales) results.push(await runScale(queues));
+const latencies = values['no-latency'] ? [] : await detectionLatency(quick ? [1_000] : [15_000, 1_000]);
+const machine = `${cpus().length} × ${cpus()[0]?.model ?? 'cpu'}, ${(totalmem() / 2 ** 30).toFixed(0)} GiB, Node ${process.version}, ${readFileSync('/proc/version', 'utf8').split(' ').slice(0, 3).join(' ')}`;
+const latencyText = latencies.map((l) => `- poll interval ${l.intervalMs / 1000} s: ${l.ms} ms from \`queue.pause()\` to the Sentry event at a local envelope server`).join('\n');
+const output = `${table(results)}\n\n${latencyText}\n`;
+process.stdout.write(`\n${output}`);
+if (!quick) {
+  const doc = readFileSync(new URL('../BENCHMARKS.md', import.meta.url), 'utf8');
+  const start = doc.indexOf('<!-- results -->');
+  const end = doc.indexOf('<!-- /results -->');
+  const block = `<!-- results -->\nMachine: ${machine}. Run: ${new Date().toISOString().slice(0, 10)}.\n\n${output}<!-- /results -->`;
+  writeFileSync(new URL('../BENCHMARKS.md', import.meta.url), start >= 0 && end > start ? doc.slice(0, start) + block + doc.slice(end + '<!-- /results -->'.length) : `${doc}\n${block}\n`);
+}
+process.exit(0);

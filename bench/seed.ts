@@ -1,0 +1,67 @@
+import type { Redis } from 'ioredis';
+
+export interface SeedPlan {
+  readonly queues: number;
+  readonly delayedTotal: number;
+}
+
+export const queueName = (i: number): string => `q${String(i).padStart(5, '0')}`;
+
+/**
+ * Writes the BullMQ 6 layout straight into Redis, pipelined (seeding speed is
+ * not measured): per queue a meta hash, 3 waiting jobs with their hashes, 1
+ * active job with its lock, 1 prioritized, completed and failed sets, the
+ * queue's share of the delayed jobs (a tenth of them overdue), every 10th
+ * queue paused with a `paused` event. Delayed jobs get zset entries only:
+ * the watchdog never reads their hashes, so Redis memory stays small.
+ */
+export async function seed(redis: Redis, plan: SeedPlan, now: number): Promise<void> {
+  const perQueue = Math.floor(plan.delayedTotal / plan.queues);
+  let pipeline = redis.pipeline();
+  let pending = 0;
+  const flush = async (force = false): Promise<void> => {
+    if (pending >= 5_000 || (force && pending > 0)) {
+      await pipeline.exec();
+      pipeline = redis.pipeline();
+      pending = 0;
+    }
+  };
+  for (let i = 0; i < plan.queues; i += 1) {
+    const base = `bull:${queueName(i)}:`;
+    pipeline.hset(`${base}meta`, 'opts.maxLenEvents', '10000', 'version', 'bullmq:6.7.0');
+    if (i % 10 === 0) {
+      pipeline.hset(`${base}meta`, 'paused', '1');
+      pipeline.xadd(`${base}events`, '*', 'event', 'paused');
+    }
+    for (let j = 1; j <= 3; j += 1) {
+      pipeline.lpush(`${base}wait`, `w${j}`);
+      pipeline.hset(`${base}w${j}`, 'name', 'job', 'data', '{}', 'timestamp', String(now - 60_000 * j), 'delay', '0');
+    }
+    pipeline.lpush(`${base}active`, 'a1');
+    pipeline.hset(`${base}a1`, 'name', 'job', 'data', '{}', 'timestamp', String(now - 1_000));
+    pipeline.set(`${base}a1:lock`, 'token', 'PX', 600_000);
+    pipeline.zadd(`${base}prioritized`, 2 ** 32, 'p1');
+    pipeline.hset(`${base}p1`, 'name', 'job', 'data', '{}', 'timestamp', String(now - 5_000));
+    pipeline.zadd(`${base}completed`, now, 'c1', now, 'c2');
+    pipeline.zadd(`${base}failed`, now, 'f1');
+    if (i % 2 === 0) pipeline.set(`${base}stalled-check`, String(now), 'PX', 600_000);
+    pending += 20;
+    const members: (string | number)[] = [];
+    for (let d = 0; d < perQueue; d += 1) {
+      const due = d % 10 === 0 ? now - 120_000 : now + 3_600_000 + d;
+      members.push(due * 4096 + (d % 4096), `d${d}`);
+      if (members.length >= 2_000) {
+        pipeline.zadd(`${base}delayed`, ...members);
+        members.length = 0;
+        pending += 1_000;
+        await flush();
+      }
+    }
+    if (members.length > 0) {
+      pipeline.zadd(`${base}delayed`, ...members);
+      pending += members.length / 2;
+    }
+    await flush();
+  }
+  await flush(true);
+}

@@ -1,0 +1,45 @@
+import { createHash } from 'node:crypto';
+
+export type Severity = 'warning' | 'critical' | 'unknown';
+
+export type Subject =
+  | { readonly kind: 'queue'; readonly target: string; readonly prefix: string; readonly queue: string }
+  | { readonly kind: 'redis'; readonly target: string }
+  | { readonly kind: 'host'; readonly host: string; readonly app: string };
+
+export interface Finding {
+  /** Stable dotted id, e.g. `queue.paused`. Never renamed. */
+  readonly check: string;
+  readonly severity: Severity;
+  readonly subject: Subject;
+  /** One sentence a tired on-call person understands at once, with the numbers. */
+  readonly summary: string;
+  readonly details: Readonly<Record<string, unknown>>;
+  /** Stable across polls: Sentry fingerprint and incident key. */
+  readonly fingerprint: string;
+}
+
+/** `bull/emails @ main` or `main`: how a subject is written for people. */
+export function describeSubject(subject: Subject): string {
+  if (subject.kind === 'queue') return `${subject.prefix}/${subject.queue} @ ${subject.target}`;
+  if (subject.kind === 'host') return `${subject.app} @ ${subject.host}`;
+  return subject.target;
+}
+
+/** check + subject → a short stable key that survives any characters in queue names. */
+export function fingerprintOf(check: string, subject: Subject): string {
+  const parts =
+    subject.kind === 'queue' ? [subject.target, subject.prefix, subject.queue] : subject.kind === 'host' ? ['host', subject.host, subject.app] : [subject.target];
+  const digest = createHash('sha256').update(JSON.stringify(parts)).digest('hex').slice(0, 16);
+  return `${check}:${digest}`;
+}
+
+export function makeFinding(
+  check: string,
+  severity: Severity,
+  subject: Subject,
+  summary: string,
+  details: Record<string, unknown>,
+): Finding {
+  return { check, severity, subject, summary, details, fingerprint: fingerprintOf(check, subject) };
+}

@@ -1,0 +1,28 @@
+import { formatDuration } from '../config/duration.ts';
+import type { QueueContext } from './context.ts';
+import { levelOf, plural, queueWhere } from './context.ts';
+import { makeFinding } from './finding.ts';
+import type { Finding } from './finding.ts';
+
+export const QUEUE_DELAYED_OVERDUE = 'queue.delayed-overdue';
+
+/**
+ * Only workers promote delayed jobs: with no live worker, due jobs sit in
+ * `delayed` forever and nothing complains (the 30-minute delayed email of
+ * incident 003 never went out).
+ */
+export function checkDelayedOverdue(ctx: QueueContext): Finding | undefined {
+  const f = ctx.figures;
+  if (f.delayedDue === 0 || f.earliestDelayedDueAt === null) return undefined;
+  const lateness = ctx.now - f.earliestDelayedDueAt;
+  const severity = levelOf(lateness, ctx.rules.delayedOverdue);
+  if (!severity) return undefined;
+  const paused = f.paused ? ' (the queue is paused)' : '';
+  return makeFinding(
+    QUEUE_DELAYED_OVERDUE,
+    severity,
+    ctx.subject,
+    `${plural(f.delayedDue, 'delayed job')} in ${queueWhere(ctx)} ${f.delayedDue === 1 ? 'is' : 'are'} past due and nobody moved ${f.delayedDue === 1 ? 'it' : 'them'} on; the oldest is ${formatDuration(lateness)} late${paused}. Delayed jobs only move when a worker is running.`,
+    { due: f.delayedDue, delayed: f.delayed, oldestDueAt: f.earliestDelayedDueAt, latenessMs: lateness, thresholds: ctx.rules.delayedOverdue },
+  );
+}

@@ -1,0 +1,108 @@
+#!/usr/bin/env node
+import { Command, CommanderError, Option } from 'commander';
+import { ConfigError } from './errors.ts';
+import { VERSION } from './commands/wiring.ts';
+
+// Each command's module is imported when the command runs: `check` should not pay for
+// Sentry, prom-client or the demo's BullMQ in memory and start-up time.
+
+const EXIT_UNKNOWN = 3;
+
+function collect(value: string, previous: string[]): string[] {
+  return [...previous, value];
+}
+
+/** The flags `check` and `run` share: what to watch and how long to wait for it. */
+function withWatchOptions(command: Command, logTo: 'stdout' | 'stderr'): void {
+  command
+    .option('-c, --config <file>', 'YAML config file (default: $WATCHDOG_CONFIG, else ./watchdog.yml when present)')
+    .option('-r, --redis <url>', 'Redis URL (default: $REDIS_URL, else redis://127.0.0.1:6379/0)')
+    .option('-q, --queue <name>', 'queue to watch; repeat for several (default: discover queues)', collect, [])
+    .option('-p, --prefix <prefix>', 'BullMQ key prefix; repeat for several (default: bull)', collect, [])
+    .option('--timeout <duration>', 'time budget per Redis target, e.g. 3s (default: 3s)')
+    .option('--dry-run', 'log and notify the restarts the config allows, without doing them')
+    .addOption(new Option('--log-level <level>', `log level on ${logTo} (default: $LOG_LEVEL, else info)`));
+}
+
+function program(): Command {
+  const cli = new Command('watchdog')
+    .description('Watches BullMQ queues and their worker processes; says when work has silently stopped flowing.')
+    .version(VERSION)
+    .exitOverride()
+    .showHelpAfterError('(run "watchdog --help" for usage)');
+
+  const check = cli
+    .command('check')
+    .description('One pass over Redis: print a report and exit 0 OK, 1 WARNING, 2 CRITICAL, 3 UNKNOWN.');
+  withWatchOptions(check, 'stderr');
+  check
+    .option('--json', 'print one JSON object instead of the table')
+    .option('--heartbeat', 'also send a Sentry cron check-in (for a check run from cron; needs SENTRY_DSN)')
+    .action(async (options: { config?: string; redis?: string; queue: string[]; prefix: string[]; timeout?: string; logLevel?: string; json?: boolean; heartbeat?: boolean; dryRun?: boolean }) => {
+      process.exitCode = await (await import('./commands/check.ts')).runCheck(options);
+    });
+
+  const run = cli
+    .command('run')
+    .description('The sidecar: poll on a schedule, alert through Sentry, serve /healthz /readyz /metrics /status.');
+  withWatchOptions(run, 'stdout');
+  run
+    .option('-i, --interval <duration>', 'poll interval, dividing a minute/hour/day evenly (default: 15s)')
+    .option('-l, --listen <host:port>', 'HTTP address (default: 127.0.0.1:9464)')
+    .action(async (options: { config?: string; redis?: string; queue: string[]; prefix: string[]; timeout?: string; interval?: string; listen?: string; logLevel?: string; dryRun?: boolean }) => {
+      process.exitCode = await (await import('./commands/run.ts')).runDaemon(options);
+    });
+
+  cli
+    .command('demo')
+    .description('Replay the incidents on a private Redis (needs redis-server on PATH): what breaks, what the watchdog reports and fixes.')
+    .option('--json', 'print one JSON object with each act instead of the narration')
+    .action(async (options: { json?: boolean }) => {
+      process.exitCode = await (await import('./commands/demo.ts')).runDemoCommand(options);
+    });
+
+  cli
+    .command('demo-worker')
+    .description('Run only the demo app (release layout, supervised master, BullMQ workers, a producer) on $REDIS_URL, for the compose stack.')
+    .action(async () => {
+      process.exitCode = await (await import('./commands/demo-worker.ts')).runDemoWorker();
+    });
+
+  cli
+    .command('test-alert')
+    .description('Send a test event and a heartbeat check-in to Sentry ($SENTRY_DSN) and say whether it accepted them: exit 0, else 2.')
+    .option('-c, --config <file>', 'YAML config file (for the sentry section)')
+    .addOption(new Option('--log-level <level>', 'log level on stderr'))
+    .action(async (options: { config?: string; logLevel?: string }) => {
+      process.exitCode = await (await import('./commands/test-alert.ts')).runTestAlert(options);
+    });
+  return cli;
+}
+
+async function main(argv: string[]): Promise<void> {
+  try {
+    await program().parseAsync(argv);
+  } catch (error) {
+    if (error instanceof CommanderError) {
+      // Help and version exit 0; a wrong flag is UNKNOWN, as monitoring plugins expect.
+      process.exitCode = error.exitCode === 0 ? 0 : EXIT_UNKNOWN;
+    } else if (error instanceof ConfigError) {
+      process.stderr.write(`watchdog: ${error.message}\n`);
+      process.exitCode = EXIT_UNKNOWN;
+    } else {
+      process.stderr.write(`watchdog: unexpected error: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}\n`);
+      process.exitCode = EXIT_UNKNOWN;
+    }
+  }
+}
+
+/** Resolves once everything written so far has left the stream (pipes are asynchronous). */
+function drained(stream: NodeJS.WriteStream): Promise<void> {
+  return new Promise((resolve) => stream.write('', () => resolve()));
+}
+
+await main(process.argv);
+// A one-shot command is done once its output is out: a Sentry request still in flight
+// past its delivery bound must not hold the process open.
+await Promise.all([drained(process.stdout), drained(process.stderr)]);
+process.exit();

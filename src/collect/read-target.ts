@@ -1,0 +1,58 @@
+import type { Redis } from 'ioredis';
+import type { TargetConfig } from '../config/types.ts';
+import { collectTarget, DEFAULT_COLLECT, targetIdentity } from './redis-snapshot.ts';
+import type { CollectSettings, DiscoveryCache } from './redis-snapshot.ts';
+import type { RedisSnapshot } from './snapshot.ts';
+
+/**
+ * Collects one target within a time budget. Any failure to reach or talk to
+ * Redis becomes an unreachable snapshot with a human reason: never a hang,
+ * never a throw.
+ */
+export async function readTarget(
+  redis: Redis,
+  target: TargetConfig,
+  timeoutMs: number,
+  settings: CollectSettings = DEFAULT_COLLECT,
+  now: () => number = Date.now,
+  cache?: DiscoveryCache,
+): Promise<RedisSnapshot> {
+  const started = now();
+  // ioredis rejects connect() with a generic "Connection is closed"; the cause arrives as an 'error' event.
+  let lastError: unknown;
+  const remember = (error: unknown): void => {
+    lastError = error;
+  };
+  redis.on('error', remember);
+  let timer: NodeJS.Timeout | undefined;
+  const deadline = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new Error(`no answer within ${timeoutMs} ms`)), timeoutMs);
+  });
+  try {
+    const work = (async () => {
+      if (redis.status === 'wait') await redis.connect();
+      return collectTarget(redis, target, settings, now, cache);
+    })();
+    work.catch(() => undefined); // the deadline may win; the late rejection is expected
+    return await Promise.race([work, deadline]);
+  } catch (error) {
+    return { target: targetIdentity(target), reachable: false, reason: describeRedisError(lastError ?? error), durationMs: now() - started };
+  } finally {
+    clearTimeout(timer);
+    redis.off('error', remember);
+  }
+}
+
+/** Node errors by `code`, Redis errors by their protocol prefix: never by Node's message text. */
+export function describeRedisError(error: unknown): string {
+  const err = error as { code?: string; message?: string; errors?: unknown[] };
+  const code = err.code ?? (err.errors?.[0] as { code?: string } | undefined)?.code;
+  const message = err.message ?? String(error);
+  if (code === 'ECONNREFUSED') return 'connection refused';
+  if (code === 'ENOTFOUND' || code === 'EAI_AGAIN') return 'host not found';
+  if (code === 'ETIMEDOUT') return 'connection timed out';
+  if (code === 'ECONNRESET' || code === 'EPIPE') return 'connection reset';
+  if (/^(WRONGPASS|NOAUTH)/.test(message)) return `authentication failed (${message.split('\n')[0]})`;
+  if (/^NOPERM/.test(message)) return `permission denied (${message.split('\n')[0]})`;
+  return message.split('\n')[0] ?? 'unknown error';
+}

@@ -1,0 +1,32 @@
+import { once } from 'node:events';
+import { Queue } from 'bullmq';
+import { Redis } from 'ioredis';
+import { createDemoApp } from '../demo/layout.ts';
+import { ConfigError } from '../errors.ts';
+import { parseRedisUrl } from '../config/redis-url.ts';
+
+/**
+ * `watchdog demo-worker`: the demo app alone, for the compose stack — a release
+ * layout under DEMO_ROOT (default /tmp/queue-watchdog-demo-worker), a supervised
+ * master forking BullMQ workers on $REDIS_URL, and a producer of reminders.
+ */
+export async function runDemoWorker(env: NodeJS.ProcessEnv = process.env): Promise<number> {
+  const url = env.REDIS_URL ?? 'redis://127.0.0.1:6379/0';
+  const endpoint = parseRedisUrl(url);
+  if (typeof endpoint === 'string') throw new ConfigError(`REDIS_URL: ${endpoint}`);
+  const app = await createDemoApp(url, 'emails', [1, 2], env.DEMO_ROOT ?? '/tmp/queue-watchdog-demo-worker');
+  // The whole URL (password, TLS, database) goes to the client.
+  const connection = new Redis(url, { maxRetriesPerRequest: null });
+  connection.on('error', (error: Error) => process.stderr.write(`demo producer: ${error.message}\n`));
+  const queue = new Queue('emails', { connection });
+  const producer = setInterval(() => {
+    queue.add('reminder', { at: Date.now() }, { delay: 1_000 }).catch((error: unknown) => process.stderr.write(`demo producer: ${(error as Error).message}\n`));
+  }, 2_000);
+  process.stdout.write(`demo app running in ${app.current} against ${endpoint.redacted}\n`);
+  await Promise.race([once(process, 'SIGTERM'), once(process, 'SIGINT')]);
+  clearInterval(producer);
+  await queue.close();
+  connection.disconnect();
+  await app.stop();
+  return 0;
+}

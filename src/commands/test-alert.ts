@@ -1,0 +1,38 @@
+import type { ConfigFlags } from '../config/load.ts';
+import { createLogger } from '../log.ts';
+import { formatDuration } from '../config/duration.ts';
+import { checkSentryDsn } from '../config/sentry-dsn.ts';
+import { ConfigError } from '../errors.ts';
+import { createSentrySink } from '../notify/sentry.ts';
+
+import { logDelivery, readConfig, realIo } from './wiring.ts';
+import type { Io } from './wiring.ts';
+
+/**
+ * `watchdog test-alert`: one test event and one heartbeat check-in, then a
+ * clear answer whether Sentry accepted them (0) or not (2, with the reason).
+ */
+export async function runTestAlert(flags: ConfigFlags, io: Io = realIo()): Promise<number> {
+  const config = readConfig(flags, io.env);
+  if (!config.sentry.dsn) throw new ConfigError('SENTRY_DSN is not set: nothing to test. Set it to the DSN of your Sentry project.');
+  const log = createLogger(config.log.level, 2);
+  const dsn = checkSentryDsn(config.sentry.dsn);
+  const sink = createSentrySink({ ...config.sentry, dsn: config.sentry.dsn }, { intervalMs: config.intervalMs }, logDelivery(log));
+  const timeoutMs = Math.max(config.sentry.deliveryTimeoutMs, 5_000);
+  sink.capture({
+    message: `queue-watchdog test alert from ${config.sentry.serverName}: if you read this in Sentry, alerts from this watchdog arrive.`,
+    level: 'info',
+    fingerprint: ['queue-watchdog-test-alert', config.sentry.serverName],
+    tags: { check: 'watchdog.test-alert', host: config.sentry.serverName, ...(config.app && { app: config.app }) },
+    contexts: {},
+  });
+  sink.checkIn('ok', 0);
+  const finished = await sink.flush(timeoutMs);
+  await sink.close(1); // 0 would mean "wait for everything"
+  const where = typeof dsn === 'string' ? 'Sentry' : `Sentry at ${dsn.host}, project ${dsn.project}`;
+  const results = sink.deliveries.map((d) => `  ${d.items.join('+')}: ${d.detail}`);
+  const allOk = finished && sink.deliveries.length >= 2 && sink.deliveries.every((d) => d.ok);
+  if (!finished) results.push(`  no answer within ${formatDuration(timeoutMs)}`);
+  io.write(`${allOk ? 'OK' : 'FAILED'} - ${where} ${allOk ? 'accepted the test event and the heartbeat check-in' : 'did not accept everything'}\n${results.join('\n')}\n`);
+  return allOk ? 0 : 2;
+}

@@ -1,0 +1,86 @@
+import type { AppConfig } from './apps.ts';
+import type { RedisEndpoint } from './redis-url.ts';
+import type { LogLevel } from './schema.ts';
+
+export interface Levels {
+  readonly warning: number;
+  readonly critical: number;
+}
+
+export interface QueueRules {
+  /** false: never paused; true: may be paused at will; a number: paused for at most this many ms. */
+  readonly mayBePaused: boolean | number;
+  /** Age of the oldest waiting (or next prioritized) job. */
+  readonly waitAge: Levels;
+  /** Lateness of the oldest delayed job whose due time has passed. */
+  readonly delayedOverdue: Levels;
+}
+
+export interface QueueConfig extends QueueRules {
+  readonly prefix: string;
+  readonly name: string;
+}
+
+export interface TargetConfig {
+  /** Human name; defaults to the endpoint label `host:port/db`. */
+  readonly name: string;
+  readonly endpoint: RedisEndpoint;
+  readonly prefixes: readonly string[];
+  /** Declared queues; empty means "discover". */
+  readonly queues: readonly QueueConfig[];
+  readonly discovery: { readonly timeoutMs: number; readonly maxQueues: number };
+  /** Owner app of this database and prefixes; null = no tenancy checks. */
+  readonly app: string | null;
+  /** null = not declared (changes are only logged). */
+  readonly expectedClients: readonly string[] | null;
+}
+
+export interface SentryConfig {
+  /** From SENTRY_DSN only (a secret); null = notifications go to the log. */
+  readonly dsn: string | null;
+  readonly environment: string;
+  readonly release: string;
+  readonly serverName: string;
+  readonly deliveryTimeoutMs: number;
+  readonly heartbeat: {
+    readonly slug: string;
+    readonly marginMs: number;
+    readonly maxRuntimeMs: number;
+    readonly timezone: string;
+  };
+}
+
+export interface IncidentPolicy {
+  readonly forMs: Readonly<Record<'warning' | 'critical' | 'unknown', number>>;
+  readonly repeatIntervalMs: number;
+  readonly namespace: string;
+  readonly stateTtlMs: number;
+  /** Target name holding the state. */
+  readonly stateRedis: string;
+}
+
+export interface Config {
+  readonly targets: readonly TargetConfig[];
+  readonly defaults: QueueRules;
+  /** Budget for one target's whole collection, connect included. */
+  readonly timeoutMs: number;
+  readonly log: { readonly level: LogLevel };
+  readonly intervalMs: number;
+  readonly pollTimeoutMs: number;
+  readonly listen: { readonly host: string; readonly port: number };
+  readonly leadership: { readonly leaseMs: number; readonly identity: string };
+  readonly app: string | null;
+  readonly sentry: SentryConfig;
+  readonly incidents: IncidentPolicy;
+  readonly apps: readonly AppConfig[];
+  readonly redisRules: {
+    /** Percent of maxmemory. */
+    readonly memory: Levels;
+    /** Round trip of a poll's collection, ms. */
+    readonly latency: Levels;
+  };
+  readonly procRoot: string;
+  readonly dryRun: boolean;
+  /** This machine's name: the `host` of process findings. */
+  readonly host: string;
+}

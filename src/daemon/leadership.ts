@@ -1,0 +1,88 @@
+import type { Redis } from 'ioredis';
+import type { Logger } from 'pino';
+import type { Lease, LeaseHolder } from './lease.ts';
+
+export interface LeadershipView {
+  readonly leader: boolean;
+  readonly self: LeaseHolder;
+  /** The last holder we saw (ourselves when leader); null when none or unknown. */
+  readonly holder: LeaseHolder | null;
+  readonly leaderSince: number | null;
+  /** Set while the lease store cannot be reached: we keep the role we had. */
+  readonly storeError: string | null;
+}
+
+/**
+ * Keeps trying to take or renew the lease on its own timer (a third of the
+ * lease), independent of the poll interval. When the lease store is
+ * unreachable the role is kept: the last leader goes on alerting (e.g. on that
+ * very outage) and followers stay quiet, so nothing is doubled.
+ */
+export class Leadership {
+  private view: LeadershipView;
+  private timer: NodeJS.Timeout | undefined;
+  private warnedIdentity = false;
+
+  constructor(
+    private readonly lease: Lease,
+    private readonly members: { redis: Redis; key: string; ttlMs: number },
+    private readonly log: Logger,
+    private readonly onGain: () => void,
+    private readonly now: () => number = Date.now,
+  ) {
+    this.view = { leader: false, self: lease.holder, holder: null, leaderSince: null, storeError: null };
+  }
+
+  get current(): LeadershipView {
+    return this.view;
+  }
+
+  async tick(): Promise<void> {
+    try {
+      await this.checkIdentity();
+      const held = await this.lease.acquireOrRenew();
+      const holder = held ? this.lease.holder : await this.lease.current();
+      if (held && !this.view.leader) {
+        this.log.info({ lease: this.lease.key, holder: this.lease.holder }, 'became the leader: this watchdog now notifies queue and Redis incidents');
+        this.onGain();
+      } else if (!held && this.view.leader) {
+        this.log.warn({ lease: this.lease.key, holder }, 'lost the leadership');
+      }
+      this.view = { ...this.view, leader: held, holder, leaderSince: held ? (this.view.leaderSince ?? this.now()) : null, storeError: null };
+    } catch (error) {
+      const message = (error as Error).message;
+      if (this.view.storeError === null) this.log.warn({ err: message, leader: this.view.leader }, 'lease store unreachable: keeping the role we had');
+      this.view = { ...this.view, storeError: message };
+    }
+  }
+
+  start(): void {
+    const every = Math.max(250, Math.floor(this.members.ttlMs / 3));
+    this.timer = setInterval(() => void this.tick(), every);
+  }
+
+  /** Stops renewing and gives the lease back, so a follower takes over at once. */
+  async stop(): Promise<void> {
+    clearInterval(this.timer);
+    if (!this.view.leader) return;
+    try {
+      await this.lease.release();
+      this.log.info({ lease: this.lease.key }, 'released the leadership');
+    } catch (error) {
+      this.log.warn({ err: (error as Error).message }, 'could not release the lease; it expires by itself');
+    }
+    this.view = { ...this.view, leader: false, leaderSince: null };
+  }
+
+  /** Two watchdogs with one identity (same host name, same config) are usually a mistake: say so once. */
+  private async checkIdentity(): Promise<void> {
+    const { redis, key, ttlMs } = this.members;
+    const mine = this.lease.holder.id;
+    const seen = await redis.get(key);
+    if (seen !== null && seen !== mine && !this.warnedIdentity) {
+      this.warnedIdentity = true;
+      this.log.warn({ identity: key }, 'another watchdog with the same identity is running (same host name and config?); one of them is probably a mistake');
+    }
+    await redis.set(key, mine, 'PX', ttlMs);
+  }
+}

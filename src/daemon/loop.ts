@@ -1,0 +1,100 @@
+import cron from 'node-cron';
+import type { ScheduledTask } from 'node-cron';
+import { runPoll } from './poll.ts';
+import type { PollDeps, PollResult } from './poll.ts';
+
+export interface LoopHooks {
+  onResult(result: PollResult, durationMs: number): void;
+  onFailure(reason: string, durationMs: number): void;
+  onSkip(): void;
+}
+
+/** What /healthz, /readyz and /status read. */
+export interface LoopState {
+  readonly startedAt: number;
+  readonly lastStartedAt: number | null;
+  readonly lastCompletedAt: number | null;
+  readonly lastResult: PollResult | null;
+  readonly lastFailure: string | null;
+  readonly polls: number;
+  readonly skipped: number;
+}
+
+/**
+ * Schedules polls with node-cron, never two at once (`noOverlap`; a tick that
+ * finds a poll still running is skipped and counted). A poll over its budget
+ * is reported and aborted before it notifies; the loop goes on.
+ */
+export class PollLoop {
+  private task: ScheduledTask | undefined;
+  private inFlight: Promise<void> | null = null;
+  private state: LoopState;
+
+  constructor(
+    private readonly deps: PollDeps,
+    private readonly cronExpression: string,
+    private readonly budgetMs: number,
+    private readonly hooks: LoopHooks,
+  ) {
+    this.state = { startedAt: deps.now(), lastStartedAt: null, lastCompletedAt: null, lastResult: null, lastFailure: null, polls: 0, skipped: 0 };
+  }
+
+  get current(): LoopState {
+    return this.state;
+  }
+
+  start(): void {
+    this.task = cron.schedule(this.cronExpression, () => this.tick(), { name: 'queue-watchdog-poll', noOverlap: true });
+    this.task.on('execution:overlap', () => {
+      this.state = { ...this.state, skipped: this.state.skipped + 1 };
+      this.deps.log.warn({ skipped: this.state.skipped }, 'poll skipped: the previous poll is still running');
+      this.hooks.onSkip();
+    });
+  }
+
+  /** One poll now (also used for the first poll at startup). */
+  tick(): Promise<void> {
+    if (this.inFlight) return this.inFlight;
+    this.inFlight = this.run().finally(() => {
+      this.inFlight = null;
+    });
+    return this.inFlight;
+  }
+
+  /** Stops scheduling and waits for an in-flight poll at most `graceMs`. */
+  async stop(graceMs: number): Promise<void> {
+    await this.task?.destroy();
+    if (this.inFlight) {
+      let timer: NodeJS.Timeout | undefined;
+      await Promise.race([this.inFlight, new Promise((resolve) => (timer = setTimeout(resolve, graceMs)))]);
+      clearTimeout(timer);
+    }
+  }
+
+  private async run(): Promise<void> {
+    const { log, now } = this.deps;
+    const started = now();
+    const poll = this.state.polls + 1;
+    this.state = { ...this.state, polls: poll, lastStartedAt: started };
+    log.debug({ poll }, 'poll started');
+    const controller = new AbortController();
+    const budget = setTimeout(() => {
+      log.error({ poll, budgetMs: this.budgetMs }, 'poll exceeded its time budget: aborted before notifying');
+      controller.abort();
+    }, this.budgetMs);
+    try {
+      const result = await runPoll(this.deps, controller.signal);
+      if (controller.signal.aborted) throw new Error('poll budget exceeded');
+      this.state = { ...this.state, lastCompletedAt: now(), lastResult: result, lastFailure: null };
+      this.hooks.onResult(result, now() - started);
+    } catch (error) {
+      const reason = (error as Error).message ?? String(error);
+      if (!controller.signal.aborted) log.error({ poll, err: reason }, 'poll failed');
+      this.state = { ...this.state, lastFailure: reason };
+      this.hooks.onFailure(reason, now() - started);
+    } finally {
+      clearTimeout(budget);
+      log.debug({ poll, durationMs: now() - started }, 'poll finished');
+    }
+  }
+}

@@ -1,0 +1,131 @@
+import { formatDuration } from '../config/duration.ts';
+import type { IncidentPolicy } from '../config/types.ts';
+import type { Finding, Severity, Subject } from '../checks/finding.ts';
+
+/** What the watchdog remembers about one fingerprint between polls (and restarts). */
+export interface IncidentRecord {
+  readonly fingerprint: string;
+  readonly check: string;
+  readonly severity: Severity;
+  readonly subject: Subject;
+  readonly summary: string;
+  readonly details: Readonly<Record<string, unknown>>;
+  readonly firstSeenAt: number;
+  readonly lastSeenAt: number;
+  /** Null while pending (the finding has not persisted for `for` yet). */
+  readonly openedAt: number | null;
+  readonly notifiedAt: number | null;
+  readonly notifiedSeverity: Severity | null;
+}
+
+export type NotificationKind = 'opened' | 'changed' | 'repeated' | 'resolved';
+
+/** Every decision carries its reason, so logs and tests say why something was or was not sent. */
+export interface Decision {
+  readonly fingerprint: string;
+  readonly notify: NotificationKind | null;
+  readonly reason: string;
+  /** The record after the decision (for a resolution: the record as it was when resolved). */
+  readonly record: IncidentRecord;
+}
+
+const RANK: Record<Severity, number> = { unknown: 0, warning: 1, critical: 2 };
+
+/** The decision for one fingerprint: (previous record, current finding, policy, now). Pure. */
+export function decide(
+  previous: IncidentRecord | undefined,
+  finding: Finding | undefined,
+  observed: boolean,
+  policy: Pick<IncidentPolicy, 'forMs' | 'repeatIntervalMs'>,
+  now: number,
+): Decision | undefined {
+  if (!finding) {
+    if (!previous) return undefined;
+    if (!observed) return { fingerprint: previous.fingerprint, notify: null, reason: 'not observed this poll: kept as it was', record: previous };
+    if (previous.openedAt === null) return { fingerprint: previous.fingerprint, notify: null, reason: 'cleared before it opened', record: previous };
+    return { fingerprint: previous.fingerprint, notify: 'resolved', reason: `resolved after ${formatDuration(now - previous.openedAt)}`, record: previous };
+  }
+
+  const base: IncidentRecord = {
+    fingerprint: finding.fingerprint,
+    check: finding.check,
+    severity: finding.severity,
+    subject: finding.subject,
+    summary: finding.summary,
+    details: finding.details,
+    firstSeenAt: previous?.firstSeenAt ?? now,
+    lastSeenAt: now,
+    openedAt: previous?.openedAt ?? null,
+    notifiedAt: previous?.notifiedAt ?? null,
+    notifiedSeverity: previous?.notifiedSeverity ?? null,
+  };
+  const sent = (notify: NotificationKind, reason: string): Decision => ({
+    fingerprint: finding.fingerprint,
+    notify,
+    reason,
+    record: { ...base, openedAt: base.openedAt ?? now, notifiedAt: now, notifiedSeverity: finding.severity },
+  });
+  const held = (reason: string): Decision => ({ fingerprint: finding.fingerprint, notify: null, reason, record: base });
+
+  if (base.openedAt === null) {
+    const persisted = now - base.firstSeenAt;
+    const wanted = policy.forMs[finding.severity];
+    if (persisted >= wanted) return sent('opened', 'first notification');
+    return held(`pending: seen for ${formatDuration(persisted)} of the ${formatDuration(wanted)} it must persist`);
+  }
+  if (base.notifiedAt === null) return sent('opened', 'retry: the last delivery to Sentry failed');
+  if (base.notifiedSeverity !== finding.severity) {
+    const raised = RANK[finding.severity] > RANK[base.notifiedSeverity ?? 'unknown'];
+    return sent('changed', raised ? 'severity raised' : 'severity lowered');
+  }
+  if (base.notifiedAt !== null && now - base.notifiedAt >= policy.repeatIntervalMs) return sent('repeated', 'repeat interval elapsed');
+  return held('suppressed: within repeat interval');
+}
+
+export interface TrackResult {
+  /** Records to keep (open and pending). */
+  readonly state: ReadonlyMap<string, IncidentRecord>;
+  readonly decisions: readonly Decision[];
+}
+
+/**
+ * One poll through the tracker. `observed(subject)` says whether this poll
+ * could see the subject at all: a queue on an unreachable Redis is not
+ * "resolved", it is unknown, and its incident stays as it was.
+ */
+export function track(
+  previous: ReadonlyMap<string, IncidentRecord>,
+  findings: readonly Finding[],
+  observed: (subject: Subject) => boolean,
+  policy: Pick<IncidentPolicy, 'forMs' | 'repeatIntervalMs'>,
+  now: number,
+): TrackResult {
+  const current = new Map<string, Finding>();
+  for (const finding of findings) {
+    const seen = current.get(finding.fingerprint);
+    if (!seen || RANK[finding.severity] > RANK[seen.severity]) current.set(finding.fingerprint, finding);
+  }
+  const state = new Map<string, IncidentRecord>();
+  const decisions: Decision[] = [];
+  for (const fingerprint of new Set([...previous.keys(), ...current.keys()])) {
+    const before = previous.get(fingerprint);
+    const finding = current.get(fingerprint);
+    const seen = finding !== undefined || (before !== undefined && observed(before.subject));
+    const decision = decide(before, finding, seen, policy, now);
+    if (!decision) continue;
+    decisions.push(decision);
+    // A finding that is gone from an observed subject is resolved (or cleared): forget it.
+    if (finding || !seen) state.set(fingerprint, decision.record);
+  }
+  return { state, decisions };
+}
+
+/** Marks incidents whose notification did not reach Sentry as not notified, so the next poll sends them again. */
+export function markUndelivered(state: ReadonlyMap<string, IncidentRecord>, fingerprints: Iterable<string>): Map<string, IncidentRecord> {
+  const next = new Map(state);
+  for (const fingerprint of fingerprints) {
+    const record = next.get(fingerprint);
+    if (record && record.openedAt !== null) next.set(fingerprint, { ...record, notifiedAt: null, notifiedSeverity: null });
+  }
+  return next;
+}

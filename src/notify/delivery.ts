@@ -1,0 +1,34 @@
+/** The outcome of one envelope sent to Sentry, in words an operator can act on. */
+export interface Delivery {
+  readonly items: readonly string[];
+  readonly ok: boolean;
+  readonly detail: string;
+  /** The Sentry fingerprints of the events in the envelope: the incidents to re-send when it failed. */
+  readonly fingerprints: readonly string[];
+}
+
+export function describeResponse(statusCode: number | undefined): { ok: boolean; detail: string } {
+  if (statusCode === undefined) return { ok: false, detail: 'not sent: the SDK is backing off after a rate limit' };
+  if (statusCode >= 200 && statusCode < 300) return { ok: true, detail: `accepted (HTTP ${statusCode})` };
+  if (statusCode === 429) return { ok: false, detail: 'rate limited by Sentry (HTTP 429)' };
+  if (statusCode === 401 || statusCode === 403) return { ok: false, detail: `refused: the DSN key is not valid for this project (HTTP ${statusCode})` };
+  return { ok: false, detail: `Sentry answered HTTP ${statusCode}` };
+}
+
+/** Node network errors by `code`, never by message text. */
+export function describeSendError(error: unknown): string {
+  const code = (error as { code?: string }).code;
+  switch (code) {
+    case 'ENOTFOUND':
+    case 'EAI_AGAIN':
+      return 'DNS lookup of the Sentry host failed';
+    case 'ECONNREFUSED':
+      return 'connection refused';
+    case 'ECONNRESET':
+      return 'connection reset';
+    case 'ETIMEDOUT':
+      return 'connection timed out';
+    default:
+      return code ? `network error ${code}` : `network error: ${(error as Error).message ?? String(error)}`;
+  }
+}

@@ -1,0 +1,38 @@
+import type { Redis } from 'ioredis';
+
+/**
+ * Restart history per host and app in Redis (a sorted set of times), so a
+ * restart loop is stopped across polls and restarts of the watchdog itself —
+ * loudly, unlike a supervisor that silently gives up.
+ */
+export class RestartBudget {
+  constructor(
+    private readonly redis: Redis,
+    private readonly namespace: string,
+  ) {}
+
+  private key(host: string, app: string): string {
+    return `${this.namespace}:restarts:${host}:${app}`;
+  }
+
+  /** Restarts within the window ending now. */
+  async used(host: string, app: string, windowMs: number, now: number): Promise<number> {
+    const key = this.key(host, app);
+    await this.redis.zremrangebyscore(key, '-inf', `(${now - windowMs}`);
+    return this.redis.zcard(key);
+  }
+
+  async record(host: string, app: string, windowMs: number, now: number): Promise<void> {
+    const key = this.key(host, app);
+    await this.redis.multi().zadd(key, now, String(now)).pexpire(key, windowMs).exec();
+  }
+
+  /** One watchdog acts on one host's app at a time. */
+  async lock(host: string, app: string, holder: string, ttlMs: number): Promise<boolean> {
+    return (await this.redis.set(`${this.namespace}:remediating:${host}:${app}`, holder, 'PX', ttlMs, 'NX')) === 'OK';
+  }
+
+  async unlock(host: string, app: string): Promise<void> {
+    await this.redis.del(`${this.namespace}:remediating:${host}:${app}`);
+  }
+}

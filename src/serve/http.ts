@@ -1,0 +1,72 @@
+import { once } from 'node:events';
+import { createServer } from 'node:http';
+import type { IncomingMessage, Server, ServerResponse } from 'node:http';
+import type { Socket } from 'node:net';
+
+export interface Endpoints {
+  /** Liveness: the loop is ticking. */
+  healthz(): { ok: boolean; detail: string };
+  /** Readiness: the last poll completed and reached Redis. */
+  readyz(): { ok: boolean; detail: string };
+  metrics(): Promise<{ contentType: string; body: string }>;
+  status(): unknown;
+}
+
+export interface HttpServer {
+  readonly address: { host: string; port: number };
+  close(): Promise<void>;
+}
+
+/** A small GET-only server: /healthz, /readyz, /metrics, /status. */
+export async function startHttpServer(host: string, port: number, endpoints: Endpoints, onError: (error: Error) => void): Promise<HttpServer> {
+  const sockets = new Set<Socket>();
+  const server: Server = createServer((req, res) => {
+    handle(req, res, endpoints).catch((error: unknown) => {
+      onError(error as Error);
+      if (!res.headersSent) res.writeHead(500, { 'content-type': 'text/plain' });
+      res.end('internal error\n');
+    });
+  });
+  server.on('connection', (socket) => {
+    sockets.add(socket);
+    socket.on('close', () => sockets.delete(socket));
+  });
+  server.listen(port, host);
+  await once(server, 'listening');
+  const bound = server.address();
+  const actualPort = typeof bound === 'object' && bound ? bound.port : port;
+  return {
+    address: { host, port: actualPort },
+    async close() {
+      server.close();
+      for (const socket of sockets) socket.destroy();
+      await once(server, 'close').catch(() => undefined);
+    },
+  };
+}
+
+async function handle(req: IncomingMessage, res: ServerResponse, endpoints: Endpoints): Promise<void> {
+  const path = (req.url ?? '/').split('?')[0];
+  if (req.method !== 'GET' && req.method !== 'HEAD') {
+    res.writeHead(405, { allow: 'GET, HEAD', 'content-type': 'text/plain' }).end('method not allowed\n');
+    return;
+  }
+  switch (path) {
+    case '/healthz':
+    case '/readyz': {
+      const probe = path === '/healthz' ? endpoints.healthz() : endpoints.readyz();
+      res.writeHead(probe.ok ? 200 : 503, { 'content-type': 'text/plain' }).end(`${probe.ok ? 'ok' : 'unavailable'}: ${probe.detail}\n`);
+      return;
+    }
+    case '/metrics': {
+      const { contentType, body } = await endpoints.metrics();
+      res.writeHead(200, { 'content-type': contentType }).end(body);
+      return;
+    }
+    case '/status':
+      res.writeHead(200, { 'content-type': 'application/json' }).end(`${JSON.stringify(endpoints.status(), null, 2)}\n`);
+      return;
+    default:
+      res.writeHead(404, { 'content-type': 'text/plain' }).end('not found: try /healthz, /readyz, /metrics or /status\n');
+  }
+}

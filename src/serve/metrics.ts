@@ -1,0 +1,97 @@
+import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from 'prom-client';
+import type { PollResult } from '../daemon/poll.ts';
+import type { IncidentRecord } from '../incidents/tracker.ts';
+
+const QUEUE_LABELS = ['target', 'prefix', 'queue'] as const;
+
+/**
+ * Prometheus metrics of the daemon, on their own registry. Per-queue gauges
+ * are rebuilt from each poll, so a queue that disappears stops being exported
+ * and label cardinality stays bounded by the watched queues.
+ */
+export class Metrics {
+  readonly registry = new Registry();
+  private readonly queueGauges: Record<string, Gauge<(typeof QUEUE_LABELS)[number]>>;
+  private readonly redisUp: Gauge<'target'>;
+  private readonly incidentsOpen: Gauge<'check' | 'severity'>;
+  private readonly leader: Gauge;
+  private readonly pollDuration: Histogram<'result'>;
+  private readonly pollsSkipped: Counter;
+  private readonly notifications: Counter<'kind'>;
+  private readonly deliveries: Counter<'result'>;
+
+  constructor() {
+    const registers = [this.registry];
+    // Standard unprefixed process_* and nodejs_* names, as every Node exporter has them.
+    collectDefaultMetrics({ register: this.registry });
+    const queueGauge = (name: string, help: string): Gauge<(typeof QUEUE_LABELS)[number]> =>
+      new Gauge({ name: `queue_watchdog_queue_${name}`, help, labelNames: QUEUE_LABELS, registers });
+    this.queueGauges = {
+      paused: queueGauge('paused', '1 when the queue is paused'),
+      waiting: queueGauge('waiting_jobs', 'Jobs in wait plus prioritized'),
+      active: queueGauge('active_jobs', 'Jobs being processed'),
+      delayed: queueGauge('delayed_jobs', 'Delayed jobs'),
+      delayedOverdue: queueGauge('delayed_overdue_jobs', 'Delayed jobs whose due time has passed'),
+      oldestWait: queueGauge('oldest_wait_seconds', 'Age of the job next in line (0 when none)'),
+      workers: queueGauge('workers', 'Worker connections on this database (absent when CLIENT LIST is unavailable)'),
+      stalled: queueGauge('stalled_jobs', 'Active jobs whose lock is gone'),
+      failed: queueGauge('failed_jobs', 'Jobs in the failed set'),
+    };
+    this.redisUp = new Gauge({ name: 'queue_watchdog_redis_up', help: '1 when the last poll reached the Redis target', labelNames: ['target'], registers });
+    this.incidentsOpen = new Gauge({ name: 'queue_watchdog_incidents_open', help: 'Open incidents', labelNames: ['check', 'severity'], registers });
+    this.leader = new Gauge({ name: 'queue_watchdog_leader', help: '1 when this watchdog holds the leader lease', registers });
+    this.pollDuration = new Histogram({
+      name: 'queue_watchdog_poll_duration_seconds',
+      help: 'Duration of polls by result (ok, failed)',
+      labelNames: ['result'],
+      buckets: [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30],
+      registers,
+    });
+    this.pollsSkipped = new Counter({ name: 'queue_watchdog_polls_skipped_total', help: 'Polls skipped because the previous one was still running', registers });
+    this.notifications = new Counter({ name: 'queue_watchdog_notifications_total', help: 'Notifications by kind (opened, changed, repeated, resolved)', labelNames: ['kind'], registers });
+    this.deliveries = new Counter({ name: 'queue_watchdog_sentry_deliveries_total', help: 'Envelopes sent to Sentry by result (ok, failed)', labelNames: ['result'], registers });
+  }
+
+  pollSucceeded(result: PollResult, durationMs: number, open: ReadonlyMap<string, IncidentRecord>): void {
+    this.pollDuration.observe({ result: 'ok' }, durationMs / 1000);
+    for (const gauge of Object.values(this.queueGauges)) gauge.reset();
+    this.redisUp.reset();
+    for (const target of result.report.targets) this.redisUp.set({ target: target.name }, target.reachable ? 1 : 0);
+    for (const q of result.report.queues) {
+      if (!q.readable) continue;
+      const labels = { target: q.target, prefix: q.prefix, queue: q.name };
+      const g = this.queueGauges;
+      g.paused?.set(labels, q.paused ? 1 : 0);
+      g.waiting?.set(labels, (q.waiting ?? 0) + (q.prioritized ?? 0));
+      g.active?.set(labels, q.active ?? 0);
+      g.delayed?.set(labels, q.delayed ?? 0);
+      g.delayedOverdue?.set(labels, q.delayedDue ?? 0);
+      g.oldestWait?.set(labels, q.oldestWaitSeconds ?? 0);
+      if (q.workers !== null) g.workers?.set(labels, q.workers);
+      g.stalled?.set(labels, q.activeWithoutLock ?? 0);
+      g.failed?.set(labels, q.failed ?? 0);
+    }
+    for (const decision of result.decisions) if (decision.notify) this.notifications.inc({ kind: decision.notify });
+    // Only the leader tracks incidents; followers export none, so a sum over replicas stays right.
+    this.incidentsOpen.reset();
+    if (result.leader) {
+      for (const record of open.values()) if (record.openedAt !== null) this.incidentsOpen.inc({ check: record.check, severity: record.severity });
+    }
+  }
+
+  pollFailed(durationMs: number): void {
+    this.pollDuration.observe({ result: 'failed' }, durationMs / 1000);
+  }
+
+  pollSkipped(): void {
+    this.pollsSkipped.inc();
+  }
+
+  delivered(ok: boolean): void {
+    this.deliveries.inc({ result: ok ? 'ok' : 'failed' });
+  }
+
+  setLeader(leader: boolean): void {
+    this.leader.set(leader ? 1 : 0);
+  }
+}

@@ -1,0 +1,57 @@
+import type { Redis } from 'ioredis';
+
+/** "This (database, prefix) belongs to app X": what each watchdog says, and reads back from the others. */
+export interface Claim {
+  readonly app: string;
+  readonly host: string;
+  readonly startedAt: number;
+  readonly expiresAt: number;
+}
+
+/**
+ * Writes our claim for each prefix into the watched database (under the
+ * watchdog's namespace, never a BullMQ key) and returns the live claims of
+ * every app there, ours included. One round trip. Expired claims (a watchdog
+ * that went away) are ignored and cleaned up.
+ */
+export async function exchangeClaims(
+  redis: Redis,
+  namespace: string,
+  prefixes: readonly string[],
+  claim: Claim,
+  ttlMs: number,
+  now: number,
+): Promise<Map<string, Claim[]>> {
+  const pipeline = redis.pipeline();
+  for (const prefix of prefixes) {
+    const key = `${namespace}:claims:${prefix}`;
+    pipeline.hset(key, claim.app, JSON.stringify(claim));
+    pipeline.pexpire(key, ttlMs);
+    pipeline.hgetall(key);
+  }
+  const replies = (await pipeline.exec()) ?? [];
+  const result = new Map<string, Claim[]>();
+  prefixes.forEach((prefix, i) => {
+    const [error, raw] = replies[i * 3 + 2] ?? [new Error('no reply'), null];
+    if (error) throw error;
+    const claims: Claim[] = [];
+    const expired: string[] = [];
+    for (const [field, json] of Object.entries((raw ?? {}) as Record<string, string>)) {
+      const parsed = parseClaim(json);
+      if (parsed && parsed.expiresAt > now) claims.push(parsed);
+      else expired.push(field);
+    }
+    if (expired.length > 0) void redis.hdel(`${namespace}:claims:${prefix}`, ...expired).catch(() => undefined);
+    result.set(prefix, claims);
+  });
+  return result;
+}
+
+function parseClaim(json: string): Claim | undefined {
+  try {
+    const value = JSON.parse(json) as Partial<Claim>;
+    return typeof value.app === 'string' && typeof value.expiresAt === 'number' ? (value as Claim) : undefined;
+  } catch {
+    return undefined;
+  }
+}

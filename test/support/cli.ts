@@ -1,0 +1,75 @@
+import { spawn } from 'node:child_process';
+import { existsSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+
+export const CLI = fileURLToPath(new URL('../../dist/cli.js', import.meta.url));
+
+export interface CliResult {
+  readonly code: number | null;
+  readonly stdout: string;
+  readonly stderr: string;
+  readonly ms: number;
+}
+
+/** Runs the built `watchdog` command as a user would (npm test builds it first). */
+export async function runCli(args: readonly string[], env: Record<string, string> = {}, cwd?: string): Promise<CliResult> {
+  if (!existsSync(CLI)) throw new Error(`${CLI} is missing: run "npm run build" first (npm test does it)`);
+  const started = Date.now();
+  const child = spawn(process.execPath, [CLI, ...args], {
+    cwd,
+    env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '', ...env },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  let stdout = '';
+  let stderr = '';
+  child.stdout.on('data', (chunk: Buffer) => (stdout += chunk.toString()));
+  child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
+  const code = await new Promise<number | null>((resolve) => child.on('close', resolve));
+  return { code, stdout, stderr, ms: Date.now() - started };
+}
+
+/** Runs `watchdog check --json` and parses its report. */
+export async function checkJson(args: readonly string[], env: Record<string, string> = {}): Promise<CliResult & { report: JsonReport }> {
+  const result = await runCli(['check', '--json', ...args], env);
+  let report: JsonReport;
+  try {
+    report = JSON.parse(result.stdout) as JsonReport;
+  } catch {
+    throw new Error(`not JSON (exit ${result.code}): ${result.stdout}\n${result.stderr}`);
+  }
+  return { ...result, report };
+}
+
+export interface JsonFinding {
+  check: string;
+  severity: string;
+  subject: { kind: string; target?: string; prefix?: string; queue?: string; host?: string; app?: string };
+  summary: string;
+  details: Record<string, unknown>;
+  fingerprint: string;
+}
+
+export interface JsonReport {
+  status: string;
+  checkedAt: string;
+  durationMs: number;
+  findings: JsonFinding[];
+  queues: Array<Record<string, unknown> & { name: string; prefix: string }>;
+  targets: Array<Record<string, unknown>>;
+  processes: Array<{ app: string; host: string; masterPid: number | null; masterCwd: string | null; current: string | null; workers: number; denied: number }>;
+  notices: string[];
+}
+
+export function findingsOf(report: JsonReport, check: string): JsonFinding[] {
+  return report.findings.filter((f) => f.check === check);
+}
+
+export async function until<T>(probe: () => Promise<T | undefined | false> | T | undefined | false, timeoutMs = 10_000, what = 'condition'): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const value = await probe();
+    if (value) return value;
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((resolve) => setTimeout(resolve, 100));
+  }
+}

@@ -1,0 +1,29 @@
+import type { QueueFigures } from '../../src/collect/snapshot.ts';
+import type { QueueContext } from '../../src/checks/context.ts';
+import { DEFAULT_RULES } from '../../src/config/defaults.ts';
+
+export const NOW = Date.UTC(2026, 10, 22, 12, 0, 0);
+
+/** Figures of a healthy, idle queue; tests override what they are about. */
+export function figures(overrides: Partial<QueueFigures> = {}): QueueFigures {
+  return {
+    metaType: 'hash', paused: false, version: 'bullmq:6.7.0', waiting: 0, oldestWaitingAt: null, prioritized: 0,
+    nextPrioritizedAt: null, legacyPaused: 0, oldestLegacyPausedAt: null, active: 0, activeSampled: 0,
+    activeWithoutLock: 0, delayed: 0, delayedDue: 0, earliestDelayedDueAt: null, completed: 0, failed: 0,
+    stalledCheckTtlMs: null, pausedEventAt: null, workers: 0, hasEvents: true, ...overrides,
+  };
+}
+
+export function context(overrides: Partial<QueueFigures> = {}, extra: Partial<QueueContext> = {}): QueueContext {
+  return {
+    ref: { prefix: 'bull', name: 'emails' },
+    figures: figures(overrides),
+    rules: DEFAULT_RULES,
+    subject: { kind: 'queue', target: 'main', prefix: 'bull', queue: 'emails' },
+    now: NOW,
+    declared: true,
+    ...extra,
+  };
+}
+
+export const minutes = (n: number): number => n * 60_000;
