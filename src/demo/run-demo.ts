@@ -15,6 +15,8 @@ export interface ActResult {
   readonly expected: readonly string[];
   readonly seen: readonly string[];
   readonly healed: boolean;
+  /** Checks still reported when the act ended (why an act did not heal). */
+  readonly left: readonly string[];
   readonly ok: boolean;
 }
 
@@ -69,10 +71,11 @@ export async function runDemo(io: Io): Promise<ActResult[]> {
     const show = (findings: readonly { severity: string; summary: string; check: string }[]): void => {
       for (const f of findings) io.say(`  ${io.sentry ? 'sent to Sentry' : 'alert'}: ${asAlert(f as never)}`);
     };
-    const act = (n: number, title: string, expected: string[], seen: string[], healed: boolean): void => {
+    const act = (n: number, title: string, expected: string[], seen: string[], healed: boolean, left: string[] = []): void => {
       const ok = expected.every((c) => seen.includes(c)) && healed;
-      results.push({ act: n, title, expected, seen, healed, ok });
-      io.say(`  => ${ok ? 'caught and healed' : 'NOT as expected'} (expected ${expected.join(', ')})\n`);
+      results.push({ act: n, title, expected, seen, healed, left, ok });
+      const still = left.length > 0 ? `; still reported: ${left.join(', ')}` : '';
+      io.say(`  => ${ok ? 'caught and healed' : 'NOT as expected'} (expected ${expected.join(', ')}${still})\n`);
     };
 
     io.say(`A private Redis on port ${redis.port}, the app "shop" in ${app.current} -> releases/1, a master forking BullMQ workers.`);
@@ -91,7 +94,7 @@ export async function runDemo(io: Io): Promise<ActResult[]> {
     await fixture.hdel('queue-watchdog:claims:bull', 'newsletter');
     await queue.resume();
     const after1 = await checkUntil(ours, (r) => !has(r, 'queue.paused') && !has(r, 'redis.tenant-collision'), 15_000);
-    act(1, 'second app pauses our queue', ['queue.paused', 'redis.tenant-collision'], paused.report.findings.map((f) => f.check), !has(after1.report, 'queue.paused'));
+    act(1, 'second app pauses our queue', ['queue.paused', 'redis.tenant-collision'], paused.report.findings.map((f) => f.check), !has(after1.report, 'queue.paused'), after1.report.findings.map((f) => f.check));
 
     io.say('Act 2 - a deploy deletes the release the master runs from (incident 003).');
     io.say('  Deploy: current -> releases/2 (the master does not restart); cleanup deletes releases/1.');
@@ -106,11 +109,12 @@ export async function runDemo(io: Io): Promise<ActResult[]> {
     const restart = healed.log.split('\n').find((line) => line.includes('"remediate.restart"'));
     if (restart) io.say(`  ${(JSON.parse(restart) as { msg: string }).msg}`);
     const completedBefore = await queue.getCompletedCount();
-    const flowing = await checkUntil(ours, (r) => !has(r, 'process.release-deleted') && !has(r, 'queue.no-workers') && !has(r, 'queue.delayed-overdue'), 30_000);
+    const flowing = await checkUntil(ours, (r) => r.status === 'ok', 30_000);
+    // Healed means jobs complete again, not only a quiet report: wait for the next reminder to be sent.
+    const completedAfter = await waitFor(() => queue.getCompletedCount(), (n) => n > completedBefore, 10_000);
     clearInterval(producer);
-    const completedAfter = await queue.getCompletedCount();
     io.say(`  Master pid ${before ?? '?'} -> ${app.masterPid() ?? '?'} in releases/2; ${completedAfter - completedBefore} reminders sent since.`);
-    act(2, 'deploy deletes the running release', ['process.release-deleted', 'queue.no-workers'], broken.report.findings.map((f) => f.check), flowing.report.status === 'ok' && completedAfter > completedBefore);
+    act(2, 'deploy deletes the running release', ['process.release-deleted', 'queue.no-workers'], broken.report.findings.map((f) => f.check), flowing.report.status === 'ok' && completedAfter > completedBefore, flowing.report.findings.map((f) => f.check));
 
     io.say('Act 3 - Redis configured with an evicting policy: jobs can vanish silently.');
     await fixture.config('SET', 'maxmemory-policy', 'allkeys-lru');
@@ -119,7 +123,7 @@ export async function runDemo(io: Io): Promise<ActResult[]> {
     io.say('  Fix: CONFIG SET maxmemory-policy noeviction.');
     await fixture.config('SET', 'maxmemory-policy', 'noeviction');
     const fixed = await check(ours);
-    act(3, 'evicting Redis', ['redis.eviction-policy'], evicting.report.findings.map((f) => f.check), !has(fixed.report, 'redis.eviction-policy'));
+    act(3, 'evicting Redis', ['redis.eviction-policy'], evicting.report.findings.map((f) => f.check), !has(fixed.report, 'redis.eviction-policy'), fixed.report.findings.map((f) => f.check));
 
     await queue.close();
     fixture.disconnect();
@@ -132,6 +136,16 @@ export async function runDemo(io: Io): Promise<ActResult[]> {
     process.off('SIGINT', interrupted);
     process.off('SIGTERM', interrupted);
     await cleanup();
+  }
+}
+
+/** Reads `read()` until `done` holds or the deadline passes; returns the last value. */
+async function waitFor<T>(read: () => Promise<T>, done: (value: T) => boolean, timeoutMs: number): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const value = await read();
+    if (done(value) || Date.now() > deadline) return value;
+    await new Promise((resolve) => setTimeout(resolve, 250));
   }
 }
 
