@@ -12,7 +12,8 @@ export const queueName = (i: number): string => `q${String(i).padStart(5, '0')}`
  * not measured): per queue a meta hash, 3 waiting jobs with their hashes, 1
  * active job with its lock, 1 prioritized, completed and failed sets, the
  * queue's share of the delayed jobs (a tenth of them overdue), every 10th
- * queue paused with a `paused` event. Delayed jobs get zset entries only:
+ * queue paused with a `paused` event, and an events stream for every queue
+ * (BullMQ appends to it on every state change). Delayed jobs get zset entries only:
  * the watchdog never reads their hashes, so Redis memory stays small.
  */
 export async function seed(redis: Redis, plan: SeedPlan, now: number): Promise<void> {
@@ -29,6 +30,8 @@ export async function seed(redis: Redis, plan: SeedPlan, now: number): Promise<v
   for (let i = 0; i < plan.queues; i += 1) {
     const base = `bull:${queueName(i)}:`;
     pipeline.hset(`${base}meta`, 'opts.maxLenEvents', '10000', 'version', 'bullmq:6.7.0');
+    // Every BullMQ state change appends to the queue's events stream: a queue with jobs has one.
+    pipeline.xadd(`${base}events`, '*', 'event', 'waiting', 'jobId', 'w3', 'prev', 'added');
     if (i % 10 === 0) {
       pipeline.hset(`${base}meta`, 'paused', '1');
       pipeline.xadd(`${base}events`, '*', 'event', 'paused');

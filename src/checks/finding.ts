@@ -26,11 +26,21 @@ export function describeSubject(subject: Subject): string {
   return subject.target;
 }
 
+// Subjects recur every poll: their digests are remembered (bounded) instead of hashed again.
+const digests = new Map<string, string>();
+const MAX_DIGESTS = 100_000;
+
 /** check + subject → a short stable key that survives any characters in queue names. */
 export function fingerprintOf(check: string, subject: Subject): string {
   const parts =
     subject.kind === 'queue' ? [subject.target, subject.prefix, subject.queue] : subject.kind === 'host' ? ['host', subject.host, subject.app] : [subject.target];
-  const digest = createHash('sha256').update(JSON.stringify(parts)).digest('hex').slice(0, 16);
+  const key = JSON.stringify(parts);
+  let digest = digests.get(key);
+  if (digest === undefined) {
+    digest = createHash('sha256').update(key).digest('hex').slice(0, 16);
+    if (digests.size >= MAX_DIGESTS) digests.clear();
+    digests.set(key, digest);
+  }
   return `${check}:${digest}`;
 }
 

@@ -1,7 +1,7 @@
 import type { Redis } from 'ioredis';
 import type { TargetConfig } from '../config/types.ts';
 import { collectTarget, DEFAULT_COLLECT, targetIdentity } from './redis-snapshot.ts';
-import type { CollectSettings, DiscoveryCache } from './redis-snapshot.ts';
+import type { CollectCache, CollectSettings } from './redis-snapshot.ts';
 import type { RedisSnapshot } from './snapshot.ts';
 
 /**
@@ -15,7 +15,7 @@ export async function readTarget(
   timeoutMs: number,
   settings: CollectSettings = DEFAULT_COLLECT,
   now: () => number = Date.now,
-  cache?: DiscoveryCache,
+  cache?: CollectCache,
 ): Promise<RedisSnapshot> {
   const started = now();
   // ioredis rejects connect() with a generic "Connection is closed"; the cause arrives as an 'error' event.

@@ -2,7 +2,8 @@ import type { ChainableCommander, Redis } from 'ioredis';
 import type { TargetConfig } from '../config/types.ts';
 import { countWorkers, parseClientList } from './client-list.ts';
 import { discoverQueues } from './discover.ts';
-import { parseQueueRow, QUEUE_FIGURES_LUA } from './queue-figures-script.ts';
+import { parseQueueRow, QUEUE_FIGURES_LUA, queueArgs } from './queue-figures-script.ts';
+import type { QueueMemo } from './queue-figures-script.ts';
 import type { ClientListReading, DiscoveryReading, QueueRef, RedisSnapshot, ServerReading, TargetIdentity } from './snapshot.ts';
 
 export interface CollectSettings {
@@ -19,6 +20,29 @@ export const DEFAULT_COLLECT: CollectSettings = Object.freeze({ activeSample: 10
 /** Discovered queues per target, reused for a few minutes: SCAN walks the whole keyspace. */
 export type DiscoveryCache = Map<string, { readonly at: number; readonly refs: QueueRef[]; readonly reading: DiscoveryReading }>;
 const DISCOVERY_TTL_MS = 5 * 60_000;
+
+/**
+ * What a long-lived watchdog keeps between polls, per target: the discovered
+ * queues, and each queue's last full read (so an unchanged queue costs a few
+ * calls). A one-shot `check` has none and reads everything in full.
+ */
+export interface CollectCache {
+  readonly discovery: DiscoveryCache;
+  readonly queues: Map<string, Map<string, QueueMemo>>;
+  /** Redis's clock minus ours at the last poll, per target: what is due is judged on Redis's clock. */
+  readonly clockOffsets: Map<string, number>;
+}
+export const newCollectCache = (): CollectCache => ({ discovery: new Map(), queues: new Map(), clockOffsets: new Map() });
+
+/**
+ * Every queue is read in full at least this often, whatever its events stream
+ * says: a change BullMQ does not announce (a manual edit, changePriority)
+ * shows within this time. First reads are staggered over the period so full
+ * reads spread evenly over the polls.
+ */
+export const FULL_READ_EVERY_MS = 60_000;
+const STAGGER_SLOTS = 16;
+const refKey = (ref: QueueRef): string => `${ref.prefix}\0${ref.name}`;
 
 const SCRIPT = 'watchdogQueueFigures';
 type ScriptPipeline = ChainableCommander & Record<typeof SCRIPT, (...args: (string | number)[]) => ChainableCommander>;
@@ -38,7 +62,7 @@ export async function collectTarget(
   target: TargetConfig,
   settings: CollectSettings = DEFAULT_COLLECT,
   now: () => number = Date.now,
-  cache?: DiscoveryCache,
+  cache?: CollectCache,
 ): Promise<RedisSnapshot> {
   const started = now();
   if (!(SCRIPT in redis)) redis.defineCommand(SCRIPT, { numberOfKeys: 0, lua: QUEUE_FIGURES_LUA });
@@ -49,10 +73,10 @@ export async function collectTarget(
   let discovery: DiscoveryReading = { declared: true, truncated: false, scanned: 0 };
   // Discover when nothing is declared, or to find queues the owning app did not declare (tenancy).
   if (declared.length === 0 || target.app !== null) {
-    let found = cache?.get(target.name);
+    let found = cache?.discovery.get(target.name);
     if (!found || now() - found.at >= DISCOVERY_TTL_MS) {
       found = { at: now(), ...(await discoverQueues(redis, target.prefixes, target.discovery, now)) };
-      cache?.set(target.name, found);
+      cache?.discovery.set(target.name, found);
     } else {
       found = { ...found, reading: { ...found.reading, scanned: 0 } }; // no SCAN this poll
     }
@@ -72,11 +96,21 @@ export async function collectTarget(
   pipeline.config('GET', 'maxmemory-policy');
   pipeline.info('memory');
   const all = [...refs, ...foreignRefs];
+  const memos = cache?.queues.get(target.name);
+  const pollStart = now();
+  // A memo older than the full-read period is ignored: that queue is read in full this poll.
+  const keys = all.map(refKey);
+  const usable = keys.map((key) => {
+    const memo = memos?.get(key);
+    return memo && pollStart - memo.fullAt < FULL_READ_EVERY_MS ? memo : undefined;
+  });
+  const redisNowEstimate = pollStart + (cache?.clockOffsets.get(target.name) ?? 0);
   const chunks: QueueRef[][] = [];
   for (let i = 0; i < all.length; i += settings.chunkSize) chunks.push(all.slice(i, i + settings.chunkSize));
-  for (const chunk of chunks) {
-    pipeline[SCRIPT](settings.activeSample, settings.maxEvents, ...chunk.flatMap((ref) => [ref.prefix, ref.name]));
-  }
+  chunks.forEach((chunk, c) => {
+    const args = chunk.flatMap((ref, i) => queueArgs(ref, usable[c * settings.chunkSize + i], redisNowEstimate));
+    pipeline[SCRIPT](settings.activeSample, settings.maxEvents, ...args);
+  });
   const sentAt = now();
   const replies = (await pipeline.exec()) ?? [];
   const rttMs = now() - sentAt;
@@ -85,18 +119,30 @@ export async function collectTarget(
   if (timeError) throw timeError;
   const [seconds, micros] = time as [string, string];
   const redisNow = Number(seconds) * 1000 + Math.floor(Number(micros) / 1000);
+  cache?.clockOffsets.set(target.name, redisNow - sentAt); // TIME runs first in the pipeline
 
   const clientList = readClientList(replies[1]);
   const workers = clientList.available ? countWorkers(clientList.clients, target.endpoint.db, all) : undefined;
 
+  const nextMemos = new Map<string, QueueMemo>();
   const readings = chunks.flatMap((chunk, c) => {
     const [error, rows] = replies[c + 4] ?? [new Error('no reply'), null];
     return chunk.map((ref, i) => {
       if (error) return { ref, ok: false as const, problem: `collection script failed: ${error.message}` };
       const index = c * settings.chunkSize + i;
-      return parseQueueRow(ref, (rows as unknown[])[i], workers ? (workers[index] ?? 0) : null);
+      const memo = usable[index];
+      const parsed = parseQueueRow(ref, (rows as unknown[])[i], workers ? (workers[index] ?? 0) : null, memo);
+      if (parsed.reading.ok && parsed.eventId !== null) {
+        // A first full read is dated back by a slot of the period, so later full reads spread over the polls.
+        const key = keys[index] ?? refKey(ref);
+        const firstRead = !memos?.has(key);
+        const fullAt = !parsed.full && memo ? memo.fullAt : firstRead ? pollStart - ((index % STAGGER_SLOTS) * FULL_READ_EVERY_MS) / STAGGER_SLOTS : pollStart;
+        nextMemos.set(key, { eventId: parsed.eventId, figures: parsed.reading.figures, recheckAt: parsed.recheckAt, fullAt });
+      }
+      return parsed.reading;
     });
   });
+  cache?.queues.set(target.name, nextMemos);
 
   return {
     target: targetIdentity(target),

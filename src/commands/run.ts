@@ -3,6 +3,7 @@ import { randomUUID } from 'node:crypto';
 import { hostname } from 'node:os';
 import type { Redis } from 'ioredis';
 import { createDaemonClient } from '../collect/redis-client.ts';
+import { newCollectCache } from '../collect/redis-snapshot.ts';
 import type { ConfigFlags } from '../config/load.ts';
 import type { Config } from '../config/types.ts';
 import { Lease } from '../daemon/lease.ts';
@@ -73,7 +74,7 @@ export async function runDaemon(flags: ConfigFlags, io: Io = realIo()): Promise<
       stage,
       isLeader: () => leadership.current.leader,
       incidents: true,
-      discoveryCache: new Map(),
+      collectCache: newCollectCache(),
       versions: { last: new Map(), flips: new Map() },
     },
     schedule,

@@ -3,7 +3,7 @@ import type { Logger } from 'pino';
 import { evaluate } from '../checks/evaluate.ts';
 import type { Finding } from '../checks/finding.ts';
 import { describeRedisError, readTarget } from '../collect/read-target.ts';
-import type { DiscoveryCache } from '../collect/redis-snapshot.ts';
+import type { CollectCache } from '../collect/redis-snapshot.ts';
 import type { TenancyFacts, VersionFlip } from '../checks/redis-tenancy.ts';
 import { exchangeClaims } from '../tenancy/claims.ts';
 import type { Claim } from '../tenancy/claims.ts';
@@ -39,8 +39,8 @@ export interface PollDeps {
   /** /proc of this host, when apps are declared. */
   readonly proc: ProcReader | null;
   readonly budget: RestartBudget;
-  /** Discovered queues, reused for minutes (the daemon); absent: discover every time (a check). */
-  readonly discoveryCache?: DiscoveryCache;
+  /** Discovered queues and each queue's last full read, kept across polls (the daemon); absent: everything read afresh (a check). */
+  readonly collectCache?: CollectCache;
   /** Previous `meta.version` per queue and the flips seen, across polls (the daemon). */
   readonly versions?: VersionMemory;
   /** When this watchdog started: part of its tenancy claim. */
@@ -84,7 +84,7 @@ export async function runPoll(deps: PollDeps, signal: AbortSignal): Promise<Poll
         const reason = `${last === undefined ? 'not connected' : describeRedisError(last)} (reconnecting)`;
         return Promise.resolve<RedisSnapshot>({ target: { name: target.name, label: target.endpoint.label, db: target.endpoint.db }, reachable: false, reason, durationMs: 0 });
       }
-      return readTarget(client, target, config.timeoutMs, undefined, deps.now, deps.discoveryCache);
+      return readTarget(client, target, config.timeoutMs, undefined, deps.now, deps.collectCache);
     }),
   );
   const tenancy = await exchangeTenancy(deps, snapshots);
