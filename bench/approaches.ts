@@ -1,24 +1,48 @@
 import { Queue } from 'bullmq';
 import type { Redis } from 'ioredis';
 import { evaluate } from '../src/checks/evaluate.ts';
-import { collectTarget } from '../src/collect/redis-snapshot.ts';
+import { collectTarget, newCollectCache } from '../src/collect/redis-snapshot.ts';
+import type { CollectCache } from '../src/collect/redis-snapshot.ts';
 import type { Config } from '../src/config/types.ts';
 
 /** One way of watching every queue once. `roundTrips` is what the approach itself reports, when it can. */
 export interface Approach {
   readonly name: string;
+  /** Untimed work before each pass (what other apps do to the queues meanwhile). */
+  prepare?(): Promise<void>;
   pass(): Promise<{ roundTrips?: number }>;
   close(): Promise<void>;
 }
 
-/** queue-watchdog's own collection and checks, on one long-lived connection (the daemon's steady state). */
-export function watchdogApproach(client: Redis, config: Config): Approach {
+export type WatchdogMode = { readonly kind: 'full' } | { readonly kind: 'daemon'; readonly changedShare: number };
+
+/**
+ * queue-watchdog's own collection and checks on one long-lived connection.
+ * `full`: every queue read in full (what `watchdog check` does, and a daemon
+ * whose queues all changed since the last poll). `daemon`: the daemon's
+ * incremental polls, with a share of the queues changed (a BullMQ event
+ * appended to their stream) before each pass.
+ */
+export function watchdogApproach(client: Redis, config: Config, mode: WatchdogMode): Approach {
   const target = config.targets[0];
   if (!target) throw new Error('no target');
+  const cache: CollectCache | undefined = mode.kind === 'daemon' ? newCollectCache() : undefined;
+  const changed = mode.kind === 'daemon' ? Math.round(target.queues.length * mode.changedShare) : 0;
+  let offset = 0;
   return {
-    name: 'queue-watchdog',
+    name: mode.kind === 'full' ? 'queue-watchdog, full read (`check`; or every queue changed)' : `queue-watchdog daemon poll, ${Math.round((mode.kind === 'daemon' ? mode.changedShare : 0) * 100)} % of queues changed`,
+    async prepare() {
+      if (changed === 0) return;
+      const pipeline = client.pipeline();
+      for (let i = 0; i < changed; i += 1) {
+        const queue = target.queues[(offset + i) % target.queues.length];
+        if (queue) pipeline.xadd(`${queue.prefix}:${queue.name}:events`, '*', 'event', 'progress', 'jobId', 'a1', 'data', '50');
+      }
+      offset += changed;
+      await pipeline.exec();
+    },
     async pass() {
-      const snapshot = await collectTarget(client, target);
+      const snapshot = await collectTarget(client, target, undefined, Date.now, cache);
       evaluate([snapshot], config);
       return { roundTrips: snapshot.reachable ? snapshot.roundTrips : undefined };
     },

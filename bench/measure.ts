@@ -41,7 +41,10 @@ const percentile = (values: readonly number[], p: number): number => {
  * subtracted from the command count.
  */
 export async function measure(approach: Approach, admin: Redis, passes: number, warmups: number): Promise<Figures> {
-  for (let i = 0; i < warmups; i += 1) await approach.pass();
+  for (let i = 0; i < warmups; i += 1) {
+    await approach.prepare?.();
+    await approach.pass();
+  }
   await admin.config('SET', 'latency-monitor-threshold', '1');
   await admin.call('LATENCY', 'RESET');
   const times: number[] = [];
@@ -49,6 +52,7 @@ export async function measure(approach: Approach, admin: Redis, passes: number, 
   let cpu = 0;
   let roundTrips: number | null = 0;
   for (let i = 0; i < passes; i += 1) {
+    await approach.prepare?.();
     const callsBefore = totalCalls(await info(admin, 'commandstats'));
     const cpuBefore = cpuMs(await info(admin, 'cpu'));
     const started = performance.now();
