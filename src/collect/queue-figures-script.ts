@@ -180,6 +180,8 @@ const FIELD_AT = Object.fromEntries(FIELDS.map((name, i) => [name, i + 1])) as R
 export interface QueueMemo {
   /** Last id of the events stream at the full read. */
   readonly eventId: string;
+  /** The first id after it (what the script reads from): computed once, not every poll. */
+  readonly after: string;
   readonly figures: QueueFigures;
   /** When the locks and the stall checker's key must be read again (ms, Redis's clock). */
   readonly recheckAt: number;
@@ -209,11 +211,10 @@ export function nextStreamId(id: string): string | null {
  * delayed jobs may be due and whether the locks must be read again.
  */
 export function queueArgs(ref: QueueRef, memo: QueueMemo | undefined, redisNow: number): string[] {
-  const after = memo ? nextStreamId(memo.eventId) : null;
-  if (!memo || after === null) return [ref.prefix, ref.name, '', '0'];
+  if (!memo) return [ref.prefix, ref.name, '', '0'];
   const { earliestDelayedDueAt, active } = memo.figures;
   const bits = (earliestDelayedDueAt !== null && earliestDelayedDueAt <= redisNow ? 1 : 0) | (memo.recheckAt <= redisNow ? 2 : 0) | (active > 0 ? 4 : 0);
-  return [ref.prefix, ref.name, after, String(bits)];
+  return [ref.prefix, ref.name, memo.after, String(bits)];
 }
 
 // PTTL: -2 = no key, -1 = key without expiry (treated as present).
@@ -228,7 +229,12 @@ export function parseQueueRow(ref: QueueRef, row: unknown, workers: number | nul
     if (!memo) return problem('unexpected reply from the collection script');
     const [, paused, version, due, rechecked, sampled, noLock, ttl, recheckAt] = row as unknown[];
     const changed = { paused: Number(paused) === 1, version: typeof version === 'string' ? version : null, delayedDue: Number(due ?? 0), workers };
-    if (Number(rechecked) !== 1) return { reading: { ref, ok: true, figures: { ...memo.figures, ...changed } }, eventId: memo.eventId, recheckAt: memo.recheckAt, full: false };
+    if (Number(rechecked) !== 1) {
+      // Usually nothing moved at all: the remembered figures are reused, not copied (10,000 queues a poll).
+      const old = memo.figures;
+      const same = old.paused === changed.paused && old.version === changed.version && old.delayedDue === changed.delayedDue && old.workers === workers;
+      return { reading: { ref, ok: true, figures: same ? old : { ...old, ...changed } }, eventId: memo.eventId, recheckAt: memo.recheckAt, full: false };
+    }
     const figures: QueueFigures = {
       ...memo.figures,
       ...changed,

@@ -2,7 +2,7 @@ import type { ChainableCommander, Redis } from 'ioredis';
 import type { TargetConfig } from '../config/types.ts';
 import { countWorkers, parseClientList } from './client-list.ts';
 import { discoverQueues } from './discover.ts';
-import { parseQueueRow, QUEUE_FIGURES_LUA, queueArgs } from './queue-figures-script.ts';
+import { nextStreamId, parseQueueRow, QUEUE_FIGURES_LUA, queueArgs } from './queue-figures-script.ts';
 import type { QueueMemo } from './queue-figures-script.ts';
 import type { ClientListReading, DiscoveryReading, QueueRef, RedisSnapshot, ServerReading, TargetIdentity } from './snapshot.ts';
 
@@ -132,12 +132,15 @@ export async function collectTarget(
       const index = c * settings.chunkSize + i;
       const memo = usable[index];
       const parsed = parseQueueRow(ref, (rows as unknown[])[i], workers ? (workers[index] ?? 0) : null, memo);
-      if (parsed.reading.ok && parsed.eventId !== null) {
+      const key = keys[index] ?? refKey(ref);
+      if (memo && !parsed.full && parsed.reading.ok && parsed.reading.figures === memo.figures && parsed.recheckAt === memo.recheckAt) {
+        nextMemos.set(key, memo); // nothing changed: the same memo
+      } else if (parsed.reading.ok && parsed.eventId !== null) {
+        const after = nextStreamId(parsed.eventId);
         // A first full read is dated back by a slot of the period, so later full reads spread over the polls.
-        const key = keys[index] ?? refKey(ref);
         const firstRead = !memos?.has(key);
         const fullAt = !parsed.full && memo ? memo.fullAt : firstRead ? pollStart - ((index % STAGGER_SLOTS) * FULL_READ_EVERY_MS) / STAGGER_SLOTS : pollStart;
-        nextMemos.set(key, { eventId: parsed.eventId, figures: parsed.reading.figures, recheckAt: parsed.recheckAt, fullAt });
+        if (after !== null) nextMemos.set(key, { eventId: parsed.eventId, after, figures: parsed.reading.figures, recheckAt: parsed.recheckAt, fullAt });
       }
       return parsed.reading;
     });
