@@ -17,17 +17,18 @@ import type { QueueFigures, QueueReading, QueueRef } from './snapshot.ts';
  * when one was missing): a 'same' row the caller merges with its memory.
  * Anything else is a full read.
  *
- * ARGV: activeSample, maxEvents, then per queue: prefix, name, the first
+ * ARGV: activeSample, maxEvents, whether the caller remembers ('1': read each
+ * stream's last id), then per queue: prefix, name, the first
  * events id after the known last one ('' = read in full), and bits: 1 = the
  * earliest delayed job is due, 2 = read the locks and the stall checker's key
- * again, 4 = the queue had active jobs.
+ * again, 4 = the queue had active jobs. (queueArgs builds them; the loop at the end steps by 4.)
  * Delayed scores are dueMs * 0x1000 + n (BullMQ getDelayedScore.lua).
  */
-export const QUEUE_ARGS_PER_QUEUE = 4;
-
 export const QUEUE_FIGURES_LUA = `
 local sample = tonumber(ARGV[1])
 local maxEvents = tonumber(ARGV[2])
+-- Whether the caller keeps memos (the daemon): only then is the events stream's last id worth reading.
+local remember = ARGV[3] == '1'
 local t = redis.call('TIME')
 local nowMs = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
 local dueBound = '(' .. string.format('%.0f', (nowMs + 1) * 4096)
@@ -138,7 +139,7 @@ local function figures(base, after, bits)
     local row = same(base, after, bits)
     if row then return row end
   end
-  return read(base, redis.call('XREVRANGE', base .. 'events', '+', '-', 'COUNT', 1))
+  return read(base, remember and redis.call('XREVRANGE', base .. 'events', '+', '-', 'COUNT', 1) or {})
 end
 
 local expected = {meta = 'hash', wait = 'list', paused = 'list', prioritized = 'zset', active = 'list',
@@ -159,7 +160,7 @@ local function diagnose(base, err)
 end
 
 local out = {}
-for i = 3, #ARGV, 4 do
+for i = 4, #ARGV, 4 do
   local base = ARGV[i] .. ':' .. ARGV[i + 1] .. ':'
   local ok, res = pcall(figures, base, ARGV[i + 2], tonumber(ARGV[i + 3]))
   if ok then out[#out + 1] = res else out[#out + 1] = {'error', diagnose(base, res)} end

@@ -109,7 +109,7 @@ export async function collectTarget(
   for (let i = 0; i < all.length; i += settings.chunkSize) chunks.push(all.slice(i, i + settings.chunkSize));
   chunks.forEach((chunk, c) => {
     const args = chunk.flatMap((ref, i) => queueArgs(ref, usable[c * settings.chunkSize + i], redisNowEstimate));
-    pipeline[SCRIPT](settings.activeSample, settings.maxEvents, ...args);
+    pipeline[SCRIPT](settings.activeSample, settings.maxEvents, cache ? '1' : '0', ...args);
   });
   const sentAt = now();
   const replies = (await pipeline.exec()) ?? [];
