@@ -59,15 +59,26 @@ interface ScaleResult {
   readonly delayed: number;
   readonly rows: readonly Figures[];
   readonly watchdogRssMb: number;
+  readonly daemonRssMb: number;
 }
 
-async function peakRss(url: string, names: readonly string[], dir: string): Promise<number> {
+const DAEMON_SECONDS = 12;
+
+/**
+ * Peak RSS of a real `watchdog check`, and of a real `watchdog run` over its
+ * first 12 s at a 2 s interval (the first poll opens every incident at once;
+ * no DSN, so the notifications are log lines).
+ */
+async function peakRss(command: 'check' | 'run', url: string, names: readonly string[], dir: string): Promise<number> {
   const file = `${dir}/bench-${names.length}.yml`;
   writeFileSync(file, `redis:\n  url: ${url}\n  queues:\n${names.map((n) => `    - ${n}`).join('\n')}\ntimeout: 30s\n`);
-  const child = spawn(process.execPath, ['--import', new URL('./rss-probe.mjs', import.meta.url).pathname, CLI, 'check', '--json', '--config', file], { stdio: ['ignore', 'ignore', 'pipe'] });
+  const args = command === 'check' ? ['check', '--json'] : ['run', '--interval', '2s', '--listen', '127.0.0.1:0'];
+  const child = spawn(process.execPath, ['--import', new URL('./rss-probe.mjs', import.meta.url).pathname, CLI, ...args, '--config', file], { stdio: ['ignore', 'ignore', 'pipe'] });
   let stderr = '';
   child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
+  const timer = command === 'run' ? setTimeout(() => child.kill('SIGTERM'), DAEMON_SECONDS * 1000) : undefined;
   await new Promise((resolve) => child.on('close', resolve));
+  clearTimeout(timer);
   return Number(/maxrss_kb=(\d+)/.exec(stderr)?.[1] ?? 0) / 1024;
 }
 
@@ -106,9 +117,10 @@ async function runScale(queues: number): Promise<ScaleResult> {
       await own.close();
     }
     rows.push(await measure(exporterApproach(client), admin, few, 1));
-    const watchdogRssMb = await peakRss(redis.url(), names, process.env.TMPDIR ?? '/tmp');
+    const watchdogRssMb = await peakRss('check', redis.url(), names, process.env.TMPDIR ?? '/tmp');
+    const daemonRssMb = await peakRss('run', redis.url(), names, process.env.TMPDIR ?? '/tmp');
     for (const c of [client, shared, ...workers]) c.disconnect();
-    return { queues, delayed, rows, watchdogRssMb };
+    return { queues, delayed, rows, watchdogRssMb, daemonRssMb };
   } finally {
     await redis.stop();
   }
@@ -132,6 +144,7 @@ function table(results: readonly ScaleResult[]): string {
       lines.push(`| ${r.queues} | ${r.delayed} | ${row.approach} | ${row.medianMs.toFixed(1)} | ${row.p95Ms.toFixed(1)} | ${row.roundTrips ?? 'n/a'} | ${row.commands} | ${row.redisCpuMs.toFixed(1)} | ${row.longestCommandMs} | ${ratio(daemon, row)} | ${ratio(full, row)} |`);
     }
     lines.push(`| ${r.queues} | | peak RSS of \`watchdog check\` | ${r.watchdogRssMb.toFixed(0)} MB | | | | | | | |`);
+    lines.push(`| ${r.queues} | | peak RSS of \`watchdog run\`, first ${DAEMON_SECONDS} s at a 2 s interval | ${r.daemonRssMb.toFixed(0)} MB | | | | | | | |`);
   }
   return lines.join('\n');
 }

@@ -33,25 +33,46 @@ export class IncidentStore {
   }
 
   /**
-   * Writes what changed in one round trip: changed records, removed
-   * fingerprints, TTL. Unchanged records are not rewritten, so several
-   * watchdogs sharing the hash (each owning its host's records) never
-   * overwrite each other's newer records with stale copies.
+   * Writes what changed in one round trip: records whose lasting fields
+   * changed (first seen, opened, notified, severity), removed fingerprints,
+   * TTL. The sentence and details of an open incident change every poll
+   * (how late, how long) but are written only with a lasting change, so an
+   * open incident costs Redis nothing per poll; thousands opening at once are
+   * written in commands of at most 500 records, so no single command blocks
+   * Redis. Unchanged records are not rewritten, so several watchdogs sharing
+   * the hash (each owning its host's records) never overwrite each other's
+   * newer records with stale copies.
    */
   async save(before: ReadonlyMap<string, IncidentRecord>, after: ReadonlyMap<string, IncidentRecord>): Promise<void> {
-    const pipeline = this.redis.multi();
     const removed = [...before.keys()].filter((fingerprint) => !after.has(fingerprint));
-    if (removed.length > 0) pipeline.hdel(this.key, ...removed);
-    const fields = [...after.entries()]
-      .filter(([fingerprint, record]) => JSON.stringify(before.get(fingerprint)) !== JSON.stringify(record))
-      .flatMap(([fingerprint, record]) => [fingerprint, JSON.stringify(record)]);
-    if (fields.length > 0) {
-      pipeline.hset(this.key, ...fields);
-      pipeline.pexpire(this.key, this.ttlMs);
+    const changed: string[] = [];
+    for (const [fingerprint, record] of after) {
+      const old = before.get(fingerprint);
+      if (!old || !sameLasting(old, record)) changed.push(fingerprint, JSON.stringify(record));
     }
-    if (removed.length === 0 && fields.length === 0) return;
-    await pipeline.exec();
+    if (removed.length === 0 && changed.length === 0 && after.size === 0) return;
+    const pipeline = this.redis.pipeline();
+    for (let i = 0; i < removed.length; i += SAVE_BATCH) pipeline.hdel(this.key, ...removed.slice(i, i + SAVE_BATCH));
+    for (let i = 0; i < changed.length; i += 2 * SAVE_BATCH) pipeline.hset(this.key, ...changed.slice(i, i + 2 * SAVE_BATCH));
+    if (after.size > 0) pipeline.pexpire(this.key, this.ttlMs);
+    const replies = (await pipeline.exec()) ?? [];
+    const failed = replies.find(([error]) => error);
+    if (failed?.[0]) throw failed[0];
   }
+}
+
+const SAVE_BATCH = 500;
+
+/** Whether two records of one fingerprint differ only in what changes every poll (last seen, sentence, details). */
+function sameLasting(a: IncidentRecord, b: IncidentRecord): boolean {
+  return (
+    a.check === b.check &&
+    a.severity === b.severity &&
+    a.firstSeenAt === b.firstSeenAt &&
+    a.openedAt === b.openedAt &&
+    a.notifiedAt === b.notifiedAt &&
+    a.notifiedSeverity === b.notifiedSeverity
+  );
 }
 
 function parseRecord(json: string): IncidentRecord | undefined {

@@ -100,6 +100,31 @@ describe('Sentry alerts from watchdog check (real SDK, local envelope server, st
     assert.ok((await redis.client().pttl('queue-watchdog:incidents')) > 0, 'with a TTL');
   });
 
+  it('writes an open incident once: later polls only refresh the TTL', async () => {
+    const q = new Queue('steady-alert', { connection: connection() });
+    await q.add('x', {});
+    await q.pause();
+    await q.close();
+    const env = { SENTRY_DSN: sentry.dsn(), REDIS_URL: redis.url() };
+    const file = await config('steady', 'incidents:\n  namespace: steady\nredis:\n  queues: [steady-alert]\n');
+    await checkJson(['--config', file], env);
+    const stored = await redis.client().hgetall('steady:incidents');
+    assert.equal(Object.keys(stored).length, 1, 'the incident is stored');
+    // Every command the next run sends about the incident state, as Redis sees it.
+    const monitor = await redis.client().monitor();
+    const seen: string[] = [];
+    monitor.on('monitor', (_time: string, args: string[]) => {
+      if (args.includes('steady:incidents')) seen.push(String(args[0]).toLowerCase());
+    });
+    await new Promise((resolve) => setTimeout(resolve, 1_100)); // the pause is a second older: its sentence changes
+    await checkJson(['--config', file], env);
+    await new Promise((resolve) => setTimeout(resolve, 200));
+    monitor.disconnect();
+    assert.ok(seen.includes('pexpire'), `the TTL is refreshed (${seen.join(', ')})`);
+    assert.ok(!seen.includes('hset'), `nothing lasting changed, nothing rewritten (${seen.join(', ')})`);
+    assert.deepEqual(await redis.client().hgetall('steady:incidents'), stored);
+  });
+
   it('sends a heartbeat check-in with the configured monitor schedule', async () => {
     const file = await config('heartbeat', [
       'interval: 5m',
