@@ -69,8 +69,12 @@ COPY package.json ./
 COPY --from=prod-deps /src/node_modules ./node_modules
 COPY --from=build /src/dist ./dist
 
+# --max-old-space-size: V8 sizes its heap from the host's memory, not the container's limit, and
+# lets garbage pile up to it. 160 MB holds a daemon watching 10,000 queues that all alert at once
+# (peak RSS about 245 MB, see BENCHMARKS.md); give the container 320 MiB. About 10 MB of heap per
+# 1,000 queues beyond that: raise both together.
 ENV NODE_ENV=production \
-    NODE_OPTIONS=--enable-source-maps \
+    NODE_OPTIONS="--enable-source-maps --max-old-space-size=160" \
     TINI_SUBREAPER=1
 
 USER ${APP_UID}:${APP_GID}
