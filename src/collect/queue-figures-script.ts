@@ -7,11 +7,13 @@ import type { QueueFigures, QueueReading, QueueRef } from './snapshot.ts';
  * Garbage (a `meta` that is a string, ...) is caught per queue with pcall and
  * diagnosed with TYPE, so one broken queue never fails the chunk.
  *
- * Incremental reads: every BullMQ state change (add, promote, move to active,
- * complete, fail, pause, resume, drain, stall, remove) appends to the queue's
+ * Incremental reads: nearly every BullMQ state change (add, promote, move to
+ * active, complete, fail, pause, resume, stall, remove) appends to the queue's
  * `events` stream. When the caller passes the id just after the stream's last
- * id at an earlier full read, and no entry has come since (and meta still
- * holds a version), only what changes with time alone is read again: meta,
+ * id at an earlier full read, and no entry has come since, and the same lists
+ * and sets exist as then (a `drain()` empties them without an event, an
+ * `obliterate()` deletes the stream), and meta still holds a version, only
+ * what changes with time alone is read again: meta,
  * the count of delayed jobs now due (once the earliest is due), and the locks
  * and the stall checker's key (once the first of them may have expired, or
  * when one was missing): a 'same' row the caller merges with its memory.
@@ -21,7 +23,8 @@ import type { QueueFigures, QueueReading, QueueRef } from './snapshot.ts';
  * stream's last id), then per queue: prefix, name, the first
  * events id after the known last one ('' = read in full), and bits: 1 = the
  * earliest delayed job is due, 2 = read the locks and the stall checker's key
- * again, 4 = the queue had active jobs. (queueArgs builds them; the loop at the end steps by 4.)
+ * again, 4 = the queue had active jobs, 8 × how many of wait, paused,
+ * prioritized, delayed and events existed. (queueArgs builds them; the loop at the end steps by 4.)
  * Delayed scores are dueMs * 0x1000 + n (BullMQ getDelayedScore.lua).
  */
 export const QUEUE_FIGURES_LUA = `
@@ -119,9 +122,12 @@ local function read(base, last)
 end
 
 -- Nothing was added, moved or paused since the caller's full read: read only what time changes.
--- nil when the queue must be read in full (an event came, or meta lost its version: obliterated).
+-- nil when the queue must be read in full: an event came, a collection was emptied or the stream
+-- deleted without one (drain, obliterate), or meta lost its version.
 local function same(base, after, bits)
   if #redis.call('XRANGE', base .. 'events', after, '+', 'COUNT', 1) > 0 then return nil end
+  local present = redis.call('EXISTS', base .. 'wait', base .. 'paused', base .. 'prioritized', base .. 'delayed', base .. 'events')
+  if present ~= math.floor(bits / 8) then return nil end
   local meta = redis.call('HMGET', base .. 'meta', 'paused', 'version')
   if not meta[2] then return nil end
   local paused = meta[1] and 1 or 0
@@ -213,8 +219,12 @@ export function nextStreamId(id: string): string | null {
  */
 export function queueArgs(ref: QueueRef, memo: QueueMemo | undefined, redisNow: number): string[] {
   if (!memo) return [ref.prefix, ref.name, '', '0'];
-  const { earliestDelayedDueAt, active } = memo.figures;
-  const bits = (earliestDelayedDueAt !== null && earliestDelayedDueAt <= redisNow ? 1 : 0) | (memo.recheckAt <= redisNow ? 2 : 0) | (active > 0 ? 4 : 0);
+  const { earliestDelayedDueAt, active, delayedDue, waiting, legacyPaused, prioritized, delayed } = memo.figures;
+  // Due on Redis's clock, or already due at the last read (a clock step must not hide it).
+  const due = delayedDue > 0 || (earliestDelayedDueAt !== null && earliestDelayedDueAt <= redisNow);
+  // Which of wait, paused, prioritized, delayed and events (always, with a memo) existed.
+  const present = [waiting, legacyPaused, prioritized, delayed].filter((n) => n > 0).length + 1;
+  const bits = (due ? 1 : 0) | (memo.recheckAt <= redisNow ? 2 : 0) | (active > 0 ? 4 : 0) | (present * 8);
   return [ref.prefix, ref.name, memo.after, String(bits)];
 }
 

@@ -102,7 +102,8 @@ export async function collectTarget(
   const keys = all.map(refKey);
   const usable = keys.map((key) => {
     const memo = memos?.get(key);
-    return memo && pollStart - memo.fullAt < FULL_READ_EVERY_MS ? memo : undefined;
+    const age = memo ? pollStart - memo.fullAt : -1; // negative: our clock stepped back; read in full
+    return memo && age >= 0 && age < FULL_READ_EVERY_MS ? memo : undefined;
   });
   const redisNowEstimate = pollStart + (cache?.clockOffsets.get(target.name) ?? 0);
   const chunks: QueueRef[][] = [];

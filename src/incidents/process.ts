@@ -14,7 +14,7 @@ export interface IncidentStage {
   leader?: boolean;
   /** Fingerprints whose notification failed to reach Sentry: sent again next poll. */
   undelivered?: Set<string>;
-  /** What the store holds as far as we know (the last successful load or save). */
+  /** What the store holds as far as we know (the last successful load or save, as written). */
   saved?: ReadonlyMap<string, IncidentRecord>;
   /** Resolved while the store could not be written: must not come back from it. */
   dropped?: Set<string>;
@@ -66,8 +66,7 @@ export async function processIncidents(
   if (store) {
     try {
       // Against what the store really holds, so changes made while it was away are written too.
-      await store.save(stage.saved ?? before, state);
-      stage.saved = state;
+      stage.saved = await store.save(stage.saved ?? before, state);
       stage.dropped?.clear();
     } catch (error) {
       stage.loaded = false;

@@ -36,21 +36,30 @@ export class IncidentStore {
    * Writes what changed in one round trip: records whose lasting fields
    * changed (first seen, opened, notified, severity), removed fingerprints,
    * TTL. The sentence and details of an open incident change every poll
-   * (how late, how long) but are written only with a lasting change, so an
-   * open incident costs Redis nothing per poll; thousands opening at once are
-   * written in commands of at most 500 records, so no single command blocks
-   * Redis. Unchanged records are not rewritten, so several watchdogs sharing
-   * the hash (each owning its host's records) never overwrite each other's
-   * newer records with stale copies.
+   * (how late, how long) but are written only with a lasting change or when
+   * the stored copy is 15 minutes old (a restarted watchdog's "resolved"
+   * reads it), so an open incident costs Redis a TTL refresh per poll;
+   * thousands opening at once are written in commands of at most 500
+   * records, so no single command blocks Redis. Unchanged records are not
+   * rewritten, so several watchdogs sharing the hash (each owning its host's
+   * records) never overwrite each other's newer records with stale copies.
+   *
+   * `before` is what the store holds; returns what it holds after the save.
    */
-  async save(before: ReadonlyMap<string, IncidentRecord>, after: ReadonlyMap<string, IncidentRecord>): Promise<void> {
+  async save(before: ReadonlyMap<string, IncidentRecord>, after: ReadonlyMap<string, IncidentRecord>): Promise<ReadonlyMap<string, IncidentRecord>> {
     const removed = [...before.keys()].filter((fingerprint) => !after.has(fingerprint));
     const changed: string[] = [];
+    const stored = new Map<string, IncidentRecord>();
     for (const [fingerprint, record] of after) {
       const old = before.get(fingerprint);
-      if (!old || !sameLasting(old, record)) changed.push(fingerprint, JSON.stringify(record));
+      if (old && sameLasting(old, record) && record.lastSeenAt - old.lastSeenAt < REFRESH_MS) {
+        stored.set(fingerprint, old);
+      } else {
+        changed.push(fingerprint, JSON.stringify(record));
+        stored.set(fingerprint, record);
+      }
     }
-    if (removed.length === 0 && changed.length === 0 && after.size === 0) return;
+    if (removed.length === 0 && changed.length === 0 && after.size === 0) return stored;
     const pipeline = this.redis.pipeline();
     for (let i = 0; i < removed.length; i += SAVE_BATCH) pipeline.hdel(this.key, ...removed.slice(i, i + SAVE_BATCH));
     for (let i = 0; i < changed.length; i += 2 * SAVE_BATCH) pipeline.hset(this.key, ...changed.slice(i, i + 2 * SAVE_BATCH));
@@ -58,10 +67,13 @@ export class IncidentStore {
     const replies = (await pipeline.exec()) ?? [];
     const failed = replies.find(([error]) => error);
     if (failed?.[0]) throw failed[0];
+    return stored;
   }
 }
 
 const SAVE_BATCH = 500;
+/** How old the stored sentence of an open incident may get before it is written again. */
+const REFRESH_MS = 15 * 60_000;
 
 /** Whether two records of one fingerprint differ only in what changes every poll (last seen, sentence, details). */
 function sameLasting(a: IncidentRecord, b: IncidentRecord): boolean {

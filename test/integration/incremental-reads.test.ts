@@ -136,7 +136,22 @@ describe('incremental reads (the daemon keeps each queue\'s last full read)', ()
     assert.equal(figuresOf(await poll(target, cache, now), 'edited').waiting, 2, 'after the period the queue is read in full');
   });
 
-  it('reads a queue in full when its events stream is gone (obliterated, or recreated)', async () => {
+  it('sees a drain on the next poll, though BullMQ announces none', async () => {
+    const q = queue('drained');
+    await q.addBulk([1, 2, 3].map((n) => ({ name: 'send', data: { n } })));
+    await q.add('later', {}, { delay: 3_600_000 });
+    const target = targetFor(['drained']);
+    const cache = newCollectCache();
+    assert.equal(figuresOf(await poll(target, cache), 'drained').waiting, 3);
+    assert.equal(figuresOf(await poll(target, cache), 'drained').waiting, 3);
+    await q.drain(true);
+    const drained = figuresOf(await poll(target, cache), 'drained');
+    assert.equal(drained.waiting, 0);
+    assert.equal(drained.oldestWaitingAt, null);
+    assert.equal(drained.delayed, 0);
+  });
+
+  it('reads a queue in full when its events stream is gone (obliterated, then constructed again)', async () => {
     const q = queue('gone');
     await q.add('one', {});
     const target = targetFor(['gone']);
@@ -149,5 +164,13 @@ describe('incremental reads (the daemon keeps each queue\'s last full read)', ()
     assert.ok(reading?.ok);
     assert.equal(reading.figures.waiting, 0);
     assert.equal(reading.figures.metaType, 'none');
+    // Constructed again: meta gets a version, without any event.
+    await q.add('two', {});
+    assert.equal(figuresOf(await poll(target, cache), 'gone').waiting, 1);
+    await q.obliterate({ force: true });
+    const again = queue('gone');
+    await again.waitUntilReady();
+    assert.ok(await redis.client().hget('bull:gone:meta', 'version'), 'the constructor wrote meta.version');
+    assert.equal(figuresOf(await poll(target, cache), 'gone').waiting, 0);
   });
 });

@@ -27,11 +27,22 @@ describe('incremental read arguments', () => {
   });
 
   it('re-reads only what is due on Redis\'s clock: delayed jobs (1), locks and the stall checker (2), with active jobs (4)', () => {
-    assert.deepEqual(queueArgs(ref, memo(), NOW), ['bull', 'emails', '1700000000000-6', '0']);
-    assert.equal(queueArgs(ref, memo({ figures: figures({ delayed: 3, earliestDelayedDueAt: NOW - 1 }) }), NOW)[3], '1');
-    assert.equal(queueArgs(ref, memo({ figures: figures({ delayed: 3, earliestDelayedDueAt: NOW + 1 }) }), NOW)[3], '0');
-    assert.equal(queueArgs(ref, memo({ recheckAt: NOW }), NOW)[3], '2');
-    assert.equal(queueArgs(ref, memo({ recheckAt: NOW - 5, figures: figures({ active: 2 }) }), NOW)[3], '6');
-    assert.equal(queueArgs(ref, memo({ figures: figures({ active: 2 }) }), NOW)[3], '4');
+    const bits = (m: QueueMemo): number => Number(queueArgs(ref, m, NOW)[3]);
+    const flags = (m: QueueMemo): number => bits(m) % 8;
+    assert.deepEqual(queueArgs(ref, memo(), NOW).slice(0, 3), ['bull', 'emails', '1700000000000-6']);
+    assert.equal(flags(memo()), 0);
+    assert.equal(flags(memo({ figures: figures({ delayed: 3, earliestDelayedDueAt: NOW - 1 }) })), 1);
+    assert.equal(flags(memo({ figures: figures({ delayed: 3, earliestDelayedDueAt: NOW + 1 }) })), 0);
+    assert.equal(flags(memo({ figures: figures({ delayed: 3, delayedDue: 2, earliestDelayedDueAt: NOW + 1 }) })), 1, 'due at the last read: a clock step must not hide it');
+    assert.equal(flags(memo({ recheckAt: NOW })), 2);
+    assert.equal(flags(memo({ recheckAt: NOW - 5, figures: figures({ active: 2 }) })), 6);
+    assert.equal(flags(memo({ figures: figures({ active: 2 }) })), 4);
+  });
+
+  it('says which collections existed, so one emptied without an event (drain) or a deleted stream forces a full read', () => {
+    const present = (m: QueueMemo): number => Math.floor(Number(queueArgs(ref, m, NOW)[3]) / 8);
+    assert.equal(present(memo()), 1, 'the events stream');
+    assert.equal(present(memo({ figures: figures({ waiting: 3, prioritized: 1, delayed: 9 }) })), 4);
+    assert.equal(present(memo({ figures: figures({ waiting: 3, legacyPaused: 2, prioritized: 1, delayed: 9 }) })), 5);
   });
 });
