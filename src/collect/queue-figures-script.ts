@@ -1,3 +1,4 @@
+import type { QueueMemo } from './queue-memo.ts';
 import type { QueueFigures, QueueReading, QueueRef } from './snapshot.ts';
 
 /**
@@ -13,18 +14,18 @@ import type { QueueFigures, QueueReading, QueueRef } from './snapshot.ts';
  * id at an earlier full read, and no entry has come since, and the same lists
  * and sets exist as then (a `drain()` empties them without an event, an
  * `obliterate()` deletes the stream), and meta still holds a version, only
- * what changes with time alone is read again: meta,
- * the count of delayed jobs now due (once the earliest is due), and the locks
- * and the stall checker's key (once the first of them may have expired, or
- * when one was missing): a 'same' row the caller merges with its memory.
- * Anything else is a full read.
+ * what changes with time alone is read again: meta, the count of delayed jobs
+ * now due (once the earliest is due), and the locks and the stall checker's
+ * key (once the first of them may have expired, or when one was missing): a
+ * 'same' row the caller merges with its memory. Anything else is a full read.
  *
  * ARGV: activeSample, maxEvents, whether the caller remembers ('1': read each
- * stream's last id), then per queue: prefix, name, the first
- * events id after the known last one ('' = read in full), and bits: 1 = the
- * earliest delayed job is due, 2 = read the locks and the stall checker's key
- * again, 4 = the queue had active jobs, 8 × how many of wait, paused,
- * prioritized, delayed and events existed. (queueArgs builds them; the loop at the end steps by 4.)
+ * stream's last id), then per queue (built by queueArgs in queue-memo.ts; the
+ * loop at the end steps by 4): prefix, name, the first events id after the
+ * known last one ('' = read in full), and bits: 1 = the earliest delayed job
+ * is due, 2 = read the locks and the stall checker's key again, 4 = the queue
+ * had active jobs, 8 × how many of wait, paused, prioritized, delayed and
+ * events existed.
  * Delayed scores are dueMs * 0x1000 + n (BullMQ getDelayedScore.lua).
  */
 export const QUEUE_FIGURES_LUA = `
@@ -183,19 +184,6 @@ const FIELDS = [
 ] as const;
 const FIELD_AT = Object.fromEntries(FIELDS.map((name, i) => [name, i + 1])) as Record<(typeof FIELDS)[number], number>;
 
-/** What a full read left behind for the next poll's incremental read of the same queue. */
-export interface QueueMemo {
-  /** Last id of the events stream at the full read. */
-  readonly eventId: string;
-  /** The first id after it (what the script reads from): computed once, not every poll. */
-  readonly after: string;
-  readonly figures: QueueFigures;
-  /** When the locks and the stall checker's key must be read again (ms, Redis's clock). */
-  readonly recheckAt: number;
-  /** When the queue was last read in full (ms, the caller's clock). */
-  readonly fullAt: number;
-}
-
 export interface ParsedRow {
   readonly reading: QueueReading;
   /** Last events-stream id when this was a full read of a queue that has one; null otherwise. */
@@ -204,28 +192,6 @@ export interface ParsedRow {
   readonly recheckAt: number;
   /** Whether the script read the queue in full (or only what changes with time). */
   readonly full: boolean;
-}
-
-/** The smallest stream id after `id` ("ms-seq"): XRANGE from it returns only newer entries (any Redis 5+). */
-export function nextStreamId(id: string): string | null {
-  const match = /^(\d+)-(\d+)$/.exec(id);
-  return match ? `${match[1]}-${(BigInt(match[2] ?? '0') + 1n).toString()}` : null;
-}
-
-/**
- * The script's per-queue arguments. With a memo, what lets it skip an
- * unchanged queue; `redisNow` (Redis's clock, estimated) decides whether the
- * delayed jobs may be due and whether the locks must be read again.
- */
-export function queueArgs(ref: QueueRef, memo: QueueMemo | undefined, redisNow: number): string[] {
-  if (!memo) return [ref.prefix, ref.name, '', '0'];
-  const { earliestDelayedDueAt, active, delayedDue, waiting, legacyPaused, prioritized, delayed } = memo.figures;
-  // Due on Redis's clock, or already due at the last read (a clock step must not hide it).
-  const due = delayedDue > 0 || (earliestDelayedDueAt !== null && earliestDelayedDueAt <= redisNow);
-  // Which of wait, paused, prioritized, delayed and events (always, with a memo) existed.
-  const present = [waiting, legacyPaused, prioritized, delayed].filter((n) => n > 0).length + 1;
-  const bits = (due ? 1 : 0) | (memo.recheckAt <= redisNow ? 2 : 0) | (active > 0 ? 4 : 0) | (present * 8);
-  return [ref.prefix, ref.name, memo.after, String(bits)];
 }
 
 // PTTL: -2 = no key, -1 = key without expiry (treated as present).

@@ -2,8 +2,9 @@ import type { ChainableCommander, Redis } from 'ioredis';
 import type { TargetConfig } from '../config/types.ts';
 import { countWorkers, parseClientList } from './client-list.ts';
 import { discoverQueues } from './discover.ts';
-import { nextStreamId, parseQueueRow, QUEUE_FIGURES_LUA, queueArgs } from './queue-figures-script.ts';
-import type { QueueMemo } from './queue-figures-script.ts';
+import { parseQueueRow, QUEUE_FIGURES_LUA } from './queue-figures-script.ts';
+import { nextMemo, queueArgs, usableMemo } from './queue-memo.ts';
+import type { QueueMemo } from './queue-memo.ts';
 import type { ClientListReading, DiscoveryReading, QueueRef, RedisSnapshot, ServerReading, TargetIdentity } from './snapshot.ts';
 
 export interface CollectSettings {
@@ -34,14 +35,6 @@ export interface CollectCache {
 }
 export const newCollectCache = (): CollectCache => ({ discovery: new Map(), queues: new Map(), clockOffsets: new Map() });
 
-/**
- * Every queue is read in full at least this often, whatever its events stream
- * says: a change BullMQ does not announce (a manual edit, changePriority)
- * shows within this time. First reads are staggered over the period so full
- * reads spread evenly over the polls.
- */
-export const FULL_READ_EVERY_MS = 60_000;
-const STAGGER_SLOTS = 16;
 const refKey = (ref: QueueRef): string => `${ref.prefix}\0${ref.name}`;
 
 const SCRIPT = 'watchdogQueueFigures';
@@ -98,13 +91,8 @@ export async function collectTarget(
   const all = [...refs, ...foreignRefs];
   const memos = cache?.queues.get(target.name);
   const pollStart = now();
-  // A memo older than the full-read period is ignored: that queue is read in full this poll.
   const keys = all.map(refKey);
-  const usable = keys.map((key) => {
-    const memo = memos?.get(key);
-    const age = memo ? pollStart - memo.fullAt : -1; // negative: our clock stepped back; read in full
-    return memo && age >= 0 && age < FULL_READ_EVERY_MS ? memo : undefined;
-  });
+  const usable = keys.map((key) => usableMemo(memos?.get(key), pollStart));
   const redisNowEstimate = pollStart + (cache?.clockOffsets.get(target.name) ?? 0);
   const chunks: QueueRef[][] = [];
   for (let i = 0; i < all.length; i += settings.chunkSize) chunks.push(all.slice(i, i + settings.chunkSize));
@@ -131,18 +119,11 @@ export async function collectTarget(
     return chunk.map((ref, i) => {
       if (error) return { ref, ok: false as const, problem: `collection script failed: ${error.message}` };
       const index = c * settings.chunkSize + i;
-      const memo = usable[index];
-      const parsed = parseQueueRow(ref, (rows as unknown[])[i], workers ? (workers[index] ?? 0) : null, memo);
+      const used = usable[index];
+      const parsed = parseQueueRow(ref, (rows as unknown[])[i], workers ? (workers[index] ?? 0) : null, used);
       const key = keys[index] ?? refKey(ref);
-      if (memo && !parsed.full && parsed.reading.ok && parsed.reading.figures === memo.figures && parsed.recheckAt === memo.recheckAt) {
-        nextMemos.set(key, memo); // nothing changed: the same memo
-      } else if (parsed.reading.ok && parsed.eventId !== null) {
-        const after = nextStreamId(parsed.eventId);
-        // A first full read is dated back by a slot of the period, so later full reads spread over the polls.
-        const firstRead = !memos?.has(key);
-        const fullAt = !parsed.full && memo ? memo.fullAt : firstRead ? pollStart - ((index % STAGGER_SLOTS) * FULL_READ_EVERY_MS) / STAGGER_SLOTS : pollStart;
-        if (after !== null) nextMemos.set(key, { eventId: parsed.eventId, after, figures: parsed.reading.figures, recheckAt: parsed.recheckAt, fullAt });
-      }
+      const memo = nextMemo(parsed, used, memos?.get(key), index, pollStart);
+      if (memo) nextMemos.set(key, memo);
       return parsed.reading;
     });
   });

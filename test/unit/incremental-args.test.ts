@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { nextStreamId, queueArgs } from '../../src/collect/queue-figures-script.ts';
-import type { QueueMemo } from '../../src/collect/queue-figures-script.ts';
+import { nextStreamId, queueArgs } from '../../src/collect/queue-memo.ts';
+import type { QueueMemo } from '../../src/collect/queue-memo.ts';
 import { figures, NOW } from '../support/figures.ts';
 
 const ref = { prefix: 'bull', name: 'emails' };

@@ -1,0 +1,76 @@
+import type { ParsedRow } from './queue-figures-script.ts';
+import type { QueueFigures, QueueRef } from './snapshot.ts';
+
+/**
+ * The daemon's memory of each queue between polls, and the policy around it:
+ * what the collection script is told about a queue, when a memo may still be
+ * used, and what the next poll remembers. Pure; the cache itself lives in
+ * redis-snapshot.ts.
+ */
+
+/** What a full read left behind for the next poll's incremental read of the same queue. */
+export interface QueueMemo {
+  /** Last id of the events stream at the full read. */
+  readonly eventId: string;
+  /** The first id after it (what the script reads from): computed once, not every poll. */
+  readonly after: string;
+  readonly figures: QueueFigures;
+  /** When the locks and the stall checker's key must be read again (ms, Redis's clock). */
+  readonly recheckAt: number;
+  /** When the queue was last read in full (ms, the caller's clock). */
+  readonly fullAt: number;
+}
+
+/** The smallest stream id after `id` ("ms-seq"): XRANGE from it returns only newer entries (any Redis 5+). */
+export function nextStreamId(id: string): string | null {
+  const match = /^(\d+)-(\d+)$/.exec(id);
+  return match ? `${match[1]}-${(BigInt(match[2] ?? '0') + 1n).toString()}` : null;
+}
+
+/**
+ * The script's per-queue arguments. With a memo, what lets it skip an
+ * unchanged queue; `redisNow` (Redis's clock, estimated) decides whether the
+ * delayed jobs may be due and whether the locks must be read again.
+ */
+export function queueArgs(ref: QueueRef, memo: QueueMemo | undefined, redisNow: number): string[] {
+  if (!memo) return [ref.prefix, ref.name, '', '0'];
+  const { earliestDelayedDueAt, active, delayedDue, waiting, legacyPaused, prioritized, delayed } = memo.figures;
+  // Due on Redis's clock, or already due at the last read (a clock step must not hide it).
+  const due = delayedDue > 0 || (earliestDelayedDueAt !== null && earliestDelayedDueAt <= redisNow);
+  // Which of wait, paused, prioritized, delayed and events (always, with a memo) existed.
+  const present = [waiting, legacyPaused, prioritized, delayed].filter((n) => n > 0).length + 1;
+  const bits = (due ? 1 : 0) | (memo.recheckAt <= redisNow ? 2 : 0) | (active > 0 ? 4 : 0) | (present * 8);
+  return [ref.prefix, ref.name, memo.after, String(bits)];
+}
+
+/**
+ * Every queue is read in full at least this often, whatever its events stream
+ * says: a change BullMQ does not announce (a manual edit, changePriority)
+ * shows within this time. First reads are staggered over the period so full
+ * reads spread evenly over the polls.
+ */
+export const FULL_READ_EVERY_MS = 60_000;
+const STAGGER_SLOTS = 16;
+
+/** The memo if it may still stand in for a full read at `now`; a negative age means our clock stepped back. */
+export function usableMemo(memo: QueueMemo | undefined, now: number): QueueMemo | undefined {
+  const age = memo ? now - memo.fullAt : -1;
+  return memo && age >= 0 && age < FULL_READ_EVERY_MS ? memo : undefined;
+}
+
+/**
+ * What the next poll remembers of a queue after this one: the same memo when
+ * nothing moved, a new one after a read, nothing for an unreadable queue or
+ * one without events. `previous` is any earlier memo, even an expired one;
+ * `index` staggers the first full reads over the period.
+ */
+export function nextMemo(parsed: ParsedRow, used: QueueMemo | undefined, previous: QueueMemo | undefined, index: number, now: number): QueueMemo | undefined {
+  if (!parsed.reading.ok) return undefined;
+  if (used && !parsed.full && parsed.reading.figures === used.figures && parsed.recheckAt === used.recheckAt) return used;
+  if (parsed.eventId === null) return undefined;
+  const after = nextStreamId(parsed.eventId);
+  if (after === null) return undefined;
+  // A first full read is dated back by a slot of the period, so later full reads spread over the polls.
+  const fullAt = !parsed.full && used ? used.fullAt : previous ? now : now - ((index % STAGGER_SLOTS) * FULL_READ_EVERY_MS) / STAGGER_SLOTS;
+  return { eventId: parsed.eventId, after, figures: parsed.reading.figures, recheckAt: parsed.recheckAt, fullAt };
+}
