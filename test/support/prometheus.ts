@@ -6,7 +6,9 @@ export interface Sample {
 }
 
 const NAME = '[a-zA-Z_:][a-zA-Z0-9_:]*';
-const SAMPLE = new RegExp(`^(${NAME})(?:\\{(.*)\\})? (-?[0-9.eE+-]+|NaN|\\+Inf|-Inf)(?: -?\\d+)?$`);
+// Special values are matched without regard to case, as Prometheus's own parser (Go's ParseFloat)
+// does: prom-client writes "Nan" for an event-loop histogram that has no sample yet.
+const SAMPLE = new RegExp(`^(${NAME})(?:\\{(.*)\\})? (-?[0-9.eE+-]+|[Nn][Aa][Nn]|\\+Inf|-Inf)(?: -?\\d+)?$`);
 const LABEL = /([a-zA-Z_][a-zA-Z0-9_]*)="((?:[^"\\\\]|\\\\.)*)"/g;
 
 /**
@@ -34,7 +36,7 @@ export function parsePrometheus(text: string): Sample[] {
     if (!declared.has(name) && !declared.has(family)) throw new Error(`line ${index + 1}: sample of an undeclared metric: ${name}`);
     const labels: Record<string, string> = {};
     for (const label of (match[2] ?? '').matchAll(LABEL)) labels[label[1] ?? ''] = label[2] ?? '';
-    samples.push({ name, labels, value: Number(match[3]) });
+    samples.push({ name, labels, value: /^nan$/i.test(match[3] ?? '') ? Number.NaN : Number(match[3]) });
   }
   return samples;
 }
