@@ -2,7 +2,7 @@ import { BlockList, isIPv6 } from 'node:net';
 import { workerClientBase } from '../collect/client-list.ts';
 import type { RedisSnapshot } from '../collect/snapshot.ts';
 import type { TargetConfig } from '../config/types.ts';
-import type { Claim } from '../tenancy/claims.ts';
+import type { Claim } from '../collect/claims.ts';
 import { formatTime } from './context.ts';
 import { makeFinding } from './finding.ts';
 import type { Finding } from './finding.ts';

@@ -1,16 +1,14 @@
-import type { Redis } from 'ioredis';
 import { createOneShotClient } from '../collect/redis-client.ts';
 import type { ConfigFlags } from '../config/load.ts';
 import { formatDuration } from '../config/duration.ts';
-import { runPoll } from '../daemon/poll.ts';
 import { ConfigError } from '../errors.ts';
 import { createLogger } from '../log.ts';
-import { act } from '../remediate/remediator.ts';
-import type { IncidentStage } from '../incidents/process.ts';
-import { markUndelivered } from '../incidents/tracker.ts';
+import { Remediation } from '../pipeline/act.ts';
+import { heartbeat } from '../pipeline/deliver.ts';
+import { freshMemory, runPoll } from '../pipeline/poll.ts';
 import { EXIT_CODES } from '../report/report.ts';
 import { renderText } from '../report/text.ts';
-import { buildNotifier, pollParts, readConfig, realIo } from './wiring.ts';
+import { actDeps, buildSinks, buildWorld, readConfig, realIo } from './wiring.ts';
 import type { Io } from './wiring.ts';
 
 export interface CheckFlags extends ConfigFlags {
@@ -29,36 +27,25 @@ export async function runCheck(flags: CheckFlags, io: Io = realIo()): Promise<nu
   if (flags.heartbeat && !config.sentry.dsn) throw new ConfigError('--heartbeat needs SENTRY_DSN: the heartbeat is a Sentry cron check-in');
   const log = createLogger(config.log.level, 2);
   const started = io.now();
-  const clients: Redis[] = config.targets.map((target) =>
-    createOneShotClient(target.endpoint, config.timeoutMs, (error) => log.debug({ target: target.name, err: error.message }, 'redis connection error')),
-  );
+  const targets = config.targets.map((target) => ({
+    client: createOneShotClient(target.endpoint, config.timeoutMs, (error) => log.debug({ target: target.name, err: error.message }, 'redis connection error')),
+  }));
   try {
-    const notifier = await buildNotifier(config, log);
-    const parts = pollParts(config, clients, notifier, log, io.now);
-    const stage: IncidentStage = { state: new Map(), loaded: false };
-    const result = await runPoll(
-      { ...parts, lastErrors: clients.map(() => () => undefined), stage, isLeader: () => true, incidents: config.sentry.dsn !== null },
-      new AbortController().signal,
-    );
-    if (flags.heartbeat) notifier.heartbeat('ok', io.now() - started);
-    for (const plan of result.plans) await act(plan, parts.actDeps);
-    if (!(await notifier.flush(config.sentry.deliveryTimeoutMs))) {
+    const sinks = await buildSinks(config, log);
+    // A one-shot check owns every subject: there is no lease to share.
+    const world = buildWorld({ config, targets, sinks, log, now: io.now, incidents: config.sentry.dsn !== null, role: () => ({ leader: true, term: 0 }) });
+    const { result } = await runPoll(world, freshMemory({ keep: false }), { signal: new AbortController().signal, deadline: Number.POSITIVE_INFINITY, inFlight: 'fail' });
+    if (flags.heartbeat) void heartbeat(sinks, 'ok', io.now() - started); // its outcome is logged; the flush below waits for it
+    await new Remediation(actDeps(world)).start(result.plans);
+    const flushed = await Promise.all(sinks.map((sink) => sink.flush(config.sentry.deliveryTimeoutMs)));
+    if (result.undelivered > 0 || flushed.includes(false)) {
       log.warn(`Sentry delivery did not finish within ${formatDuration(config.sentry.deliveryTimeoutMs)}; the report stands`);
     }
-    await notifier.close(1); // 0 would mean "wait for everything"
-    // Sent but not accepted (failed, or still in flight when the bound ran out) is not notified.
-    const accepted = new Set((notifier.sentry?.deliveries ?? []).filter((d) => d.ok).flatMap((d) => d.fingerprints));
-    const undelivered = notifier.sentry
-      ? result.decisions.filter((d) => d.notify && d.notify !== 'resolved' && !accepted.has(d.fingerprint)).map((d) => d.fingerprint)
-      : [];
-    if (undelivered.length > 0 && stage.loaded) {
-      // Not delivered is not notified: the next run sends these again.
-      await parts.store.save(stage.state, markUndelivered(stage.state, undelivered)).catch(() => undefined);
-    }
+    await Promise.all(sinks.map((sink) => sink.close(1))); // 0 would mean "wait for everything"
     const report = { ...result.report, durationMs: io.now() - started };
     io.write(flags.json ? `${JSON.stringify(report, null, 2)}\n` : renderText(report));
     return EXIT_CODES[report.status];
   } finally {
-    for (const client of clients) client.disconnect();
+    for (const { client } of targets) client.disconnect();
   }
 }

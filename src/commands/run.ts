@@ -1,33 +1,35 @@
 import { once } from 'node:events';
 import { randomUUID } from 'node:crypto';
 import { hostname } from 'node:os';
-import type { Redis } from 'ioredis';
+import type { Logger } from 'pino';
 import { createDaemonClient } from '../collect/redis-client.ts';
 import { newCollectCache } from '../collect/redis-snapshot.ts';
 import type { ConfigFlags } from '../config/load.ts';
 import type { Config } from '../config/types.ts';
+import { noteClientAddresses } from '../daemon/client-addresses.ts';
+import type { AddressMemory } from '../daemon/client-addresses.ts';
 import { Lease } from '../daemon/lease.ts';
 import { Leadership } from '../daemon/leadership.ts';
 import { PollLoop } from '../daemon/loop.ts';
-import type { LoopState } from '../daemon/loop.ts';
 import { intervalToCron } from '../daemon/schedule.ts';
 import { ConfigError } from '../errors.ts';
-import type { IncidentStage } from '../incidents/process.ts';
 import { createLogger } from '../log.ts';
+import { Remediation } from '../pipeline/act.ts';
+import { heartbeat } from '../pipeline/deliver.ts';
+import { freshMemory } from '../pipeline/poll.ts';
+import { daemonEndpoints } from '../serve/endpoints.ts';
 import { startHttpServer } from '../serve/http.ts';
+import type { HttpServer } from '../serve/http.ts';
 import { Metrics } from '../serve/metrics.ts';
-import { act } from '../remediate/remediator.ts';
-import { workerAddresses } from '../checks/redis-tenancy.ts';
-import type { PollResult } from '../daemon/poll.ts';
-import type { Logger } from 'pino';
-import { buildNotifier, pollParts, readConfig, realIo } from './wiring.ts';
+import type { Sink } from '../notify/sink.ts';
+import { actDeps, buildSinks, buildWorld, readConfig, realIo, stateClient } from './wiring.ts';
 import type { Io } from './wiring.ts';
 
 const SHUTDOWN_BUDGET_MS = 10_000;
 
 /**
  * `watchdog run`: the sidecar. Builds the real parts (long-lived Redis
- * clients, Sentry, the lease, the HTTP server), polls on a schedule, and
+ * clients, the sinks, the lease, the HTTP server), polls on a schedule, and
  * shuts down in order on SIGTERM/SIGINT within 10 s.
  */
 export async function runDaemon(flags: ConfigFlags, io: Io = realIo()): Promise<number> {
@@ -39,78 +41,7 @@ export async function runDaemon(flags: ConfigFlags, io: Io = realIo()): Promise<
   process.on('uncaughtException', (error) => log.error({ err: error.stack ?? error.message }, 'uncaught exception (the loop goes on)'));
   if (!config.sentry.dsn) log.warn('SENTRY_DSN is not set: notifications go to this log only');
 
-  const connections = config.targets.map((target) =>
-    createDaemonClient(target.endpoint, config.timeoutMs, (error) => log.debug({ target: target.name, err: error.message }, 'redis connection error')),
-  );
-  const clients = connections.map((c) => c.client);
-  // Give each client a short chance to connect, so the first poll does not report a Redis that is merely starting up.
-  await Promise.all(clients.map((client) => Promise.race([once(client, 'ready'), sleep(Math.min(config.timeoutMs, 5_000))]).catch(() => undefined)));
-
-  const metrics = new Metrics();
-  const stage: IncidentStage = { state: new Map(), loaded: false, undelivered: new Set() };
-  const notifier = await buildNotifier(config, log, (delivery) => {
-    metrics.delivered(delivery.ok);
-    // Not delivered is not notified: the next poll sends it again.
-    if (!delivery.ok) for (const fingerprint of delivery.fingerprints) stage.undelivered?.add(fingerprint);
-  });
-  const stateClient = clients[config.targets.findIndex((t) => t.name === config.incidents.stateRedis)] as Redis;
-  const identity = config.leadership.identity;
-  const holder = { id: `${identity}/${process.pid}/${randomUUID().slice(0, 8)}`, host: hostname(), pid: process.pid, since: io.now() };
-  const lease = new Lease(stateClient, config.incidents.namespace, holder, config.leadership.leaseMs);
-  const memberKey = `${config.incidents.namespace}:member:${identity}`;
-  const leadership = new Leadership(lease, { redis: stateClient, key: memberKey, ttlMs: config.leadership.leaseMs }, log, () => {
-    stage.loaded = false; // reload the shared state: the previous leader may have notified
-  });
-
-  const parts = pollParts(config, clients, notifier, log, io.now);
-  // Restarts run beside the loop (their verification takes seconds), one at a time per app.
-  const remediating = new Map<string, Promise<void>>();
-  const addresses = new Map<string, { startup: Set<string>; last: string }>();
-  let stopping = false;
-  const loop = new PollLoop(
-    {
-      ...parts,
-      lastErrors: connections.map((c) => c.lastError),
-      stage,
-      isLeader: () => leadership.current.leader,
-      incidents: true,
-      collectCache: newCollectCache(),
-      versions: { last: new Map(), flips: new Map() },
-    },
-    schedule,
-    config.pollTimeoutMs,
-    {
-      onResult(result, durationMs) {
-        noteClientAddresses(result, config, addresses, log);
-        for (const plan of result.plans) {
-          if (stopping || remediating.has(plan.app.name)) continue;
-          const running = act(plan, parts.actDeps)
-            .then(() => undefined)
-            .catch((error: unknown) => log.error({ app: plan.app.name, err: (error as Error).message }, 'restart failed'))
-            .finally(() => remediating.delete(plan.app.name));
-          remediating.set(plan.app.name, running);
-        }
-        metrics.pollSucceeded(result, durationMs, stage.state);
-        metrics.setLeader(result.leader);
-        notifier.heartbeat('ok', durationMs);
-      },
-      onFailure(_reason, durationMs) {
-        metrics.pollFailed(durationMs);
-        notifier.heartbeat('error', durationMs);
-      },
-      onSkip: () => metrics.pollSkipped(),
-    },
-  );
-
-  const http = await startHttpServer(config.listen.host, config.listen.port, endpoints(config, loop, leadership, stage, metrics, io.now), (error) =>
-    log.error({ err: error.message }, 'http handler failed'),
-  );
-  await leadership.tick();
-  leadership.start();
-  loop.start();
-  void loop.tick();
-  log.info({ listen: `${http.address.host}:${http.address.port}`, intervalMs: config.intervalMs, identity: holder.id, leader: leadership.current.leader }, 'watchdog running');
-
+  const daemon = await startDaemon(config, schedule, log, io);
   const signal = await new Promise<NodeJS.Signals>((resolve) => {
     process.once('SIGTERM', () => resolve('SIGTERM'));
     process.once('SIGINT', () => resolve('SIGINT'));
@@ -127,78 +58,93 @@ export async function runDaemon(flags: ConfigFlags, io: Io = realIo()): Promise<
   }, SHUTDOWN_BUDGET_MS);
   hardStop.unref();
   log.info({ signal }, 'shutting down');
-  stopping = true;
-  await loop.stop(5_000);
-  if (remediating.size > 0) {
-    // A restart half done (SIGTERM sent, not yet verified) is worse than a late exit: give it the rest of the budget.
-    log.info({ apps: [...remediating.keys()] }, 'waiting for restarts in progress');
-    await Promise.race([Promise.allSettled(remediating.values()), sleep(3_000)]);
-  }
-  await leadership.stop();
-  await notifier.flush(Math.min(config.sentry.deliveryTimeoutMs, 2_000));
-  await notifier.close(1);
-  await http.close();
-  for (const client of clients) client.disconnect();
+  await daemon.stop();
   log.info('stopped');
   return 0;
 }
 
-/**
- * Without `expectedClients`, where workers connect from is only logged (info) when it
- * changes from what this watchdog saw at startup: a hint, never an alert.
- */
-function noteClientAddresses(result: PollResult, config: Config, seen: Map<string, { startup: Set<string>; last: string }>, log: Logger): void {
-  result.snapshots.forEach((snapshot, i) => {
-    const target = config.targets[i];
-    if (!snapshot.reachable || !target || target.expectedClients !== null || !snapshot.clientList.available) return;
-    const now = new Set(workerAddresses(snapshot, target).map((c) => c.ip));
-    const key = [...now].sort().join(',');
-    const known = seen.get(target.name);
-    if (!known) {
-      seen.set(target.name, { startup: now, last: key });
-      return;
-    }
-    if (key === known.last) return;
-    known.last = key;
-    const added = [...now].filter((ip) => !known.startup.has(ip));
-    const gone = [...known.startup].filter((ip) => !now.has(ip));
-    if (added.length > 0 || gone.length > 0) log.info({ target: target.name, added, gone }, 'worker addresses differ from those seen at startup (set redis.expectedClients to alert on strangers)');
+interface RunningDaemon {
+  /** The ordered shutdown: the loop, restarts in progress, the lease, the sinks, HTTP, Redis. */
+  stop(): Promise<void>;
+}
+
+async function startDaemon(config: Config, schedule: string, log: Logger, io: Io): Promise<RunningDaemon> {
+  const connections = config.targets.map((target) =>
+    createDaemonClient(target.endpoint, config.timeoutMs, (error) => log.debug({ target: target.name, err: error.message }, 'redis connection error')),
+  );
+  const clients = connections.map((c) => c.client);
+  // Give each client a short chance to connect, so the first poll does not report a Redis that is merely starting up.
+  await Promise.all(clients.map((client) => Promise.race([once(client, 'ready'), sleep(Math.min(config.timeoutMs, 5_000))]).catch(() => undefined)));
+
+  const metrics = new Metrics();
+  const sinks = await buildSinks(config, log, (envelope) => metrics.delivered(envelope.ok));
+  const leadership = startLeadership(config, stateClient(config, clients), log, io.now);
+  const world = buildWorld({
+    config,
+    targets: connections.map((c) => ({ client: c.client, lastError: c.lastError })),
+    sinks,
+    log,
+    now: io.now,
+    incidents: true,
+    role: () => leadership.current,
   });
+  const remediation = new Remediation(actDeps(world));
+  const addresses: AddressMemory = new Map();
+  const loop = new PollLoop(world, freshMemory({ keep: true, collect: newCollectCache() }), schedule, config.pollTimeoutMs, {
+    onResult(result, durationMs) {
+      noteClientAddresses(result.snapshots, config, addresses, log);
+      // Restarts run beside the loop (their verification takes seconds), one at a time per app.
+      void remediation.start(result.plans);
+      metrics.pollSucceeded(result, durationMs, loop.remembered.incidents.state);
+      metrics.setLeader(result.leader);
+      void heartbeat(sinks, 'ok', durationMs);
+    },
+    onFailure(_reason, durationMs) {
+      metrics.pollFailed(durationMs);
+      void heartbeat(sinks, 'error', durationMs);
+    },
+    onSkip: () => metrics.pollSkipped(),
+  });
+  const view = { loop: () => loop.current, leadership: () => leadership.current, incidents: () => loop.remembered.incidents.state, metrics, now: io.now };
+  const http: HttpServer = await startHttpServer(config.listen.host, config.listen.port, daemonEndpoints(config, view), (error) =>
+    log.error({ err: error.message }, 'http handler failed'),
+  );
+  await leadership.tick();
+  leadership.start();
+  loop.start();
+  void loop.tick();
+  log.info({ listen: `${http.address.host}:${http.address.port}`, intervalMs: config.intervalMs, identity: leadership.current.self.id, leader: leadership.current.leader }, 'watchdog running');
+
+  return {
+    async stop() {
+      await loop.stop(5_000);
+      // A restart half done (SIGTERM sent, not yet verified) is worse than a late exit: give it the rest of the budget.
+      const inProgress = await remediation.stop(0);
+      if (inProgress.length > 0) {
+        log.info({ apps: inProgress }, 'waiting for restarts in progress');
+        await remediation.stop(3_000);
+      }
+      await leadership.stop();
+      await closeSinks(sinks, Math.min(config.sentry.deliveryTimeoutMs, 2_000));
+      await http.close();
+      for (const client of clients) client.disconnect();
+    },
+  };
+}
+
+function startLeadership(config: Config, redis: ReturnType<typeof stateClient>, log: Logger, now: () => number): Leadership {
+  const identity = config.leadership.identity;
+  const holder = { id: `${identity}/${process.pid}/${randomUUID().slice(0, 8)}`, host: hostname(), pid: process.pid, since: now() };
+  const lease = new Lease(redis, config.incidents.namespace, holder, config.leadership.leaseMs);
+  const memberKey = `${config.incidents.namespace}:member:${identity}`;
+  return new Leadership(lease, { redis, key: memberKey, ttlMs: config.leadership.leaseMs }, log);
+}
+
+async function closeSinks(sinks: readonly Sink[], flushMs: number): Promise<void> {
+  await Promise.all(sinks.map((sink) => sink.flush(flushMs)));
+  await Promise.all(sinks.map((sink) => sink.close(1))); // 0 would mean "wait for everything"
 }
 
 function sleep(ms: number): Promise<void> {
   return new Promise((resolve) => setTimeout(resolve, ms));
-}
-
-function endpoints(config: Config, loop: PollLoop, leadership: Leadership, stage: IncidentStage, metrics: Metrics, now: () => number) {
-  const staleAfter = 2 * config.intervalMs + config.pollTimeoutMs;
-  return {
-    healthz() {
-      const state: LoopState = loop.current;
-      const since = now() - (state.lastStartedAt ?? state.startedAt);
-      return since <= staleAfter
-        ? { ok: true, detail: `last poll started ${since} ms ago` }
-        : { ok: false, detail: `no poll has started for ${since} ms (expected every ${config.intervalMs} ms): the loop is stuck` };
-    },
-    readyz() {
-      const { lastResult, lastFailure } = loop.current;
-      if (!lastResult) return { ok: false, detail: 'no poll has completed yet' };
-      if (lastFailure) return { ok: false, detail: `the last poll failed: ${lastFailure}` };
-      const down = lastResult.report.targets.filter((t) => !t.reachable).map((t) => t.name);
-      return down.length === 0 ? { ok: true, detail: 'the last poll reached every Redis' } : { ok: false, detail: `unreachable: ${down.join(', ')}` };
-    },
-    async metrics() {
-      return { contentType: metrics.registry.contentType, body: await metrics.registry.metrics() };
-    },
-    status() {
-      const state = loop.current;
-      const lead = leadership.current;
-      return {
-        ...(state.lastResult?.report ?? { status: 'unknown', checkedAt: null, findings: [], queues: [], targets: [], notices: ['no poll has completed yet'] }),
-        leadership: { leader: lead.leader, self: lead.self, holder: lead.holder, leaderSince: lead.leaderSince, storeError: lead.storeError },
-        incidents: lead.leader ? [...stage.state.values()] : [],
-        loop: { polls: state.polls, skipped: state.skipped, lastStartedAt: state.lastStartedAt, lastCompletedAt: state.lastCompletedAt, lastFailure: state.lastFailure },
-      };
-    },
-  };
 }

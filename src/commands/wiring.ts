@@ -9,20 +9,21 @@ import { createRequire } from 'node:module';
 import { hostname } from 'node:os';
 import type { Redis } from 'ioredis';
 import type { Logger } from 'pino';
-import { IncidentStore } from '../incidents/store.ts';
 import { collectHost } from '../collect/proc-snapshot.ts';
-import type { HostSnapshot } from '../collect/host-snapshot.ts';
-import { createProcReader } from '../linux/proc-reader.ts';
-import { parseStat } from '../linux/proc-parse.ts';
-import { RestartBudget } from '../remediate/budget.ts';
-import type { ActDeps } from '../remediate/remediator.ts';
-import { createNotifier } from '../notify/notifier.ts';
-import type { Notifier } from '../notify/notifier.ts';
 import { loadConfig } from '../config/load.ts';
 import type { ConfigFlags } from '../config/load.ts';
 import type { Config } from '../config/types.ts';
+import { IncidentStore } from '../incidents/store.ts';
+import { parseStat } from '../linux/proc-parse.ts';
+import { createProcReader } from '../linux/proc-reader.ts';
 import type { AlertContext } from '../notify/alert-event.ts';
-import type { Delivery } from '../notify/delivery.ts';
+import type { EnvelopeOutcome } from '../notify/delivery.ts';
+import { createLogSink } from '../notify/log-sink.ts';
+import type { Sink } from '../notify/sink.ts';
+import type { ActDeps } from '../pipeline/act.ts';
+import { deliverEvent } from '../pipeline/deliver.ts';
+import type { PollWorld, TargetConnection } from '../pipeline/world.ts';
+import { RestartBudget } from '../remediate/budget.ts';
 
 export const VERSION = (createRequire(import.meta.url)('../../package.json') as { version: string }).version;
 
@@ -53,53 +54,80 @@ export function alertContext(config: Config): AlertContext {
   return { labels: new Map(config.targets.map((t) => [t.name, t.endpoint.label])), app: config.app, host: config.sentry.serverName };
 }
 
-export function logDelivery(log: Logger): (delivery: Delivery) => void {
-  return (delivery) => {
-    if (delivery.ok) log.debug({ items: delivery.items }, `Sentry ${delivery.detail}`);
-    else log.warn({ items: delivery.items }, `Sentry delivery failed: ${delivery.detail}`);
+/** The log line of each envelope Sentry answered (or did not). */
+export function logEnvelope(log: Logger): (envelope: EnvelopeOutcome) => void {
+  return (envelope) => {
+    if (envelope.ok) log.debug({ items: envelope.items }, `Sentry ${envelope.detail}`);
+    else log.warn({ items: envelope.items }, `Sentry delivery failed: ${envelope.detail}`);
   };
 }
 
-
-/** The notify stage for a config: Sentry when SENTRY_DSN is set, the log always. */
-export async function buildNotifier(config: Config, log: Logger, onDelivery?: (delivery: Delivery) => void): Promise<Notifier> {
-  const logged = logDelivery(log);
+/** The sinks for a config: the log always, Sentry when SENTRY_DSN is set. */
+export async function buildSinks(config: Config, log: Logger, onEnvelope?: (envelope: EnvelopeOutcome) => void): Promise<Sink[]> {
+  const sinks = [createLogSink(log)];
+  if (!config.sentry.dsn) return sinks;
   // The Sentry SDK is loaded only when there is a DSN (it is the largest dependency by far).
-  const createSentrySink = config.sentry.dsn ? (await import('../notify/sentry.ts')).createSentrySink : null;
-  const sink = config.sentry.dsn && createSentrySink
-    ? createSentrySink({ ...config.sentry, dsn: config.sentry.dsn }, { intervalMs: config.intervalMs }, (delivery) => {
-        logged(delivery);
-        onDelivery?.(delivery);
-      })
-    : null;
-  return createNotifier(log, sink, alertContext(config));
+  const { createSentrySink } = await import('../notify/sentry-sink.ts');
+  const logged = logEnvelope(log);
+  const sentry = createSentrySink({ ...config.sentry, dsn: config.sentry.dsn }, { intervalMs: config.intervalMs }, (envelope) => {
+    logged(envelope);
+    onEnvelope?.(envelope);
+  });
+  return [...sinks, sentry];
 }
 
-export function stateStore(config: Config, clients: readonly Redis[]): IncidentStore {
-  const index = config.targets.findIndex((t) => t.name === config.incidents.stateRedis);
-  return new IncidentStore(clients[index] as Redis, config.incidents.namespace, config.incidents.stateTtlMs);
+/** The Redis client of the target that holds the watchdog's own state (incidents, lease, budget). */
+export function stateClient(config: Config, clients: readonly Redis[]): Redis {
+  return clients[config.targets.findIndex((t) => t.name === config.incidents.stateRedis)] as Redis;
 }
 
-/** The parts of a poll that `check` and `run` build alike. */
-export function pollParts(config: Config, clients: readonly Redis[], notifier: Notifier, log: Logger, now: () => number) {
-  const stateClient = clients[config.targets.findIndex((t) => t.name === config.incidents.stateRedis)] as Redis;
-  const budget = new RestartBudget(stateClient, config.incidents.namespace);
-  const proc = config.apps.length > 0 ? createProcReader(config.procRoot) : null;
-  const collect = (): Promise<HostSnapshot> => (proc ? collectHost(proc, config.apps, config.host, now()) : Promise.resolve({ host: config.host, now: now(), apps: [] }));
-  const actDeps: ActDeps = {
+export interface WorldParts {
+  readonly config: Config;
+  readonly targets: readonly TargetConnection[];
+  readonly sinks: readonly Sink[];
+  readonly log: Logger;
+  readonly now: () => number;
+  /** Whether the incident stage runs (its state lives in Redis). */
+  readonly incidents: boolean;
+  readonly role: PollWorld['role'];
+}
+
+/** The edges a poll uses, the same for `check` and `run`. */
+export function buildWorld(parts: WorldParts): PollWorld {
+  const { config } = parts;
+  const state = stateClient(config, parts.targets.map((t) => t.client));
+  return {
     config,
-    budget,
-    notifier,
-    log,
-    collect,
-    now,
+    targets: parts.targets,
+    proc: config.apps.length > 0 ? createProcReader(config.procRoot) : null,
+    store: parts.incidents ? new IncidentStore(state, config.incidents.namespace, config.incidents.stateTtlMs) : null,
+    budget: new RestartBudget(state, config.incidents.namespace),
+    sinks: parts.sinks,
+    alertContext: alertContext(config),
+    role: parts.role,
+    startedAt: parts.now(),
+    log: parts.log,
+    now: parts.now,
+  };
+}
+
+/** What a restart needs: the budget and sinks of the poll, /proc, the real kill and clock. */
+export function actDeps(world: PollWorld): ActDeps {
+  const { config } = world;
+  const reader = world.proc ?? createProcReader(config.procRoot);
+  return {
+    config,
+    budget: world.budget,
+    announce: (event, fields) => void deliverEvent(world.sinks, event, fields),
+    log: world.log,
+    collect: () => collectHost(reader, config.apps, config.host, world.now()),
+    now: world.now,
     holder: `${config.leadership.identity}/${process.pid}`,
-    reader: proc ?? createProcReader(config.procRoot),
+    reader,
     kill: (pid, signal) => process.kill(pid, signal),
     ownGroup: ownProcessGroup(),
     sleep: (ms) => new Promise((resolve) => setTimeout(resolve, ms)),
   };
-  return { config, clients, store: stateStore(config, clients), notifier, proc, budget, log, now, actDeps, startedAt: now() };
 }
 
 /** Our process group, read once from /proc/self/stat; undefined where /proc is not there. */

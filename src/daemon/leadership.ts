@@ -10,6 +10,8 @@ export interface LeadershipView {
   readonly leaderSince: number | null;
   /** Set while the lease store cannot be reached: we keep the role we had. */
   readonly storeError: string | null;
+  /** How many times this watchdog became the leader: a new term means the shared state must be read again. */
+  readonly term: number;
 }
 
 /**
@@ -27,10 +29,9 @@ export class Leadership {
     private readonly lease: Lease,
     private readonly members: { redis: Redis; key: string; ttlMs: number },
     private readonly log: Logger,
-    private readonly onGain: () => void,
     private readonly now: () => number = Date.now,
   ) {
-    this.view = { leader: false, self: lease.holder, holder: null, leaderSince: null, storeError: null };
+    this.view = { leader: false, self: lease.holder, holder: null, leaderSince: null, storeError: null, term: 0 };
   }
 
   get current(): LeadershipView {
@@ -42,13 +43,14 @@ export class Leadership {
       await this.checkIdentity();
       const held = await this.lease.acquireOrRenew();
       const holder = held ? this.lease.holder : await this.lease.current();
-      if (held && !this.view.leader) {
+      const gained = held && !this.view.leader;
+      if (gained) {
         this.log.info({ lease: this.lease.key, holder: this.lease.holder }, 'became the leader: this watchdog now notifies queue and Redis incidents');
-        this.onGain();
       } else if (!held && this.view.leader) {
         this.log.warn({ lease: this.lease.key, holder }, 'lost the leadership');
       }
-      this.view = { ...this.view, leader: held, holder, leaderSince: held ? (this.view.leaderSince ?? this.now()) : null, storeError: null };
+      const term = this.view.term + (gained ? 1 : 0);
+      this.view = { ...this.view, leader: held, holder, leaderSince: held ? (this.view.leaderSince ?? this.now()) : null, storeError: null, term };
     } catch (error) {
       const message = (error as Error).message;
       if (this.view.storeError === null) this.log.warn({ err: message, leader: this.view.leader }, 'lease store unreachable: keeping the role we had');

@@ -1,7 +1,8 @@
 import cron from 'node-cron';
 import type { ScheduledTask } from 'node-cron';
-import { runPoll } from './poll.ts';
-import type { PollDeps, PollResult } from './poll.ts';
+import { runPoll } from '../pipeline/poll.ts';
+import type { PollMemory, PollResult } from '../pipeline/poll.ts';
+import type { PollWorld } from '../pipeline/world.ts';
 
 export interface LoopHooks {
   onResult(result: PollResult, durationMs: number): void;
@@ -31,23 +32,29 @@ export class PollLoop {
   private state: LoopState;
 
   constructor(
-    private readonly deps: PollDeps,
+    private readonly world: PollWorld,
+    private memory: PollMemory,
     private readonly cronExpression: string,
     private readonly budgetMs: number,
     private readonly hooks: LoopHooks,
   ) {
-    this.state = { startedAt: deps.now(), lastStartedAt: null, lastCompletedAt: null, lastResult: null, lastFailure: null, polls: 0, skipped: 0 };
+    this.state = { startedAt: world.now(), lastStartedAt: null, lastCompletedAt: null, lastResult: null, lastFailure: null, polls: 0, skipped: 0 };
   }
 
   get current(): LoopState {
     return this.state;
   }
 
+  /** What the polls remember (the open incidents, for /status and /metrics). */
+  get remembered(): PollMemory {
+    return this.memory;
+  }
+
   start(): void {
     this.task = cron.schedule(this.cronExpression, () => this.tick(), { name: 'queue-watchdog-poll', noOverlap: true });
     this.task.on('execution:overlap', () => {
       this.state = { ...this.state, skipped: this.state.skipped + 1 };
-      this.deps.log.warn({ skipped: this.state.skipped }, 'poll skipped: the previous poll is still running');
+      this.world.log.warn({ skipped: this.state.skipped }, 'poll skipped: the previous poll is still running');
       this.hooks.onSkip();
     });
   }
@@ -72,7 +79,7 @@ export class PollLoop {
   }
 
   private async run(): Promise<void> {
-    const { log, now } = this.deps;
+    const { log, now } = this.world;
     const started = now();
     const poll = this.state.polls + 1;
     this.state = { ...this.state, polls: poll, lastStartedAt: started };
@@ -83,7 +90,9 @@ export class PollLoop {
       controller.abort();
     }, this.budgetMs);
     try {
-      const result = await runPoll(this.deps, controller.signal);
+      const { result, memory } = await runPoll(this.world, this.memory, { signal: controller.signal, deadline: started + this.budgetMs, inFlight: 'carry' });
+      // Kept even when the poll then counts as failed: what it notified was notified.
+      this.memory = memory;
       if (controller.signal.aborted) throw new Error('poll budget exceeded');
       this.state = { ...this.state, lastCompletedAt: now(), lastResult: result, lastFailure: null };
       this.hooks.onResult(result, now() - started);

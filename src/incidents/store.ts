@@ -1,5 +1,12 @@
 import type { Redis } from 'ioredis';
+import { incidentRecordSchema } from './record-schema.ts';
 import type { IncidentRecord } from './tracker.ts';
+
+/** What the store held at a load; fields that did not parse are named in `skipped`. */
+export interface StoredState {
+  readonly state: Map<string, IncidentRecord>;
+  readonly skipped: string[];
+}
 
 /**
  * Incident state in Redis under the watchdog's own namespace (never a BullMQ
@@ -18,7 +25,7 @@ export class IncidentStore {
   }
 
   /** Loads every record; a field that does not parse is skipped and named in `skipped`. */
-  async load(): Promise<{ state: Map<string, IncidentRecord>; skipped: string[] }> {
+  async load(): Promise<StoredState> {
     const type = await this.redis.type(this.key);
     if (type !== 'hash') return { state: new Map(), skipped: type === 'none' ? [] : [`${this.key} is a ${type}`] };
     const raw = await this.redis.hgetall(this.key);
@@ -87,11 +94,11 @@ function sameLasting(a: IncidentRecord, b: IncidentRecord): boolean {
   );
 }
 
+/** Stored JSON is checked against the record's schema, never trusted with a cast. */
 function parseRecord(json: string): IncidentRecord | undefined {
   try {
-    const value = JSON.parse(json) as Partial<IncidentRecord>;
-    if (typeof value.fingerprint !== 'string' || typeof value.check !== 'string' || typeof value.firstSeenAt !== 'number') return undefined;
-    return value as IncidentRecord;
+    const parsed = incidentRecordSchema.safeParse(JSON.parse(json));
+    return parsed.success ? parsed.data : undefined;
   } catch {
     return undefined;
   }

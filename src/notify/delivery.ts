@@ -1,5 +1,5 @@
 /** The outcome of one envelope sent to Sentry, in words an operator can act on. */
-export interface Delivery {
+export interface EnvelopeOutcome {
   readonly items: readonly string[];
   readonly ok: boolean;
   readonly detail: string;

@@ -15,16 +15,14 @@ export class RestartBudget {
     return `${this.namespace}:restarts:${host}:${app}`;
   }
 
-  /** Restarts within the window ending now. */
+  /** Restarts within the window ending now (a read: older entries are trimmed when one is recorded). */
   async used(host: string, app: string, windowMs: number, now: number): Promise<number> {
-    const key = this.key(host, app);
-    await this.redis.zremrangebyscore(key, '-inf', `(${now - windowMs}`);
-    return this.redis.zcard(key);
+    return this.redis.zcount(this.key(host, app), now - windowMs, '+inf');
   }
 
   async record(host: string, app: string, windowMs: number, now: number): Promise<void> {
     const key = this.key(host, app);
-    await this.redis.multi().zadd(key, now, String(now)).pexpire(key, windowMs).exec();
+    await this.redis.multi().zremrangebyscore(key, '-inf', `(${now - windowMs}`).zadd(key, now, String(now)).pexpire(key, windowMs).exec();
   }
 
   /** One watchdog acts on one host's app at a time. */

@@ -1,5 +1,5 @@
 import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from 'prom-client';
-import type { PollResult } from '../daemon/poll.ts';
+import type { PollResult } from '../pipeline/poll.ts';
 import type { IncidentRecord } from '../incidents/tracker.ts';
 
 const QUEUE_LABELS = ['target', 'prefix', 'queue'] as const;

@@ -105,11 +105,19 @@ describe('incident tracker', () => {
 
 describe('incident stage with a store that fails', () => {
   it('does not resolve twice when the save after a resolution failed and the store comes back', async () => {
-    const { processIncidents } = await import('../../src/incidents/process.ts');
+    const { runIncidents } = await import('../../src/pipeline/incident-stage.ts');
+    const { NO_INCIDENTS, EVERYTHING } = await import('../../src/pipeline/incidents.ts');
     const { pino } = await import('pino');
     const log = pino({ level: 'silent' });
     const sent: string[] = [];
-    const notifier = { notify: (ds: readonly { notify: string | null; reason: string }[]) => ds.forEach((d) => d.notify && sent.push(`${d.notify}: ${d.reason}`)) } as never;
+    // A sink that only remembers what it was asked to send.
+    const sink = {
+      name: 'test',
+      send: async (_event: unknown, fields: Readonly<Record<string, unknown>>) => (sent.push(`${String(fields.notification)}: ${String(fields.reason)}`), { ok: true, detail: 'kept' }),
+      heartbeat: async () => ({ ok: true, detail: 'none' }),
+      flush: async () => true,
+      close: async () => undefined,
+    };
     // A store in memory that can be switched off: the Redis behind it is what fails in real life.
     let up = true;
     let stored = new Map<string, IncidentRecord>();
@@ -125,16 +133,22 @@ describe('incident stage with a store that fails', () => {
         for (const f of before.keys()) if (!after.has(f)) next.delete(f);
         for (const [f, r] of after) next.set(f, r);
         stored = next;
+        return new Map(after);
       },
-    } as never;
-    const stage = { state: new Map<string, IncidentRecord>(), loaded: false };
+    };
     const full = { ...policy, namespace: 'n', stateTtlMs: 1, stateRedis: 't' };
-    await processIncidents(stage, store, [paused()], () => true, full, T0, notifier, log);
+    const deps = { store, sinks: [sink], alertContext: { labels: new Map(), app: null, host: 'h' }, policy: full, deliveryTimeoutMs: 1_000, log, clock: Date.now };
+    let memory = NO_INCIDENTS;
+    const poll = async (findings: ReturnType<typeof paused>[], now: number): Promise<void> => {
+      const input = { findings, observed: () => true, role: { leader: true, term: 1 }, scope: EVERYTHING, now, deadline: Date.now() + 1_000, inFlight: 'carry' as const };
+      memory = (await runIncidents(memory, [], deps, input)).memory;
+    };
+    await poll([paused()], T0);
     up = false;
-    await processIncidents(stage, store, [], () => true, full, T0 + minute, notifier, log);
+    await poll([], T0 + minute);
     up = true;
-    await processIncidents(stage, store, [], () => true, full, T0 + 2 * minute, notifier, log);
-    await processIncidents(stage, store, [], () => true, full, T0 + 3 * minute, notifier, log);
+    await poll([], T0 + 2 * minute);
+    await poll([], T0 + 3 * minute);
     assert.deepEqual(sent, ['opened: first notification', 'resolved: resolved after 1m']);
     assert.equal(stored.size, 0, 'the resolution reached the store once it was back');
   });

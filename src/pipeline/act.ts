@@ -1,71 +1,33 @@
 import type { Logger } from 'pino';
-import { fingerprintOf, makeFinding } from '../checks/finding.ts';
-import type { Finding } from '../checks/finding.ts';
-import { PROCESS_RELEASE_DELETED, PROCESS_RELEASE_STALE } from '../checks/process-release.ts';
+import { fingerprintOf } from '../checks/finding.ts';
 import type { HostSnapshot, ProcessFacts } from '../collect/host-snapshot.ts';
-import type { AppConfig, RestartTrigger } from '../config/apps.ts';
-import type { Config } from '../config/types.ts';
 import { formatDuration } from '../config/duration.ts';
+import type { Config } from '../config/types.ts';
 import { isWithin } from '../linux/proc-parse.ts';
-import type { Notifier } from '../notify/notifier.ts';
-import type { RestartBudget } from './budget.ts';
-import { restartByCommand, restartBySignal } from './restart.ts';
-import type { RestartDeps, RestartOutcome } from './restart.ts';
-
-export const REMEDIATE_BUDGET_EXHAUSTED = 'remediate.budget-exhausted';
-
-const TRIGGERS: Record<string, RestartTrigger> = { [PROCESS_RELEASE_DELETED]: 'release-deleted', [PROCESS_RELEASE_STALE]: 'release-stale' };
-
-export interface Plan {
-  readonly app: AppConfig;
-  readonly trigger: RestartTrigger;
-  readonly master: ProcessFacts;
-}
-
-/**
- * Before the incident stage: which apps this poll would restart, and which
- * have used up their restart budget (that becomes a critical finding, so it
- * keeps alerting instead of silently giving up).
- */
-export async function planRemediation(findings: readonly Finding[], host: HostSnapshot, config: Config, budget: RestartBudget, now: number): Promise<{ plans: Plan[]; findings: Finding[] }> {
-  const plans: Plan[] = [];
-  const extra: Finding[] = [];
-  for (const finding of findings) {
-    const trigger = TRIGGERS[finding.check];
-    if (!trigger || finding.subject.kind !== 'host' || finding.severity === 'unknown') continue;
-    const { app: appName } = finding.subject;
-    const app = config.apps.find((a) => a.name === appName);
-    const master = host.apps.find((a) => a.app === appName)?.master;
-    if (!app?.restart || !app.restart.on.includes(trigger) || !master) continue;
-    const used = await budget.used(host.host, app.name, app.restart.budget.windowMs, now);
-    if (used >= app.restart.budget.max) {
-      extra.push(
-        makeFinding(
-          REMEDIATE_BUDGET_EXHAUSTED,
-          'critical',
-          finding.subject,
-          `Stopped restarting the worker master of app "${app.name}" on ${host.host}: ${used} restarts in the last ${formatDuration(app.restart.budget.windowMs)} did not fix ${trigger}. A person has to look; the watchdog keeps alerting until it is fixed.`,
-          { used, max: app.restart.budget.max, windowMs: app.restart.budget.windowMs, trigger },
-        ),
-      );
-      continue;
-    }
-    plans.push({ app, trigger, master });
-  }
-  return { plans, findings: extra };
-}
+import type { AlertEvent } from '../notify/alert-event.ts';
+import type { RestartBudget } from '../remediate/budget.ts';
+import { restartByCommand, restartBySignal } from '../remediate/restart.ts';
+import type { RestartDeps, RestartOutcome } from '../remediate/restart.ts';
+import type { Plan } from './plan.ts';
 
 export interface ActDeps extends RestartDeps {
   readonly config: Config;
   readonly budget: RestartBudget;
-  readonly notifier: Notifier;
+  /** Sends an event that is not an incident (the restart and its outcome) to every sink. */
+  readonly announce: (event: AlertEvent, fields: Readonly<Record<string, unknown>>) => void;
   readonly log: Logger;
+  /** Reads this host's processes again (verification). */
   readonly collect: () => Promise<HostSnapshot>;
   readonly now: () => number;
+  /** Who holds the per-app remediation lock while acting. */
   readonly holder: string;
 }
 
-/** After notifying: restart (or, in dry-run, say what would be done), verify, and report the outcome as an event and an audit line. */
+/**
+ * The act stage: restart (or, in dry-run, say what would be done), verify,
+ * and report the outcome as an event and an audit line. Runs after the
+ * incidents are notified.
+ */
 export async function act(plan: Plan, deps: ActDeps): Promise<RestartOutcome & { after: ProcessFacts | null }> {
   const { app, master } = plan;
   const policy = app.restart;
@@ -73,7 +35,7 @@ export async function act(plan: Plan, deps: ActDeps): Promise<RestartOutcome & {
   const subject = { kind: 'host', host, app: app.name } as const;
   const before = { pid: master.pid, starttime: master.starttime, cwd: master.cwd.ok ? master.cwd.path + (master.cwd.deleted ? ' (deleted)' : '') : null };
   const send = (level: 'info' | 'warning' | 'error', message: string, outcome: string, extra: Record<string, unknown>): void =>
-    deps.notifier.send(
+    deps.announce(
       { message, level, fingerprint: [fingerprintOf('remediate.restart', subject)], tags: { check: 'remediate.restart', host, app: app.name, outcome }, contexts: { restart: { trigger: plan.trigger, before, ...extra } } },
       { audit: true, trigger: plan.trigger, before, ...extra },
     );
@@ -90,7 +52,10 @@ export async function act(plan: Plan, deps: ActDeps): Promise<RestartOutcome & {
   }
   try {
     await deps.budget.record(host, app.name, policy.budget.windowMs, deps.now());
-    const outcome = policy.strategy === 'signal' ? await restartBySignal({ pid: master.pid, starttime: master.starttime, pgrp: master.pgrp }, policy, deps) : await restartByCommand(policy.command ?? [], policy.timeoutMs);
+    const outcome =
+      policy.strategy === 'signal'
+        ? await restartBySignal({ pid: master.pid, starttime: master.starttime, pgrp: master.pgrp }, policy, deps)
+        : await restartByCommand(policy.command ?? [], policy.timeoutMs);
     const after = outcome.ok ? await verify(plan, policy.verifyMs, deps) : null;
     const afterText = after ? { pid: after.pid, cwd: after.cwd.ok ? after.cwd.path : null } : null;
     if (after) {
@@ -113,8 +78,46 @@ async function verify(plan: Plan, verifyMs: number, deps: ActDeps): Promise<Proc
     const reading = snapshot.apps.find((a) => a.app === plan.app.name);
     const next = reading?.master;
     if (!next || next.pid === plan.master.pid || !reading.current.ok || !next.cwd.ok || next.cwd.deleted) continue;
-    const release = reading.current.release;
-    if (isWithin(next.cwd.path, release)) return next;
+    if (isWithin(next.cwd.path, reading.current.release)) return next;
   }
   return null;
+}
+
+/**
+ * Carries out plans one at a time per app: `check` waits for them, the
+ * daemon lets them run beside the loop (their verification takes seconds) and
+ * waits for them only at shutdown.
+ */
+export class Remediation {
+  private readonly running = new Map<string, Promise<void>>();
+  private stopped = false;
+
+  constructor(private readonly deps: ActDeps) {}
+
+  /** Starts each plan whose app is not being restarted already; resolves when these are done. */
+  start(plans: readonly Plan[]): Promise<void> {
+    const started: Promise<void>[] = [];
+    for (const plan of plans) {
+      if (this.stopped || this.running.has(plan.app.name)) continue;
+      const run = act(plan, this.deps)
+        .then(() => undefined)
+        .catch((error: unknown) => this.deps.log.error({ app: plan.app.name, err: (error as Error).message }, 'restart failed'))
+        .finally(() => this.running.delete(plan.app.name));
+      this.running.set(plan.app.name, run);
+      started.push(run);
+    }
+    return Promise.all(started).then(() => undefined);
+  }
+
+  /** Starts nothing more; resolves when what runs has finished or `graceMs` passed. Returns the apps still in progress at the call. */
+  async stop(graceMs: number): Promise<string[]> {
+    this.stopped = true;
+    const apps = [...this.running.keys()];
+    if (apps.length > 0) {
+      let timer: NodeJS.Timeout | undefined;
+      await Promise.race([Promise.allSettled(this.running.values()), new Promise((resolve) => (timer = setTimeout(resolve, graceMs)))]);
+      clearTimeout(timer);
+    }
+    return apps;
+  }
 }

@@ -1,4 +1,5 @@
 import type { Redis } from 'ioredis';
+import { z } from 'zod';
 
 /** "This (database, prefix) belongs to app X": what each watchdog says, and reads back from the others. */
 export interface Claim {
@@ -47,10 +48,13 @@ export async function exchangeClaims(
   return result;
 }
 
+const claimSchema: z.ZodType<Claim> = z.object({ app: z.string(), host: z.string(), startedAt: z.number(), expiresAt: z.number() });
+
+/** Another watchdog's claim, checked against its schema: garbage is treated as expired. */
 function parseClaim(json: string): Claim | undefined {
   try {
-    const value = JSON.parse(json) as Partial<Claim>;
-    return typeof value.app === 'string' && typeof value.expiresAt === 'number' ? (value as Claim) : undefined;
+    const parsed = claimSchema.safeParse(JSON.parse(json));
+    return parsed.success ? parsed.data : undefined;
   } catch {
     return undefined;
   }

@@ -1,0 +1,82 @@
+import type { Logger } from 'pino';
+import { exchangeClaims } from '../collect/claims.ts';
+import type { Claim } from '../collect/claims.ts';
+import type { HostSnapshot } from '../collect/host-snapshot.ts';
+import { collectHost } from '../collect/proc-snapshot.ts';
+import { describeRedisError, readTarget } from '../collect/read-target.ts';
+import type { CollectCache } from '../collect/redis-snapshot.ts';
+import type { RedisSnapshot } from '../collect/snapshot.ts';
+import type { Config, TargetConfig } from '../config/types.ts';
+import { attempt } from '../result.ts';
+import type { Result } from '../result.ts';
+import type { PollWorld, TargetConnection } from './world.ts';
+
+/** Everything one poll read: the input of the pure stages. */
+export interface Facts {
+  readonly snapshots: readonly RedisSnapshot[];
+  /** Live tenancy claims per target name and prefix (targets with `app` only; absent when they could not be exchanged). */
+  readonly claims: ReadonlyMap<string, ReadonlyMap<string, readonly Claim[]>>;
+  readonly host: HostSnapshot | null;
+  /** Restarts used per app within its budget window; null when no app may be restarted. */
+  readonly restarts: Result<ReadonlyMap<string, number>> | null;
+}
+
+/**
+ * The collect stage: the only stage that reads Redis and /proc. Writes only
+ * the watchdog's own tenancy claims (a claim is exchanged: written and read
+ * back in one round trip). Never throws for an unreachable Redis or an
+ * unreadable process: those are facts too.
+ */
+export async function collect(world: PollWorld, cache: CollectCache | undefined): Promise<Facts> {
+  const { config } = world;
+  const snapshots = await Promise.all(config.targets.map((target, i) => snapshotOf(world, target, world.targets[i] as TargetConnection, cache)));
+  const claims = await exchangeAll(world, snapshots);
+  const host = world.proc && config.apps.length > 0 ? await collectHost(world.proc, config.apps, config.host, world.now()) : null;
+  const restarts = host ? await restartsUsed(world, config) : null;
+  return { snapshots, claims, host, restarts };
+}
+
+function snapshotOf(world: PollWorld, target: TargetConfig, connection: TargetConnection, cache: CollectCache | undefined): Promise<RedisSnapshot> {
+  const { client } = connection;
+  // 'wait' is a lazy client not connected yet (a one-shot check): readTarget connects it.
+  if (client.status !== 'ready' && client.status !== 'wait') {
+    // ioredis is reconnecting with backoff: say why, without waiting for it.
+    const last = connection.lastError?.();
+    const reason = `${last === undefined ? 'not connected' : describeRedisError(last)} (reconnecting)`;
+    return Promise.resolve({ target: { name: target.name, label: target.endpoint.label, db: target.endpoint.db }, reachable: false, reason, durationMs: 0 });
+  }
+  return readTarget(client, target, world.config.timeoutMs, undefined, world.now, cache);
+}
+
+/** Our claim written to, and the others read from, each reachable database we own a prefix of. */
+async function exchangeAll(world: PollWorld, snapshots: readonly RedisSnapshot[]): Promise<Map<string, ReadonlyMap<string, readonly Claim[]>>> {
+  const { config, now, log } = world;
+  const claims = new Map<string, ReadonlyMap<string, readonly Claim[]>>();
+  await Promise.all(
+    config.targets.map(async (target, i) => {
+      if (target.app === null || !snapshots[i]?.reachable) return;
+      const ttlMs = Math.max(3 * config.intervalMs, 60_000);
+      const claim = { app: target.app, host: config.host, startedAt: world.startedAt, expiresAt: now() + ttlMs };
+      const client = (world.targets[i] as TargetConnection).client;
+      const exchanged = await attempt(() => exchangeClaims(client, config.incidents.namespace, target.prefixes, claim, ttlMs, now()));
+      if (exchanged.ok) claims.set(target.name, exchanged.value);
+      else warnClaims(log, target.name, exchanged.reason);
+    }),
+  );
+  return claims;
+}
+
+function warnClaims(log: Logger, target: string, reason: string): void {
+  log.warn({ target, err: reason }, 'tenancy claims could not be exchanged this poll');
+}
+
+/** How many restarts each restartable app used in its budget window (read from the restart budget in Redis). */
+async function restartsUsed(world: PollWorld, config: Config): Promise<Result<ReadonlyMap<string, number>> | null> {
+  const apps = config.apps.filter((app) => app.restart !== null);
+  if (apps.length === 0) return null;
+  const now = world.now();
+  return attempt(async () => {
+    const counts = await Promise.all(apps.map((app) => world.budget.used(config.host, app.name, app.restart?.budget.windowMs ?? 0, now)));
+    return new Map(apps.map((app, i) => [app.name, counts[i] ?? 0]));
+  });
+}

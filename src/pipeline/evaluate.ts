@@ -1,0 +1,28 @@
+import { evaluateHost } from '../checks/evaluate-host.ts';
+import { evaluate } from '../checks/evaluate.ts';
+import type { Finding } from '../checks/finding.ts';
+import type { TenancyFacts } from '../checks/redis-tenancy.ts';
+import type { Config } from '../config/types.ts';
+import type { Facts } from './collect.ts';
+import { trackVersions } from './versions.ts';
+import type { VersionMemory } from './versions.ts';
+
+/**
+ * The evaluate stage (pure): facts, config and memory → findings and the
+ * next memory. Queue and Redis checks first, then this host's processes,
+ * which are told about the queues' findings (starvation names its cause).
+ * Without memory (a one-shot `check`) no version flip can be seen.
+ */
+export function evaluateFacts(facts: Facts, config: Config, versions: VersionMemory | null): { findings: Finding[]; versions: VersionMemory | null } {
+  const tracked = versions ? trackVersions(versions, facts.snapshots) : null;
+  const tenancy = new Map<string, TenancyFacts>();
+  for (const snapshot of facts.snapshots) {
+    if (!snapshot.reachable) continue;
+    const name = snapshot.target.name;
+    const claims = facts.claims.get(name);
+    tenancy.set(name, { ...(claims && { claims }), flips: tracked?.flips.get(name) ?? new Map() });
+  }
+  const queueFindings = evaluate(facts.snapshots, config, tenancy);
+  const hostFindings = facts.host ? evaluateHost(facts.host, config, queueFindings) : [];
+  return { findings: [...queueFindings, ...hostFindings], versions: tracked?.memory ?? null };
+}

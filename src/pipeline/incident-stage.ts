@@ -1,0 +1,92 @@
+import type { Logger } from 'pino';
+import type { Finding, Subject } from '../checks/finding.ts';
+import type { IncidentPolicy } from '../config/types.ts';
+import type { IncidentStore } from '../incidents/store.ts';
+import type { Decision } from '../incidents/tracker.ts';
+import type { AlertContext } from '../notify/alert-event.ts';
+import type { Sink } from '../notify/sink.ts';
+import { attempt } from '../result.ts';
+import { deliverDecisions, settleWithin } from './deliver.ts';
+import type { Delivery } from './deliver.ts';
+import { adoptLoaded, adoptRole, afterSave, decideIncidents, recordOutcomes } from './incidents.ts';
+import type { IncidentMemory, Scope } from './incidents.ts';
+import type { Role } from './world.ts';
+
+/** The edges of the incident stage: the store that holds the state, the sinks that carry notifications. */
+export interface IncidentDeps {
+  readonly store: Pick<IncidentStore, 'key' | 'load' | 'save'>;
+  readonly sinks: readonly Sink[];
+  readonly alertContext: AlertContext;
+  readonly policy: IncidentPolicy;
+  /** The longest a poll waits for delivery outcomes. */
+  readonly deliveryTimeoutMs: number;
+  readonly log: Logger;
+  readonly clock: () => number;
+}
+
+export interface IncidentInput {
+  readonly findings: readonly Finding[];
+  /** Whether this poll could see a subject at all (an unreachable Redis hides its queues). */
+  readonly observed: (subject: Subject) => boolean;
+  readonly role: Role;
+  readonly scope: Scope;
+  readonly now: number;
+  /** When the poll's budget ends: delivery outcomes are awaited until then at most. */
+  readonly deadline: number;
+  /**
+   * What a notification still in flight at the record step counts as: `carry` (the daemon) records
+   * its outcome at the next poll; `fail` (a one-shot check, which has no next poll) counts it as not
+   * delivered, so the next run sends it again.
+   */
+  readonly inFlight: 'carry' | 'fail';
+}
+
+export interface IncidentOutput {
+  readonly decisions: readonly Decision[];
+  readonly memory: IncidentMemory;
+  /** Notifications whose outcome is not known yet (carried to the next poll). */
+  readonly inFlight: readonly Delivery[];
+  /** How many notifications had no known outcome when the stage ended. */
+  readonly undelivered: number;
+}
+
+/**
+ * The incident stage: load the shared state when this role has not yet
+ * (IO) → decide (pure) → deliver to every sink (IO) → record what was
+ * actually delivered (pure) → one save (IO). The store may be unreachable (it
+ * usually lives on a watched Redis): memory then carries on and is written
+ * back once the store answers again.
+ */
+export async function runIncidents(memory: IncidentMemory, carried: readonly Delivery[], deps: IncidentDeps, input: IncidentInput): Promise<IncidentOutput> {
+  const { log, store } = deps;
+  let incidents = adoptRole(memory, input.role, input.scope);
+  if (!incidents.loaded) {
+    const load = await attempt(() => store.load());
+    if (load.ok && load.value.skipped.length > 0) log.warn({ key: store.key, skipped: load.value.skipped }, 'skipped unreadable incident records');
+    if (!load.ok) log.warn({ err: load.reason }, 'incident state could not be loaded from Redis; using memory until it can');
+    incidents = adoptLoaded(incidents, load, input.scope);
+  }
+  const late = await settleWithin(carried, 0);
+  const before = recordOutcomes(incidents.state, failedOf(late.settled));
+  const tracked = decideIncidents(before, input.findings, input.observed, input.scope, deps.policy, input.now);
+  const deliveries = deliverDecisions(tracked.decisions, deps.sinks, deps.alertContext, log);
+  const delivered = await settleWithin(deliveries, Math.min(deps.deliveryTimeoutMs, input.deadline - deps.clock()));
+  const pending = [...late.inFlight, ...delivered.inFlight];
+  const lost = input.inFlight === 'fail' ? pending.filter((d) => d.kind !== 'resolved').map((d) => d.fingerprint) : [];
+  const state = recordOutcomes(tracked.state, [...failedOf(delivered.settled), ...lost]);
+  incidents = { ...incidents, state };
+  // Against what the store really holds, so changes made while it was away are written too.
+  const saved = await attempt(() => store.save(incidents.stored ?? before, state));
+  if (!saved.ok) log.warn({ err: saved.reason }, 'incident state could not be saved to Redis; kept in memory');
+  return {
+    decisions: tracked.decisions,
+    memory: afterSave(incidents, before, saved),
+    inFlight: input.inFlight === 'carry' ? pending : [],
+    undelivered: pending.length,
+  };
+}
+
+/** Fingerprints whose notification (other than a resolution, whose record is gone) was not delivered. */
+function failedOf(settled: ReadonlyArray<{ fingerprint: string; kind: string; outcome: { ok: boolean } }>): string[] {
+  return settled.filter((d) => !d.outcome.ok && d.kind !== 'resolved').map((d) => d.fingerprint);
+}

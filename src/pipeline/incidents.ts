@@ -1,0 +1,79 @@
+import type { Finding, Subject } from '../checks/finding.ts';
+import type { IncidentPolicy } from '../config/types.ts';
+import type { StoredState } from '../incidents/store.ts';
+import { markUndelivered, track } from '../incidents/tracker.ts';
+import type { Decision, IncidentRecord } from '../incidents/tracker.ts';
+import type { Result } from '../result.ts';
+import type { Role } from './world.ts';
+
+/** Which subjects a watchdog owns: everything (a leader, or `check`), or only its own host's processes. */
+export type Scope = (subject: Subject) => boolean;
+
+export const EVERYTHING: Scope = () => true;
+
+export function ownHost(host: string): Scope {
+  return (subject) => subject.kind === 'host' && subject.host === host;
+}
+
+/**
+ * What the incident stage remembers between polls. A value: each step below
+ * returns the next one, and the caller keeps it.
+ */
+export interface IncidentMemory {
+  /** Open and pending incidents, as this watchdog knows them. */
+  readonly state: ReadonlyMap<string, IncidentRecord>;
+  /** What the store holds as far as we know (the last load or save, as written); null until loaded. */
+  readonly stored: ReadonlyMap<string, IncidentRecord> | null;
+  /** False until the store was read for the current role (and again after a failed save). */
+  readonly loaded: boolean;
+  /** The role (and leader term) the state was loaded for: a change reloads it. */
+  readonly role: string | null;
+  /** Resolved while the store could not be written: must not come back from it. */
+  readonly dropped: ReadonlySet<string>;
+}
+
+export const NO_INCIDENTS: IncidentMemory = Object.freeze({ state: new Map(), stored: null, loaded: false, role: null, dropped: new Set<string>() });
+
+/**
+ * A change of role (or a new leader term) keeps only what the role owns, and
+ * asks for a reload: the previous leader may have notified meanwhile.
+ */
+export function adoptRole(memory: IncidentMemory, role: Role, scope: Scope): IncidentMemory {
+  const key = role.leader ? `leader:${role.term}` : 'follower';
+  if (memory.role === key) return memory;
+  return { ...memory, role: key, loaded: false, state: new Map([...memory.state].filter(([, record]) => scope(record.subject))) };
+}
+
+/** Merges what the store held into memory: what memory learned while the store was away is newer. */
+export function adoptLoaded(memory: IncidentMemory, load: Result<StoredState>, scope: Scope): IncidentMemory {
+  if (!load.ok) return memory;
+  const inScope = [...load.value.state].filter(([, record]) => scope(record.subject));
+  const mine = inScope.filter(([fingerprint]) => !memory.dropped.has(fingerprint));
+  return { ...memory, state: new Map([...mine, ...memory.state]), stored: new Map(inScope), loaded: true };
+}
+
+/** The incident stage (pure): findings of this poll → decisions, and the state they leave. */
+export function decideIncidents(
+  state: ReadonlyMap<string, IncidentRecord>,
+  findings: readonly Finding[],
+  observed: (subject: Subject) => boolean,
+  scope: Scope,
+  policy: IncidentPolicy,
+  now: number,
+): { state: ReadonlyMap<string, IncidentRecord>; decisions: readonly Decision[] } {
+  return track(state, findings.filter((f) => scope(f.subject)), (subject) => scope(subject) && observed(subject), policy, now);
+}
+
+/** The record stage (pure): a notification that was not delivered is not notified; the next poll sends it again. */
+export function recordOutcomes(state: ReadonlyMap<string, IncidentRecord>, failed: Iterable<string>): ReadonlyMap<string, IncidentRecord> {
+  const fingerprints = [...failed];
+  return fingerprints.length === 0 ? state : markUndelivered(state, fingerprints);
+}
+
+/** After a save: what the store now holds, or (it failed) a reload next time and the resolutions it missed. */
+export function afterSave(memory: IncidentMemory, before: ReadonlyMap<string, IncidentRecord>, saved: Result<ReadonlyMap<string, IncidentRecord>>): IncidentMemory {
+  if (saved.ok) return { ...memory, stored: saved.value, dropped: new Set() };
+  const dropped = new Set(memory.dropped);
+  for (const fingerprint of before.keys()) if (!memory.state.has(fingerprint)) dropped.add(fingerprint);
+  return { ...memory, loaded: false, dropped };
+}

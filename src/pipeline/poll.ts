@@ -1,0 +1,92 @@
+import type { Finding } from '../checks/finding.ts';
+import type { HostSnapshot } from '../collect/host-snapshot.ts';
+import type { CollectCache } from '../collect/redis-snapshot.ts';
+import type { RedisSnapshot } from '../collect/snapshot.ts';
+import { observedBy } from '../incidents/observed.ts';
+import type { Decision } from '../incidents/tracker.ts';
+import { buildReport } from '../report/report.ts';
+import type { Report } from '../report/report.ts';
+import { collect } from './collect.ts';
+import type { Delivery } from './deliver.ts';
+import { evaluateFacts } from './evaluate.ts';
+import { runIncidents } from './incident-stage.ts';
+import type { IncidentInput } from './incident-stage.ts';
+import { EVERYTHING, NO_INCIDENTS, ownHost } from './incidents.ts';
+import type { IncidentMemory } from './incidents.ts';
+import { planRestarts } from './plan.ts';
+import type { Plan } from './plan.ts';
+import { NO_VERSIONS } from './versions.ts';
+import type { VersionMemory } from './versions.ts';
+import type { PollWorld } from './world.ts';
+
+/** What a watchdog carries from one poll to the next. `check` starts from nothing each time. */
+export interface PollMemory {
+  /** The collector's cache of discovery and last full reads (the daemon); absent: everything read afresh. */
+  readonly collect?: CollectCache;
+  /** `meta.version` per queue and recent flips (the daemon); null: none kept. */
+  readonly versions: VersionMemory | null;
+  readonly incidents: IncidentMemory;
+  /** Notifications still in flight when the last poll ended: their outcomes are recorded when known. */
+  readonly inFlight: readonly Delivery[];
+}
+
+export function freshMemory(options: { keep: boolean; collect?: CollectCache }): PollMemory {
+  return { ...(options.collect && { collect: options.collect }), versions: options.keep ? NO_VERSIONS : null, incidents: NO_INCIDENTS, inFlight: [] };
+}
+
+export interface PollResult {
+  readonly snapshots: readonly RedisSnapshot[];
+  readonly findings: readonly Finding[];
+  readonly report: Report;
+  readonly decisions: readonly Decision[];
+  readonly leader: boolean;
+  readonly host: HostSnapshot | null;
+  /** Restarts this poll asks for; the caller hands them to its Remediation after notifying. */
+  readonly plans: readonly Plan[];
+  /** Notifications whose outcome was still unknown when the poll ended. */
+  readonly undelivered: number;
+}
+
+export interface PollOptions extends Pick<IncidentInput, 'deadline' | 'inFlight'> {
+  /** Aborted when the poll is over its budget: it then stops before it notifies anything. */
+  readonly signal: AbortSignal;
+}
+
+export class PollAborted extends Error {
+  override readonly name = 'PollAborted';
+}
+
+/**
+ * One poll: collect → evaluate → plan → incidents (load, decide, deliver,
+ * record, save). `check` and `run` both run exactly this; the caller then
+ * hands the plans to its Remediation. Only the leader owns queue and Redis
+ * incidents, so replicas never double an alert; every watchdog owns its own
+ * host's processes.
+ */
+export async function runPoll(world: PollWorld, memory: PollMemory, options: PollOptions): Promise<{ result: PollResult; memory: PollMemory }> {
+  const { config, log } = world;
+  const started = world.now();
+  const role = world.role();
+  const scope = role.leader ? EVERYTHING : ownHost(config.host);
+
+  const facts = await collect(world, memory.collect);
+  if (options.signal.aborted) throw new PollAborted('poll budget exceeded during collection');
+  const evaluated = evaluateFacts(facts, config, memory.versions);
+  const planned = planRestarts(evaluated.findings, facts.host, config, facts.restarts);
+  if (planned.budgetProblem) log.warn({ err: planned.budgetProblem }, 'restart budget unavailable (its Redis is unreachable): no restart this poll');
+  const findings = [...evaluated.findings, ...planned.findings];
+  const report = buildReport(facts.snapshots, findings, started, world.now() - started, facts.host);
+  const result = { snapshots: facts.snapshots, findings, report, decisions: [], leader: role.leader, host: facts.host, plans: planned.plans, undelivered: 0 };
+  const next = { ...memory, versions: evaluated.versions };
+  // No store, no incident stage: a `check` without a DSN only reports.
+  if (!world.store) return { result, memory: next };
+
+  const deps = { store: world.store, sinks: world.sinks, alertContext: world.alertContext, policy: config.incidents, deliveryTimeoutMs: config.sentry.deliveryTimeoutMs, log, clock: world.now };
+  const observed = observedBy(facts.snapshots, facts.host ?? undefined);
+  const input = { findings, observed, role, scope, now: world.now(), deadline: options.deadline, inFlight: options.inFlight };
+  const incidents = await runIncidents(memory.incidents, memory.inFlight, deps, input);
+  return {
+    result: { ...result, decisions: incidents.decisions, undelivered: incidents.undelivered },
+    memory: { ...next, incidents: incidents.memory, inFlight: incidents.inFlight },
+  };
+}
