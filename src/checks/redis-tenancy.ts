@@ -1,69 +1,73 @@
 import { BlockList, isIPv6 } from 'node:net';
 import { workerClientBase } from '../collect/client-list.ts';
-import type { RedisSnapshot } from '../collect/snapshot.ts';
 import type { TargetConfig } from '../config/types.ts';
-import type { Claim } from '../collect/claims.ts';
 import { formatTime } from './context.ts';
 import { makeFinding } from './finding.ts';
 import type { Finding } from './finding.ts';
+import { redisWhere } from './redis-context.ts';
+import type { Reachable, RedisCheckOf, TenancyFacts } from './redis-context.ts';
+
+export type { TenancyFacts, VersionFlip } from './redis-context.ts';
 
 export const REDIS_FOREIGN_QUEUES = 'redis.foreign-queues';
 export const REDIS_TENANT_COLLISION = 'redis.tenant-collision';
 export const REDIS_VERSION_MIX = 'redis.version-mix';
 export const REDIS_UNEXPECTED_CLIENTS = 'redis.unexpected-clients';
 
-type Reachable = Extract<RedisSnapshot, { reachable: true }>;
+// The tenancy checks: two apps on one Redis database and prefix (a second app pausing our queue,
+// docs/incidents.md#003-paused-queue-deleted-release), strays of a worker started against the wrong
+// database, clones connecting from unexpected hosts (docs/incidents.md#001-cloned-servers-bulk-email).
 
-/** A queue's `meta.version` that changed between polls: two codebases write it. */
-export interface VersionFlip {
-  readonly from: string;
-  readonly to: string;
-  readonly at: number;
-}
+const where = (target: TargetConfig): string => redisWhere({ name: target.name, label: target.endpoint.label });
 
-export interface TenancyFacts {
-  /** Live claims per prefix on this target (ours included); absent when claims could not be exchanged. */
-  readonly claims?: ReadonlyMap<string, readonly Claim[]>;
-  /** Recent flips per queue key JSON([prefix, name]). */
-  readonly flips?: ReadonlyMap<string, VersionFlip>;
-}
-
-/**
- * Two apps on one Redis database and prefix (incident 003 began with a
- * second app pausing our queue), strays of a worker started against the
- * wrong database, clones (incident 001) connecting from unexpected hosts.
- */
-export function checkTenancy(snapshot: Reachable, target: TargetConfig, facts: TenancyFacts): Finding[] {
-  const subject = { kind: 'redis', target: target.name } as const;
-  const where = target.name === target.endpoint.label ? target.endpoint.label : `${target.name} (${target.endpoint.label})`;
+/** Another app's watchdog claims our (database, prefix). Needs `redis[].app`. */
+export const checkTenantCollision: RedisCheckOf<'target' | 'tenancy'> = ({ target, tenancy }) => {
+  if (target.app === null) return [];
   const findings: Finding[] = [];
+  for (const [prefix, claims] of tenancy.claims ?? []) {
+    const others = claims.filter((c) => c.app !== target.app);
+    if (others.length === 0) continue;
+    const names = others.map((c) => `"${c.app}" (watchdog on ${c.host} since ${formatTime(c.startedAt)})`).join(', ');
+    findings.push(
+      makeFinding(
+        REDIS_TENANT_COLLISION,
+        'critical',
+        { kind: 'redis', target: target.name },
+        `Two apps share Redis ${where(target)} under prefix "${prefix}": "${target.app}" and ${names}. Each can pause, consume or delete the other's jobs. Give each app its own database or prefix.`,
+        { prefix, ours: target.app, others },
+      ),
+    );
+  }
+  return findings;
+};
 
+/** Queues under our prefixes that the owning app does not declare; strays are named. Needs `redis[].app`. */
+export const checkForeignQueues: RedisCheckOf<'snapshot' | 'target'> = ({ snapshot, target }) => {
+  if (target.app === null) return [];
+  const foreign = snapshot.foreign.filter((q) => q.ok);
+  if (foreign.length === 0) return [];
+  const strays = foreign.filter((q) => q.ok && isStray(q.figures)).map((q) => `${q.ref.prefix}/${q.ref.name}`);
+  const names = foreign.map((q) => `${q.ref.prefix}/${q.ref.name}`);
+  const shown = names.slice(0, 10).join(', ') + (names.length > 10 ? ` and ${names.length - 10} more` : '');
+  const strayText =
+    strays.length > 0
+      ? ` ${strays.join(', ')} ${strays.length === 1 ? 'has' : 'have'} only meta and stalled-check keys: the signature of a worker started against this database or prefix by mistake.`
+      : '';
+  return [
+    makeFinding(
+      REDIS_FOREIGN_QUEUES,
+      'warning',
+      { kind: 'redis', target: target.name },
+      `Redis ${where(target)} holds ${names.length} BullMQ queue(s) that app "${target.app}" does not declare: ${shown}.${strayText} Another app, or a misconfigured worker, uses this database.`,
+      { queues: names, strays },
+    ),
+  ];
+};
+
+/** Two codebases write the same queues: different BullMQ majors among the app's queues, or a version that flipped between polls. */
+export const checkVersionMix: RedisCheckOf<'snapshot' | 'target' | 'tenancy'> = ({ snapshot, target, tenancy }) => {
+  const findings: Finding[] = [];
   if (target.app !== null) {
-    for (const [prefix, claims] of facts.claims ?? []) {
-      const others = claims.filter((c) => c.app !== target.app);
-      if (others.length === 0) continue;
-      const names = others.map((c) => `"${c.app}" (watchdog on ${c.host} since ${formatTime(c.startedAt)})`).join(', ');
-      findings.push(
-        makeFinding(REDIS_TENANT_COLLISION, 'critical', subject, `Two apps share Redis ${where} under prefix "${prefix}": "${target.app}" and ${names}. Each can pause, consume or delete the other's jobs. Give each app its own database or prefix.`, {
-          prefix,
-          ours: target.app,
-          others,
-        }),
-      );
-    }
-    const foreign = snapshot.foreign.filter((q) => q.ok);
-    if (foreign.length > 0) {
-      const strays = foreign.filter((q) => q.ok && isStray(q.figures)).map((q) => `${q.ref.prefix}/${q.ref.name}`);
-      const names = foreign.map((q) => `${q.ref.prefix}/${q.ref.name}`);
-      const shown = names.slice(0, 10).join(', ') + (names.length > 10 ? ` and ${names.length - 10} more` : '');
-      const strayText = strays.length > 0 ? ` ${strays.join(', ')} ${strays.length === 1 ? 'has' : 'have'} only meta and stalled-check keys: the signature of a worker started against this database or prefix by mistake.` : '';
-      findings.push(
-        makeFinding(REDIS_FOREIGN_QUEUES, 'warning', subject, `Redis ${where} holds ${names.length} BullMQ queue(s) that app "${target.app}" does not declare: ${shown}.${strayText} Another app, or a misconfigured worker, uses this database.`, {
-          queues: names,
-          strays,
-        }),
-      );
-    }
     const majors = new Map<string, string[]>();
     for (const q of snapshot.queues) {
       const major = q.ok ? /^bullmq:(\d+)\./.exec(q.figures.version ?? '')?.[1] : undefined;
@@ -71,33 +75,51 @@ export function checkTenancy(snapshot: Reachable, target: TargetConfig, facts: T
     }
     if (majors.size > 1) {
       const detail = [...majors].map(([major, queues]) => `BullMQ ${major}: ${queues.slice(0, 5).join(', ')}`).join('; ');
-      findings.push(makeFinding(REDIS_VERSION_MIX, 'warning', subject, `Queues of app "${target.app}" on ${where} were last written by different BullMQ major versions (${detail}): two codebases share these queues.`, { majors: Object.fromEntries(majors) }));
+      findings.push(
+        makeFinding(REDIS_VERSION_MIX, 'warning', { kind: 'redis', target: target.name }, `Queues of app "${target.app}" on ${where(target)} were last written by different BullMQ major versions (${detail}): two codebases share these queues.`, {
+          majors: Object.fromEntries(majors),
+        }),
+      );
     }
   }
-
   for (const q of snapshot.queues) {
-    const flip = facts.flips?.get(JSON.stringify([q.ref.prefix, q.ref.name]));
+    const flip = tenancy.flips?.get(JSON.stringify([q.ref.prefix, q.ref.name]));
     if (!flip) continue;
     findings.push(
-      makeFinding(REDIS_VERSION_MIX, 'warning', { kind: 'queue', target: target.name, prefix: q.ref.prefix, queue: q.ref.name }, `Queue "${q.ref.name}" (prefix ${q.ref.prefix}) on ${where} was written by ${flip.from} and then by ${flip.to} (at ${formatTime(flip.at)}): two codebases, or two versions of one, share this queue.`, {
-        from: flip.from,
-        to: flip.to,
-        at: flip.at,
-      }),
-    );
-  }
-
-  const unexpected = unexpectedWorkers(snapshot, target);
-  if (unexpected.length > 0) {
-    const list = unexpected.map((c) => `${c.addr} (connected ${c.ageSeconds}s ago)`).join(', ');
-    findings.push(
-      makeFinding(REDIS_UNEXPECTED_CLIENTS, 'warning', subject, `Workers for the queues on ${where} connect from addresses outside the expected hosts: ${list}. A cloned server or a forgotten instance may be running the same jobs.`, {
-        clients: unexpected,
-        expected: target.expectedClients,
-      }),
+      makeFinding(
+        REDIS_VERSION_MIX,
+        'warning',
+        { kind: 'queue', target: target.name, prefix: q.ref.prefix, queue: q.ref.name },
+        `Queue "${q.ref.name}" (prefix ${q.ref.prefix}) on ${where(target)} was written by ${flip.from} and then by ${flip.to} (at ${formatTime(flip.at)}): two codebases, or two versions of one, share this queue.`,
+        { from: flip.from, to: flip.to, at: flip.at },
+      ),
     );
   }
   return findings;
+};
+
+/** Worker connections from outside `expectedClients`: a cloned server or a forgotten instance. */
+export const checkUnexpectedClients: RedisCheckOf<'snapshot' | 'target'> = ({ snapshot, target }) => {
+  const unexpected = unexpectedWorkers(snapshot, target);
+  if (unexpected.length === 0) return [];
+  const list = unexpected.map((c) => `${c.addr} (connected ${c.ageSeconds}s ago)`).join(', ');
+  return [
+    makeFinding(
+      REDIS_UNEXPECTED_CLIENTS,
+      'warning',
+      { kind: 'redis', target: target.name },
+      `Workers for the queues on ${where(target)} connect from addresses outside the expected hosts: ${list}. A cloned server or a forgotten instance may be running the same jobs.`,
+      { clients: unexpected, expected: target.expectedClients },
+    ),
+  ];
+};
+
+export const TENANCY_CHECKS: readonly RedisCheckOf<'snapshot' | 'target' | 'tenancy'>[] = [checkTenantCollision, checkForeignQueues, checkVersionMix, checkUnexpectedClients];
+
+/** The tenancy checks alone, for one snapshot. */
+export function checkTenancy(snapshot: Reachable, target: TargetConfig, facts: TenancyFacts): Finding[] {
+  const ctx = { snapshot, target, tenancy: facts };
+  return TENANCY_CHECKS.flatMap((check) => check(ctx));
 }
 
 /** Only meta (and maybe stalled-check): a worker that started, found nothing, and never got a job. */
@@ -105,7 +127,7 @@ function isStray(f: { waiting: number; prioritized: number; active: number; dela
   return f.waiting + f.prioritized + f.active + f.delayed + f.completed + f.failed + f.legacyPaused === 0 && !f.hasEvents;
 }
 
-/** Worker connections (BullMQ client names) for our queues on our database, from outside `expectedClients`. */
+/** Worker connections (BullMQ client names) for our queues on our database. */
 export function workerAddresses(snapshot: Reachable, target: TargetConfig): Array<{ addr: string; ip: string; name: string; ageSeconds: number }> {
   if (!snapshot.clientList.available) return [];
   const bases = new Set(snapshot.queues.map((q) => workerClientBase(q.ref)));

@@ -1,7 +1,7 @@
 import { evaluateHost } from '../checks/evaluate-host.ts';
 import { evaluate } from '../checks/evaluate.ts';
 import type { Finding } from '../checks/finding.ts';
-import type { TenancyFacts } from '../checks/redis-tenancy.ts';
+import type { TenancyFacts } from '../checks/redis-context.ts';
 import type { Config } from '../config/types.ts';
 import type { Facts } from './collect.ts';
 import { trackVersions } from './versions.ts';

@@ -1,4 +1,4 @@
-import type { VersionFlip } from '../checks/redis-tenancy.ts';
+import type { VersionFlip } from '../checks/redis-context.ts';
 import type { RedisSnapshot } from '../collect/snapshot.ts';
 
 /** A flip stays a finding for an hour: long enough to open an incident. */

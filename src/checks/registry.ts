@@ -1,0 +1,32 @@
+import type { QueueContext } from './context.ts';
+import type { Finding } from './finding.ts';
+import { HOST_CHECKS } from './process-release.ts';
+import type { HostCheck } from './process-release.ts';
+import { checkDelayedOverdue } from './queue-delayed-overdue.ts';
+import { checkMissing } from './queue-missing.ts';
+import { checkNoWorkers } from './queue-no-workers.ts';
+import { checkPaused } from './queue-paused.ts';
+import { checkStalled } from './queue-stalled.ts';
+import { checkWaitAge } from './queue-wait-age.ts';
+import type { RedisCheck } from './redis-context.ts';
+import { SERVER_CHECKS } from './redis-server.ts';
+import { TENANCY_CHECKS } from './redis-tenancy.ts';
+
+/**
+ * Every check, by level. Adding a check: write one exported function for its
+ * id (pure, next to its siblings), add it here, document the id in the
+ * README, table-test it (CONTRIBUTING.md). Order is the order of display: the
+ * root cause an operator needs first comes first.
+ */
+
+export type QueueCheck = (ctx: QueueContext) => Finding | undefined;
+
+/** Per queue, on every readable queue of a reachable target. */
+export const QUEUE_CHECKS: readonly QueueCheck[] = [checkPaused, checkNoWorkers, checkDelayedOverdue, checkStalled, checkWaitAge, checkMissing];
+
+/** Per reachable Redis target (`redis.unreachable` is the one check of an unreachable one). */
+export const REDIS_CHECKS: readonly RedisCheck[] = [...SERVER_CHECKS, ...TENANCY_CHECKS];
+
+/** Per declared app on this host (the release checks). */
+export { HOST_CHECKS };
+export type { HostCheck, RedisCheck };
