@@ -35,13 +35,13 @@ const SHUTDOWN_BUDGET_MS = 10_000;
 export async function runDaemon(flags: ConfigFlags, io: Io = realIo()): Promise<number> {
   const config = readConfig(flags, io.env);
   const schedule = intervalToCron(config.intervalMs);
-  if (typeof schedule !== 'string') throw new ConfigError(`interval: ${schedule.error}`);
+  if (!schedule.ok) throw new ConfigError(`interval: ${schedule.reason}`);
   const log = createLogger(config.log.level, 1);
   process.on('unhandledRejection', (reason) => log.error({ err: String(reason) }, 'unhandled rejection (the loop goes on)'));
   process.on('uncaughtException', (error) => log.error({ err: error.stack ?? error.message }, 'uncaught exception (the loop goes on)'));
   if (!config.sentry.dsn) log.warn('SENTRY_DSN is not set: notifications go to this log only');
 
-  const daemon = await startDaemon(config, schedule, log, io);
+  const daemon = await startDaemon(config, schedule.value, log, io);
   const signal = await new Promise<NodeJS.Signals>((resolve) => {
     process.once('SIGTERM', () => resolve('SIGTERM'));
     process.once('SIGINT', () => resolve('SIGINT'));

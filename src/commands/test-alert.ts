@@ -32,7 +32,7 @@ export async function runTestAlert(flags: ConfigFlags, io: Io = realIo()): Promi
   const checkIn = sink.heartbeat('ok', 0);
   const answers = await within(Promise.all([event, checkIn]), timeoutMs);
   await sink.close(1); // 0 would mean "wait for everything"
-  const where = typeof dsn === 'string' ? 'Sentry' : `Sentry at ${dsn.host}, project ${dsn.project}`;
+  const where = dsn.ok ? `Sentry at ${dsn.value.host}, project ${dsn.value.project}` : 'Sentry';
   const results = answers ? [`  event: ${answers[0].detail}`, `  check_in: ${answers[1].detail}`] : [`  no answer within ${formatDuration(timeoutMs)}`];
   const allOk = answers !== null && answers.every((answer) => answer.ok);
   io.write(`${allOk ? 'OK' : 'FAILED'} - ${where} ${allOk ? 'accepted the test event and the heartbeat check-in' : 'did not accept everything'}\n${results.join('\n')}\n`);

@@ -101,7 +101,7 @@ function buildSentry(input: NonNullable<ConfigFile['sentry']>, env: ConfigSource
   const dsn = env.SENTRY_DSN?.trim() || null;
   if (dsn !== null) {
     const checked = checkSentryDsn(dsn);
-    if (typeof checked === 'string') throw new ConfigError(`SENTRY_DSN: ${checked}`);
+    if (!checked.ok) throw new ConfigError(`SENTRY_DSN: ${checked.reason}`);
   }
   const heartbeat = input.heartbeat ?? {};
   return {

@@ -1,4 +1,5 @@
 import type { Redis } from 'ioredis';
+import { z } from 'zod';
 
 /** Who holds the lease, as stored in its value. */
 export interface LeaseHolder {
@@ -47,9 +48,12 @@ export class Lease {
     const raw = await this.redis.get(this.key);
     if (raw === null) return null;
     try {
-      return JSON.parse(raw) as LeaseHolder;
+      const parsed = holderSchema.safeParse(JSON.parse(raw));
+      return parsed.success ? parsed.data : null;
     } catch {
       return null;
     }
   }
 }
+
+const holderSchema: z.ZodType<LeaseHolder> = z.object({ id: z.string(), host: z.string(), pid: z.number(), since: z.number() });

@@ -2,6 +2,7 @@ import { readFile, readdir, readlink } from 'node:fs/promises';
 import { join } from 'node:path';
 import { deletedTarget, parseCmdline, parseStat, parseStatusUids } from './proc-parse.ts';
 import type { LinkTarget, ProcStat, ProcUids } from './proc-parse.ts';
+import type { Result } from '../result.ts';
 
 /**
  * A value, or why it could not be read. Expected codes: `EACCES` (reading another
@@ -9,9 +10,7 @@ import type { LinkTarget, ProcStat, ProcUids } from './proc-parse.ts';
  * process is gone or exiting), `EINVAL` (not a pid), `MALFORMED` (content we could not
  * parse). Any other errno code is passed through as it came.
  */
-export type ProcResult<T> =
-  | { readonly ok: true; readonly value: T }
-  | { readonly ok: false; readonly code: 'EACCES' | 'ENOENT' | 'ESRCH' | 'EINVAL' | 'MALFORMED' | (string & Record<never, never>); readonly message: string };
+export type ProcResult<T> = Result<T, { readonly code: 'EACCES' | 'ENOENT' | 'ESRCH' | 'EINVAL' | 'MALFORMED' | (string & Record<never, never>); readonly message: string }>;
 
 export type ProcLink = 'cwd' | 'exe' | 'root';
 

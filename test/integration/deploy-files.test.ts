@@ -37,7 +37,7 @@ function str(value: unknown, what: string): string {
 function load(files: Record<string, string>, flags: ConfigFlags, env: Record<string, string | undefined>): Config {
   const config = loadConfig({ flags, env, readFile: (path) => files[path], host: 'test-host', version: '0.1.0' });
   // The loader takes any duration; `watchdog run` also needs one that divides a minute/hour/day.
-  assert.equal(typeof intervalToCron(config.intervalMs), 'string', `interval ${config.intervalMs} ms is one \`run\` accepts`);
+  assert.equal(intervalToCron(config.intervalMs).ok, true, `interval ${config.intervalMs} ms is one \`run\` accepts`);
   return config;
 }
 
