@@ -8,6 +8,7 @@ import { createDemoApp } from './layout.ts';
 import type { DemoApp } from './layout.ts';
 import { startDemoRedis } from './redis.ts';
 import type { DemoRedis } from './redis.ts';
+import { lastUntil } from '../until.ts';
 
 export interface ActResult {
   readonly act: number;
@@ -111,7 +112,7 @@ export async function runDemo(io: Io): Promise<ActResult[]> {
     const completedBefore = await queue.getCompletedCount();
     const flowing = await checkUntil(ours, (r) => r.status === 'ok', 30_000);
     // Healed means jobs complete again, not only a quiet report: wait for the next reminder to be sent.
-    const completedAfter = await waitFor(() => queue.getCompletedCount(), (n) => n > completedBefore, 10_000);
+    const completedAfter = await lastUntil(() => queue.getCompletedCount(), (n) => n > completedBefore, 10_000, 250);
     clearInterval(producer);
     io.say(`  Master pid ${before ?? '?'} -> ${app.masterPid() ?? '?'} in releases/2; ${completedAfter - completedBefore} reminders sent since.`);
     act(2, 'deploy deletes the running release', ['process.release-deleted', 'queue.no-workers'], broken.report.findings.map((f) => f.check), flowing.report.status === 'ok' && completedAfter > completedBefore, flowing.report.findings.map((f) => f.check));
@@ -136,16 +137,6 @@ export async function runDemo(io: Io): Promise<ActResult[]> {
     process.off('SIGINT', interrupted);
     process.off('SIGTERM', interrupted);
     await cleanup();
-  }
-}
-
-/** Reads `read()` until `done` holds or the deadline passes; returns the last value. */
-async function waitFor<T>(read: () => Promise<T>, done: (value: T) => boolean, timeoutMs: number): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const value = await read();
-    if (done(value) || Date.now() > deadline) return value;
-    await new Promise((resolve) => setTimeout(resolve, 250));
   }
 }
 

@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { mkdtemp, writeFile } from 'node:fs/promises';
 import { after, before, describe, it } from 'node:test';
 import { Queue } from 'bullmq';
-import { until } from '../support/cli.ts';
+import { until } from '../../src/until.ts';
 import { startDaemon } from '../support/daemon.ts';
 import type { Daemon } from '../support/daemon.ts';
 import { parsePrometheus, valueOf } from '../support/prometheus.ts';

@@ -5,8 +5,8 @@ import { Queue } from 'bullmq';
 import type { Job } from 'bullmq';
 import { createProcReader } from '../../src/linux/proc-reader.ts';
 import type { ProcResult } from '../../src/linux/proc-reader.ts';
+import { until } from '../../src/until.ts';
 import { createDeployLayout } from '../fixtures/deploy-layout.ts';
-import { until } from '../support/cli.ts';
 import { startRedis } from '../support/redis-server.ts';
 
 const proc = createProcReader();
