@@ -6,8 +6,8 @@ import { Queue } from 'bullmq';
 import { asAlert, check, checkUntil, has, stopChecks, writeConfig } from './acts.ts';
 import { createDemoApp } from './layout.ts';
 import type { DemoApp } from './layout.ts';
-import { startDemoRedis } from './redis.ts';
-import type { DemoRedis } from './redis.ts';
+import { startRedis } from './redis-server.ts';
+import type { RedisServer } from './redis-server.ts';
 import { lastUntil } from '../until.ts';
 
 export interface ActResult {
@@ -36,7 +36,7 @@ interface Io {
 export async function runDemo(io: Io): Promise<ActResult[]> {
   const results: ActResult[] = [];
   const dir = await mkdtemp(join(tmpdir(), 'queue-watchdog-demo-'));
-  let redis: DemoRedis | undefined;
+  let redis: RedisServer | undefined;
   let app: DemoApp | undefined;
   const cleanup = async (): Promise<void> => {
     stopChecks();
@@ -53,7 +53,7 @@ export async function runDemo(io: Io): Promise<ActResult[]> {
   process.once('SIGINT', interrupted);
   process.once('SIGTERM', interrupted);
   try {
-    redis = await startDemoRedis();
+    redis = await startRedis(['--maxmemory-policy', 'noeviction']);
     const url = redis.url(0);
     const fixture = new Redis(url);
     const queue = new Queue('emails', { connection: { host: '127.0.0.1', port: redis.port } });

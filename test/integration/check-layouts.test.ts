@@ -4,9 +4,9 @@ import { Queue, Worker } from 'bullmq';
 import { Queue as Queue5 } from 'bullmq5';
 import type { Redis } from 'ioredis';
 import { until } from '../../src/until.ts';
+import { startRedis } from '../../src/demo/redis-server.ts';
+import type { RedisServer } from '../../src/demo/redis-server.ts';
 import { checkJson, findingsOf, runCli } from '../support/cli.ts';
-import { startRedis } from '../support/redis-server.ts';
-import type { RedisServer } from '../support/redis-server.ts';
 
 let redis: RedisServer;
 before(async () => {

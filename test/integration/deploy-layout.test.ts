@@ -6,8 +6,8 @@ import type { Job } from 'bullmq';
 import { createProcReader } from '../../src/linux/proc-reader.ts';
 import type { ProcResult } from '../../src/linux/proc-reader.ts';
 import { until } from '../../src/until.ts';
+import { startRedis } from '../../src/demo/redis-server.ts';
 import { createDeployLayout } from '../fixtures/deploy-layout.ts';
-import { startRedis } from '../support/redis-server.ts';
 
 const proc = createProcReader();
 

@@ -10,11 +10,11 @@ import { Queue } from 'bullmq';
 import { createProcReader } from '../../src/linux/proc-reader.ts';
 import { restartBySignal } from '../../src/remediate/restart.ts';
 import { until } from '../../src/until.ts';
+import { startRedis } from '../../src/demo/redis-server.ts';
+import type { RedisServer } from '../../src/demo/redis-server.ts';
 import { createDeployLayout } from '../fixtures/deploy-layout.ts';
 import type { DeployLayout, Supervisor } from '../fixtures/deploy-layout.ts';
 import { CLI, checkJson, findingsOf, runCli } from '../support/cli.ts';
-import { startRedis } from '../support/redis-server.ts';
-import type { RedisServer } from '../support/redis-server.ts';
 import { startSentryServer } from '../support/sentry-server.ts';
 
 const proc = createProcReader();

@@ -2,8 +2,8 @@ import { spawn } from 'node:child_process';
 import type { ChildProcess } from 'node:child_process';
 import { once } from 'node:events';
 import { until } from '../../src/until.ts';
+import { freePort } from '../../src/demo/redis-server.ts';
 import { CLI } from './cli.ts';
-import { freePort } from './redis-server.ts';
 
 export type LogLine = Record<string, unknown> & { msg?: string; level?: number };
 
