@@ -6,8 +6,8 @@ import type { Job } from 'bullmq';
 import { createProcReader } from '../../src/linux/proc-reader.ts';
 import type { ProcResult } from '../../src/linux/proc-reader.ts';
 import { until } from '../../src/until.ts';
+import { createDeployLayout } from '../../src/demo/deploy-layout.ts';
 import { startRedis } from '../../src/demo/redis-server.ts';
-import { createDeployLayout } from '../fixtures/deploy-layout.ts';
 
 const proc = createProcReader();
 
@@ -41,7 +41,7 @@ describe('deploy layout fixture (incident 003)', () => {
 
     const supervisor = await layout.startSupervisor({
       intervalMs: 200,
-      env: { WORKER_REDIS_PORT: String(redis.port), WORKER_QUEUE: 'emails', WORKER_MAX_MS: '1200' },
+      worker: { redisUrl: redis.url(), queue: 'emails', maxMs: 1200 },
     });
     const started = await supervisor.waitForLine(/^started (\d+)$/);
     const master = Number(started.match[1]);
