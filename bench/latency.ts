@@ -2,7 +2,7 @@ import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { Queue } from 'bullmq';
 import { startDaemon } from '../test/support/daemon.ts';
-import { startRedis } from '../test/support/redis-server.ts';
+import { startRedis } from '../src/demo/redis-server.ts';
 import { startSentryServer } from '../test/support/sentry-server.ts';
 
 /** From `queue.pause()` (with jobs behind it) to the Sentry event arriving, with `watchdog run` at each interval. */

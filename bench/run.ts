@@ -8,7 +8,7 @@ import { parseArgs } from 'node:util';
 import { Redis } from 'ioredis';
 import { loadConfig } from '../src/config/load.ts';
 import { CLI } from '../test/support/cli.ts';
-import { startRedis } from '../test/support/redis-server.ts';
+import { startRedis } from '../src/demo/redis-server.ts';
 import { exporterApproach, publicApiApproach, watchdogApproach } from './approaches.ts';
 import { detectionLatency } from './latency.ts';
 import { measure } from './measure.ts';

@@ -1,7 +1,7 @@
 import { once } from 'node:events';
 import { Queue } from 'bullmq';
 import { Redis } from 'ioredis';
-import { createDemoApp } from '../demo/layout.ts';
+import { startDemoApp } from '../demo/demo-app.ts';
 import { ConfigError } from '../errors.ts';
 import { parseRedisUrl } from '../config/redis-url.ts';
 
@@ -14,7 +14,8 @@ export async function runDemoWorker(env: NodeJS.ProcessEnv = process.env): Promi
   const url = env.REDIS_URL ?? 'redis://127.0.0.1:6379/0';
   const endpoint = parseRedisUrl(url);
   if (typeof endpoint === 'string') throw new ConfigError(`REDIS_URL: ${endpoint}`);
-  const app = await createDemoApp(url, 'emails', [1, 2], env.DEMO_ROOT ?? '/tmp/queue-watchdog-demo-worker');
+  // Output not kept: this runs for days, and a master in a deleted release fails a fork every tick.
+  const app = await startDemoApp(env.DEMO_ROOT ?? '/tmp/queue-watchdog-demo-worker', url, env, false);
   // The whole URL (password, TLS, database) goes to the client.
   const connection = new Redis(url, { maxRetriesPerRequest: null });
   connection.on('error', (error: Error) => process.stderr.write(`demo producer: ${error.message}\n`));
@@ -22,11 +23,11 @@ export async function runDemoWorker(env: NodeJS.ProcessEnv = process.env): Promi
   const producer = setInterval(() => {
     queue.add('reminder', { at: Date.now() }, { delay: 1_000 }).catch((error: unknown) => process.stderr.write(`demo producer: ${(error as Error).message}\n`));
   }, 2_000);
-  process.stdout.write(`demo app running in ${app.current} against ${endpoint.redacted}\n`);
+  process.stdout.write(`demo app running in ${app.layout.current} against ${endpoint.redacted}\n`);
   await Promise.race([once(process, 'SIGTERM'), once(process, 'SIGINT')]);
   clearInterval(producer);
   await queue.close();
   connection.disconnect();
-  await app.stop();
+  await app.layout.cleanup();
   return 0;
 }

@@ -5,6 +5,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { Finding } from '../checks/finding.ts';
 import type { Report } from '../report/report.ts';
+import { lastUntil } from '../until.ts';
 
 const CLI = fileURLToPath(new URL('../cli.js', import.meta.url));
 const running = new Set<ChildProcess>();
@@ -42,14 +43,9 @@ export async function writeConfig(dir: string, name: string, lines: readonly str
   return path;
 }
 
-/** Polls `check` until `done(report)` or the deadline; returns the last run. */
+/** Polls `check` every second until `done(report)` or the deadline; returns the last run. */
 export async function checkUntil(config: string, done: (report: Report) => boolean, timeoutMs: number): Promise<CheckRun> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const run = await check(config);
-    if (done(run.report) || Date.now() > deadline) return run;
-    await new Promise((resolve) => setTimeout(resolve, 1_000));
-  }
+  return lastUntil(() => check(config), (run) => done(run.report), timeoutMs, 1_000);
 }
 
 export const has = (report: Report, check: string): boolean => report.findings.some((f) => f.check === check);

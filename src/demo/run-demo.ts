@@ -4,10 +4,11 @@ import { join } from 'node:path';
 import { Redis } from 'ioredis';
 import { Queue } from 'bullmq';
 import { asAlert, check, checkUntil, has, stopChecks, writeConfig } from './acts.ts';
-import { createDemoApp } from './layout.ts';
-import type { DemoApp } from './layout.ts';
-import { startDemoRedis } from './redis.ts';
-import type { DemoRedis } from './redis.ts';
+import { startDemoApp } from './demo-app.ts';
+import type { DemoApp } from './demo-app.ts';
+import { startRedis } from './redis-server.ts';
+import type { RedisServer } from './redis-server.ts';
+import { lastUntil } from '../until.ts';
 
 export interface ActResult {
   readonly act: number;
@@ -24,6 +25,8 @@ interface Io {
   readonly say: (line: string) => void;
   readonly json: boolean;
   readonly sentry: boolean;
+  /** The environment of the demo app's processes. */
+  readonly env: NodeJS.ProcessEnv;
 }
 
 /**
@@ -35,11 +38,11 @@ interface Io {
 export async function runDemo(io: Io): Promise<ActResult[]> {
   const results: ActResult[] = [];
   const dir = await mkdtemp(join(tmpdir(), 'queue-watchdog-demo-'));
-  let redis: DemoRedis | undefined;
+  let redis: RedisServer | undefined;
   let app: DemoApp | undefined;
   const cleanup = async (): Promise<void> => {
     stopChecks();
-    await app?.stop();
+    await app?.layout.cleanup();
     await redis?.stop();
     await rm(dir, { recursive: true, force: true });
   };
@@ -52,18 +55,19 @@ export async function runDemo(io: Io): Promise<ActResult[]> {
   process.once('SIGINT', interrupted);
   process.once('SIGTERM', interrupted);
   try {
-    redis = await startDemoRedis();
+    redis = await startRedis(['--maxmemory-policy', 'noeviction']);
     const url = redis.url(0);
     const fixture = new Redis(url);
     const queue = new Queue('emails', { connection: { host: '127.0.0.1', port: redis.port } });
-    app = await createDemoApp(url, 'emails', [1, 2], join(dir, 'app'));
+    app = await startDemoApp(join(dir, 'app'), url, io.env);
+    const { layout, supervisor } = app;
     const base = [
       'app: shop',
       `redis:\n  name: shop-redis\n  url: ${url}\n  app: shop\n  queues: [emails]`,
       'defaults:\n  delayedOverdue: { warning: 2s, critical: 1m }',
       'incidents:\n  for: { warning: 0s }',
       // The pattern names this demo's own path: another master.mjs on the machine is not ours.
-      `apps:\n  - name: shop\n    master: { command: '${escapeRegExp(`${app.current}/master.mjs`)}' }\n    current: ${app.current}\n    staleGrace: 0s\n    queues: [emails]`,
+      `apps:\n  - name: shop\n    master: { command: '${escapeRegExp(`${layout.current}/master.mjs`)}' }\n    current: ${layout.current}\n    staleGrace: 0s\n    queues: [emails]`,
     ];
     const ours = await writeConfig(dir, 'shop', base);
     const healing = await writeConfig(dir, 'shop-heal', [...base, '    restart: { on: [release-deleted], strategy: signal, grace: 2s, verify: 20s }']);
@@ -78,7 +82,7 @@ export async function runDemo(io: Io): Promise<ActResult[]> {
       io.say(`  => ${ok ? 'caught and healed' : 'NOT as expected'} (expected ${expected.join(', ')}${still})\n`);
     };
 
-    io.say(`A private Redis on port ${redis.port}, the app "shop" in ${app.current} -> releases/1, a master forking BullMQ workers.`);
+    io.say(`A private Redis on port ${redis.port}, the app "shop" in ${layout.current} -> releases/1, a master forking BullMQ workers.`);
     await queue.add('welcome', { to: 'ada@example.com' });
     const quiet = await checkUntil(ours, (r) => r.status === 'ok', 15_000);
     io.say(`Act 0 - all quiet: the watchdog says ${quiet.report.status.toUpperCase()}.\n`);
@@ -98,22 +102,22 @@ export async function runDemo(io: Io): Promise<ActResult[]> {
 
     io.say('Act 2 - a deploy deletes the release the master runs from (incident 003).');
     io.say('  Deploy: current -> releases/2 (the master does not restart); cleanup deletes releases/1.');
-    await app.deploy(2);
-    await app.deleteRelease(1);
+    await layout.switchCurrent(2);
+    await layout.deleteRelease(1);
     const producer = setInterval(() => void queue.add('reminder', { at: Date.now() }, { delay: 500 }).catch(() => undefined), 700);
     const broken = await checkUntil(ours, (r) => has(r, 'process.release-deleted') && has(r, 'queue.no-workers'), 40_000);
     show(broken.report.findings.filter((f) => f.check.startsWith('process.') || f.check === 'queue.no-workers'));
-    io.say(`  The supervisor saw nothing: master pid ${app.masterPid() ?? '?'} is still "running". The watchdog restarts it (signal strategy).`);
-    const before = app.masterPid();
+    io.say(`  The supervisor saw nothing: master pid ${supervisor.masterPid() ?? '?'} is still "running". The watchdog restarts it (signal strategy).`);
+    const before = supervisor.masterPid();
     const healed = await check(healing);
     const restart = healed.log.split('\n').find((line) => line.includes('"remediate.restart"'));
     if (restart) io.say(`  ${(JSON.parse(restart) as { msg: string }).msg}`);
     const completedBefore = await queue.getCompletedCount();
     const flowing = await checkUntil(ours, (r) => r.status === 'ok', 30_000);
     // Healed means jobs complete again, not only a quiet report: wait for the next reminder to be sent.
-    const completedAfter = await waitFor(() => queue.getCompletedCount(), (n) => n > completedBefore, 10_000);
+    const completedAfter = await lastUntil(() => queue.getCompletedCount(), (n) => n > completedBefore, 10_000, 250);
     clearInterval(producer);
-    io.say(`  Master pid ${before ?? '?'} -> ${app.masterPid() ?? '?'} in releases/2; ${completedAfter - completedBefore} reminders sent since.`);
+    io.say(`  Master pid ${before ?? '?'} -> ${supervisor.masterPid() ?? '?'} in releases/2; ${completedAfter - completedBefore} reminders sent since.`);
     act(2, 'deploy deletes the running release', ['process.release-deleted', 'queue.no-workers'], broken.report.findings.map((f) => f.check), flowing.report.status === 'ok' && completedAfter > completedBefore, flowing.report.findings.map((f) => f.check));
 
     io.say('Act 3 - Redis configured with an evicting policy: jobs can vanish silently.');
@@ -136,16 +140,6 @@ export async function runDemo(io: Io): Promise<ActResult[]> {
     process.off('SIGINT', interrupted);
     process.off('SIGTERM', interrupted);
     await cleanup();
-  }
-}
-
-/** Reads `read()` until `done` holds or the deadline passes; returns the last value. */
-async function waitFor<T>(read: () => Promise<T>, done: (value: T) => boolean, timeoutMs: number): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const value = await read();
-    if (done(value) || Date.now() > deadline) return value;
-    await new Promise((resolve) => setTimeout(resolve, 250));
   }
 }
 

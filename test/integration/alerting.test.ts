@@ -2,9 +2,9 @@ import assert from 'node:assert/strict';
 import { mkdtemp, writeFile } from 'node:fs/promises';
 import { after, before, describe, it } from 'node:test';
 import { Queue } from 'bullmq';
+import { freePort, startRedis } from '../../src/demo/redis-server.ts';
+import type { RedisServer } from '../../src/demo/redis-server.ts';
 import { checkJson, runCli } from '../support/cli.ts';
-import { freePort, startRedis } from '../support/redis-server.ts';
-import type { RedisServer } from '../support/redis-server.ts';
 import { startSentryServer } from '../support/sentry-server.ts';
 import type { SentryServer } from '../support/sentry-server.ts';
 

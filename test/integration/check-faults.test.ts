@@ -5,9 +5,9 @@ import type { Socket } from 'node:net';
 import { fileURLToPath } from 'node:url';
 import { after, before, describe, it } from 'node:test';
 import { Queue } from 'bullmq';
+import { freePort, startRedis } from '../../src/demo/redis-server.ts';
+import type { RedisServer } from '../../src/demo/redis-server.ts';
 import { checkJson, findingsOf, runCli } from '../support/cli.ts';
-import { freePort, startRedis } from '../support/redis-server.ts';
-import type { RedisServer } from '../support/redis-server.ts';
 
 let redis: RedisServer;
 before(async () => {

@@ -3,9 +3,10 @@ import { after, before, describe, it } from 'node:test';
 import { Queue, Worker } from 'bullmq';
 import { Queue as Queue5 } from 'bullmq5';
 import type { Redis } from 'ioredis';
-import { checkJson, findingsOf, runCli, until } from '../support/cli.ts';
-import { startRedis } from '../support/redis-server.ts';
-import type { RedisServer } from '../support/redis-server.ts';
+import { until } from '../../src/until.ts';
+import { startRedis } from '../../src/demo/redis-server.ts';
+import type { RedisServer } from '../../src/demo/redis-server.ts';
+import { checkJson, findingsOf, runCli } from '../support/cli.ts';
 
 let redis: RedisServer;
 before(async () => {

@@ -1,9 +1,10 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { Queue, Worker } from 'bullmq';
-import { checkJson, findingsOf, until } from '../support/cli.ts';
-import { startRedis } from '../support/redis-server.ts';
-import type { RedisServer } from '../support/redis-server.ts';
+import { until } from '../../src/until.ts';
+import { startRedis } from '../../src/demo/redis-server.ts';
+import type { RedisServer } from '../../src/demo/redis-server.ts';
+import { checkJson, findingsOf } from '../support/cli.ts';
 
 let redis: RedisServer;
 const closers: Array<() => Promise<unknown>> = [];

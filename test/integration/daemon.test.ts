@@ -2,12 +2,12 @@ import assert from 'node:assert/strict';
 import { mkdtemp, writeFile } from 'node:fs/promises';
 import { after, before, describe, it } from 'node:test';
 import { Queue } from 'bullmq';
-import { until } from '../support/cli.ts';
+import { until } from '../../src/until.ts';
+import { startRedis } from '../../src/demo/redis-server.ts';
+import type { RedisServer } from '../../src/demo/redis-server.ts';
 import { startDaemon } from '../support/daemon.ts';
 import type { Daemon } from '../support/daemon.ts';
 import { parsePrometheus, valueOf } from '../support/prometheus.ts';
-import { startRedis } from '../support/redis-server.ts';
-import type { RedisServer } from '../support/redis-server.ts';
 import { startSentryServer } from '../support/sentry-server.ts';
 import type { SentryServer } from '../support/sentry-server.ts';
 

@@ -5,9 +5,9 @@ import { Queue } from 'bullmq';
 import type { Job } from 'bullmq';
 import { createProcReader } from '../../src/linux/proc-reader.ts';
 import type { ProcResult } from '../../src/linux/proc-reader.ts';
-import { createDeployLayout } from '../fixtures/deploy-layout.ts';
-import { until } from '../support/cli.ts';
-import { startRedis } from '../support/redis-server.ts';
+import { until } from '../../src/until.ts';
+import { createDeployLayout } from '../../src/demo/deploy-layout.ts';
+import { startRedis } from '../../src/demo/redis-server.ts';
 
 const proc = createProcReader();
 
@@ -41,7 +41,7 @@ describe('deploy layout fixture (incident 003)', () => {
 
     const supervisor = await layout.startSupervisor({
       intervalMs: 200,
-      env: { WORKER_REDIS_PORT: String(redis.port), WORKER_QUEUE: 'emails', WORKER_MAX_MS: '1200' },
+      worker: { redisUrl: redis.url(), queue: 'emails', maxMs: 1200 },
     });
     const started = await supervisor.waitForLine(/^started (\d+)$/);
     const master = Number(started.match[1]);

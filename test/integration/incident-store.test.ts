@@ -2,8 +2,8 @@ import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { IncidentStore } from '../../src/incidents/store.ts';
 import type { IncidentRecord } from '../../src/incidents/tracker.ts';
-import { startRedis } from '../support/redis-server.ts';
-import type { RedisServer } from '../support/redis-server.ts';
+import { startRedis } from '../../src/demo/redis-server.ts';
+import type { RedisServer } from '../../src/demo/redis-server.ts';
 
 let redis: RedisServer;
 before(async () => {

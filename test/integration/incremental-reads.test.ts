@@ -8,8 +8,8 @@ import type { CollectCache } from '../../src/collect/redis-snapshot.ts';
 import type { QueueFigures, RedisSnapshot } from '../../src/collect/snapshot.ts';
 import { loadConfig } from '../../src/config/load.ts';
 import type { TargetConfig } from '../../src/config/types.ts';
-import { startRedis } from '../support/redis-server.ts';
-import type { RedisServer } from '../support/redis-server.ts';
+import { startRedis } from '../../src/demo/redis-server.ts';
+import type { RedisServer } from '../../src/demo/redis-server.ts';
 
 let redis: RedisServer;
 let client: Redis;

@@ -9,11 +9,12 @@ import type { TestContext } from 'node:test';
 import { Queue } from 'bullmq';
 import { createProcReader } from '../../src/linux/proc-reader.ts';
 import { restartBySignal } from '../../src/remediate/restart.ts';
-import { createDeployLayout } from '../fixtures/deploy-layout.ts';
-import type { DeployLayout, Supervisor } from '../fixtures/deploy-layout.ts';
-import { CLI, checkJson, findingsOf, runCli, until } from '../support/cli.ts';
-import { startRedis } from '../support/redis-server.ts';
-import type { RedisServer } from '../support/redis-server.ts';
+import { until } from '../../src/until.ts';
+import { createDeployLayout } from '../../src/demo/deploy-layout.ts';
+import type { DeployLayout, Supervisor } from '../../src/demo/deploy-layout.ts';
+import { startRedis } from '../../src/demo/redis-server.ts';
+import type { RedisServer } from '../../src/demo/redis-server.ts';
+import { CLI, checkJson, findingsOf, runCli } from '../support/cli.ts';
 import { startSentryServer } from '../support/sentry-server.ts';
 
 const proc = createProcReader();
@@ -42,7 +43,7 @@ async function world(t: TestContext, releases = [1, 2]): Promise<World> {
   teardown.push(() => queue.close());
   const supervisor = await layout.startSupervisor({
     intervalMs: 200,
-    env: { WORKER_REDIS_PORT: String(redis.port), WORKER_QUEUE: 'emails', WORKER_MAX_MS: '1000', WORKER_STALLED_MS: '1000' },
+    worker: { redisUrl: redis.url(), queue: 'emails', maxMs: 1000, stalledMs: 1000 },
   });
   await supervisor.waitForLine(/^forked \d+$/);
   const master = (): number => Number([...supervisor.lines].reverse().find((l) => /^started \d+$/.test(l))?.split(' ')[1]);

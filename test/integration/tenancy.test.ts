@@ -7,10 +7,11 @@ import { fileURLToPath } from 'node:url';
 import { after, before, describe, it } from 'node:test';
 import { Queue } from 'bullmq';
 import { Queue as Queue5 } from 'bullmq5';
-import { checkJson, findingsOf, until } from '../support/cli.ts';
+import { until } from '../../src/until.ts';
+import { startRedis } from '../../src/demo/redis-server.ts';
+import type { RedisServer } from '../../src/demo/redis-server.ts';
+import { checkJson, findingsOf } from '../support/cli.ts';
 import { startDaemon } from '../support/daemon.ts';
-import { startRedis } from '../support/redis-server.ts';
-import type { RedisServer } from '../support/redis-server.ts';
 
 const WORKER = fileURLToPath(new URL('../fixtures/plain-worker.mjs', import.meta.url));
 const BIND = fileURLToPath(new URL('../fixtures/bind-local-address.mjs', import.meta.url));

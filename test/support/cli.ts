@@ -63,13 +63,3 @@ export interface JsonReport {
 export function findingsOf(report: JsonReport, check: string): JsonFinding[] {
   return report.findings.filter((f) => f.check === check);
 }
-
-export async function until<T>(probe: () => Promise<T | undefined | false> | T | undefined | false, timeoutMs = 10_000, what = 'condition'): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const value = await probe();
-    if (value) return value;
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((resolve) => setTimeout(resolve, 100));
-  }
-}

@@ -1,8 +1,9 @@
 import { spawn } from 'node:child_process';
 import type { ChildProcess } from 'node:child_process';
 import { once } from 'node:events';
+import { until } from '../../src/until.ts';
+import { freePort } from '../../src/demo/redis-server.ts';
 import { CLI } from './cli.ts';
-import { freePort } from './redis-server.ts';
 
 export type LogLine = Record<string, unknown> & { msg?: string; level?: number };
 
@@ -54,15 +55,13 @@ export async function startDaemon(args: readonly string[], env: Record<string, s
     async status() {
       return JSON.parse((await self.get('/status')).body) as Record<string, unknown>;
     },
-    async waitForLog(predicate, timeoutMs = 15_000) {
-      const deadline = Date.now() + timeoutMs;
-      for (;;) {
+    waitForLog(predicate, timeoutMs = 15_000) {
+      return until(() => {
         const found = logs.find(predicate);
         if (found) return found;
         if (child.exitCode !== null) throw new Error(`daemon exited with ${child.exitCode}: ${stderr}`);
-        if (Date.now() > deadline) throw new Error(`timed out waiting for a log line; last lines: ${JSON.stringify(logs.slice(-5))}`);
-        await new Promise((resolve) => setTimeout(resolve, 50));
-      }
+        return undefined;
+      }, timeoutMs, () => `a log line; last lines: ${JSON.stringify(logs.slice(-5))}`, 50);
     },
     async stop(signal = 'SIGTERM') {
       if (child.exitCode !== null || child.signalCode !== null) return { code: child.exitCode, ms: 0 };

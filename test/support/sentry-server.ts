@@ -3,6 +3,7 @@ import { createServer } from 'node:http';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Socket } from 'node:net';
 import { gunzipSync } from 'node:zlib';
+import { until } from '../../src/until.ts';
 
 export interface EnvelopeItem {
   readonly type: string;
@@ -94,11 +95,7 @@ export async function startSentryServer(): Promise<SentryServer> {
       delayMs = delay;
     },
     async waitFor(predicate, timeoutMs = 10_000) {
-      const deadline = Date.now() + timeoutMs;
-      while (!predicate(self)) {
-        if (Date.now() > deadline) throw new Error(`timed out waiting for envelopes; have ${envelopes.length}`);
-        await new Promise((resolve) => setTimeout(resolve, 50));
-      }
+      await until(() => predicate(self), timeoutMs, () => `envelopes; have ${envelopes.length}`, 50);
     },
     async close() {
       for (const socket of sockets) socket.destroy();
