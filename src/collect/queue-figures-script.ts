@@ -1,5 +1,7 @@
 import type { QueueMemo } from './queue-memo.ts';
-import type { QueueFigures, QueueReading, QueueRef } from './snapshot.ts';
+import { FULL_AT, ROW_TAG, SAME_AT } from './queue-row.ts';
+import type { FullField, ParsedRow } from './queue-row.ts';
+import type { QueueFigures, QueueRef } from './snapshot.ts';
 
 /**
  * Reads every figure the checks need for a chunk of queues in one server-side
@@ -19,13 +21,8 @@ import type { QueueFigures, QueueReading, QueueRef } from './snapshot.ts';
  * key (once the first of them may have expired, or when one was missing): a
  * 'same' row the caller merges with its memory. Anything else is a full read.
  *
- * ARGV: activeSample, maxEvents, whether the caller remembers ('1': read each
- * stream's last id), then per queue (built by queueArgs in queue-memo.ts; the
- * loop at the end steps by 4): prefix, name, the first events id after the
- * known last one ('' = read in full), and bits: 1 = the earliest delayed job
- * is due, 2 = read the locks and the stall checker's key again, 4 = the queue
- * had active jobs, 8 × how many of wait, paused, prioritized, delayed and
- * events existed.
+ * ARGV and the rows it returns: see queue-row.ts (the per-queue arguments are
+ * built by queueArgs in queue-memo.ts; the loop at the end steps by 4).
  * Delayed scores are dueMs * 0x1000 + n (BullMQ getDelayedScore.lua).
  */
 export const QUEUE_FIGURES_LUA = `
@@ -175,25 +172,6 @@ end
 return out
 `;
 
-/** Figures in the order the script returns them, after the leading 'ok'. */
-const FIELDS = [
-  'exists', 'paused', 'version', 'waiting', 'oldestWaitingAt', 'prioritized', 'nextPrioritizedAt',
-  'legacyPaused', 'oldestLegacyPausedAt', 'active', 'activeSampled', 'activeWithoutLock', 'delayed',
-  'delayedDue', 'earliestDelayedDueAt', 'completed', 'failed', 'stalledCheckTtl', 'pausedEventAt', 'hasEvents',
-  'lastEventId', 'recheckAt',
-] as const;
-const FIELD_AT = Object.fromEntries(FIELDS.map((name, i) => [name, i + 1])) as Record<(typeof FIELDS)[number], number>;
-
-export interface ParsedRow {
-  readonly reading: QueueReading;
-  /** Last events-stream id when this was a full read of a queue that has one; null otherwise. */
-  readonly eventId: string | null;
-  /** When the locks and the stall checker's key must be read again (ms, Redis's clock; 0 = next poll). */
-  readonly recheckAt: number;
-  /** Whether the script read the queue in full (or only what changes with time). */
-  readonly full: boolean;
-}
-
 // PTTL: -2 = no key, -1 = key without expiry (treated as present).
 const stalledTtl = (ttl: number): number | null => (ttl === -2 ? null : Math.max(ttl, 0));
 
@@ -201,12 +179,12 @@ const stalledTtl = (ttl: number): number | null => (ttl === -2 ? null : Math.max
 export function parseQueueRow(ref: QueueRef, row: unknown, workers: number | null, memo?: QueueMemo): ParsedRow {
   const problem = (text: string): ParsedRow => ({ reading: { ref, ok: false, problem: text }, eventId: null, recheckAt: 0, full: true });
   if (!Array.isArray(row) || row.length === 0) return problem('unexpected reply from the collection script');
-  if (row[0] === 'error') return problem(String(row[1]));
-  if (row[0] === 'same') {
+  if (row[0] === ROW_TAG.error) return problem(String(row[1]));
+  if (row[0] === ROW_TAG.same) {
     if (!memo) return problem('unexpected reply from the collection script');
-    const [, paused, version, due, rechecked, sampled, noLock, ttl, recheckAt] = row as unknown[];
-    const changed = { paused: Number(paused) === 1, version: typeof version === 'string' ? version : null, delayedDue: Number(due ?? 0), workers };
-    if (Number(rechecked) !== 1) {
+    const version: unknown = row[SAME_AT.version];
+    const changed = { paused: Number(row[SAME_AT.paused]) === 1, version: typeof version === 'string' ? version : null, delayedDue: Number(row[SAME_AT.delayedDue] ?? 0), workers };
+    if (Number(row[SAME_AT.rechecked]) !== 1) {
       // Usually nothing moved at all: the remembered figures are reused, not copied (10,000 queues a poll).
       const old = memo.figures;
       const same = old.paused === changed.paused && old.version === changed.version && old.delayedDue === changed.delayedDue && old.workers === workers;
@@ -215,16 +193,16 @@ export function parseQueueRow(ref: QueueRef, row: unknown, workers: number | nul
     const figures: QueueFigures = {
       ...memo.figures,
       ...changed,
-      activeSampled: Number(sampled ?? 0),
-      activeWithoutLock: Number(noLock ?? 0),
-      stalledCheckTtlMs: stalledTtl(Number(ttl ?? -2)),
+      activeSampled: Number(row[SAME_AT.activeSampled] ?? 0),
+      activeWithoutLock: Number(row[SAME_AT.activeWithoutLock] ?? 0),
+      stalledCheckTtlMs: stalledTtl(Number(row[SAME_AT.stalledCheckTtl] ?? -2)),
     };
-    return { reading: { ref, ok: true, figures }, eventId: memo.eventId, recheckAt: Number(recheckAt ?? 0), full: false };
+    return { reading: { ref, ok: true, figures }, eventId: memo.eventId, recheckAt: Number(row[SAME_AT.recheckAt] ?? 0), full: false };
   }
-  // Field positions computed once (FIELD_AT), not searched per row: 10,000 rows per poll.
-  const value = (name: (typeof FIELDS)[number]): unknown => row[FIELD_AT[name]];
-  const count = (name: (typeof FIELDS)[number]): number => Number(value(name) ?? 0);
-  const time = (name: (typeof FIELDS)[number]): number | null => {
+  // An 'ok' row (any other tag is read as one, as always).
+  const value = (name: FullField): unknown => row[FULL_AT[name]];
+  const count = (name: FullField): number => Number(value(name) ?? 0);
+  const time = (name: FullField): number | null => {
     const raw = value(name);
     return raw === null || raw === undefined ? null : Number(raw);
   };

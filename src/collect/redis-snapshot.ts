@@ -5,6 +5,7 @@ import { discoverQueues } from './discover.ts';
 import { parseQueueRow, QUEUE_FIGURES_LUA } from './queue-figures-script.ts';
 import { nextMemo, queueArgs, usableMemo } from './queue-memo.ts';
 import type { QueueMemo } from './queue-memo.ts';
+import type { HeaderArgs } from './queue-row.ts';
 import type { ClientListReading, DiscoveryReading, QueueRef, RedisSnapshot, ServerReading, TargetIdentity } from './snapshot.ts';
 
 export interface CollectSettings {
@@ -96,9 +97,11 @@ export async function collectTarget(
   const redisNowEstimate = pollStart + (cache?.clockOffsets.get(target.name) ?? 0);
   const chunks: QueueRef[][] = [];
   for (let i = 0; i < all.length; i += settings.chunkSize) chunks.push(all.slice(i, i + settings.chunkSize));
+  // Only a caller that keeps memos needs each stream's last id.
+  const header: HeaderArgs = [settings.activeSample, settings.maxEvents, cache ? '1' : '0'];
   chunks.forEach((chunk, c) => {
     const args = chunk.flatMap((ref, i) => queueArgs(ref, usable[c * settings.chunkSize + i], redisNowEstimate));
-    pipeline[SCRIPT](settings.activeSample, settings.maxEvents, cache ? '1' : '0', ...args);
+    pipeline[SCRIPT](...header, ...args);
   });
   const sentAt = now();
   const replies = (await pipeline.exec()) ?? [];
