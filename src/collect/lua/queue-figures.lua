@@ -12,17 +12,28 @@
 -- locks and the stall checker's key (once the first of them may have expired, or when one was
 -- missing): a 'same' row the caller merges with its memory. Anything else is a full read.
 --
--- ARGV and the rows it returns: src/collect/queue-row.ts (the per-queue arguments are built by
--- queueArgs in queue-memo.ts; the loop at the end steps by 4).
+-- ARGV and the rows it returns are defined in src/collect/queue-row.ts (the per-queue arguments are
+-- built by queueArgs in queue-memo.ts). test/unit/queue-row.test.ts reads this file and fails when
+-- the two disagree: the header's locals, HEADER_ARGS and ARGS_PER_QUEUE, the per-queue locals, the
+-- bit constants, and the values returned in the 'ok' and 'same' rows, which are locals named
+-- exactly like the fields there (keep them plain names).
 -- Delayed scores are dueMs * 0x1000 + n (BullMQ getDelayedScore.lua).
 
-local sample = tonumber(ARGV[1])
+local HEADER_ARGS, ARGS_PER_QUEUE = 3, 4
+-- A queue's `bits` argument (QUEUE_BITS): flags, plus PRESENT × how many collections existed.
+local DUE, RECHECK, HAD_ACTIVE, PRESENT = 1, 2, 4, 8
+local activeSample = tonumber(ARGV[1])
 local maxEvents = tonumber(ARGV[2])
 -- Whether the caller keeps memos (the daemon): only then is the events stream's last id worth reading.
 local remember = ARGV[3] == '1'
 local t = redis.call('TIME')
 local nowMs = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
 local dueBound = '(' .. string.format('%.0f', (nowMs + 1) * 4096)
+
+-- Whether a flag of a queue's bits is set (Redis's Lua 5.1 has no bitwise operators).
+local function has(bits, flag)
+  return math.floor(bits / flag) % 2 == 1
+end
 
 -- When a job entered its list, near enough: created + delay, or its last processing start
 -- (a promoted delayed job or a retried one is not "old" the moment it becomes waiting).
@@ -40,7 +51,7 @@ end
 
 -- The locks of the sampled active jobs: how many are gone, and when the first present one expires.
 local function locks(base)
-  local ids = redis.call('LRANGE', base .. 'active', 0, sample - 1)
+  local ids = redis.call('LRANGE', base .. 'active', 0, activeSample - 1)
   local noLock, untilMs = 0, false
   for _, id in ipairs(ids) do
     local ttl = redis.call('PTTL', base .. id .. ':lock')
@@ -52,7 +63,7 @@ end
 
 -- When the locks and the stall checker's key must be read again: when the first of them may have
 -- expired; at once when one is missing or never expires (it may appear or vanish unannounced).
-local function recheckAt(sampled, noLock, lockUntil, stalledTtl)
+local function nextRecheck(sampled, noLock, lockUntil, stalledTtl)
   if noLock > 0 or stalledTtl < 0 or (sampled > 0 and not lockUntil) then return nowMs end
   local at = nowMs + stalledTtl
   if lockUntil and lockUntil < at then at = lockUntil end
@@ -64,49 +75,51 @@ local function read(base, last)
   local meta = redis.call('HMGET', base .. 'meta', 'paused', 'version', 'opts.maxLenEvents')
   local exists = (meta[1] or meta[2] or meta[3]) and 1 or redis.call('EXISTS', base .. 'meta')
   local paused = meta[1] and 1 or 0
-  local waitLen = redis.call('LLEN', base .. 'wait')
-  local waitTs = false
-  if waitLen > 0 then waitTs = createdAt(base, redis.call('LINDEX', base .. 'wait', -1)) end
-  local prioLen = redis.call('ZCARD', base .. 'prioritized')
-  local prioTs = false
-  if prioLen > 0 then prioTs = createdAt(base, redis.call('ZRANGE', base .. 'prioritized', 0, 0)[1]) end
-  local legacyLen = redis.call('LLEN', base .. 'paused')
-  local legacyTs = false
-  if legacyLen > 0 then legacyTs = createdAt(base, redis.call('LINDEX', base .. 'paused', -1)) end
-  local activeLen = redis.call('LLEN', base .. 'active')
-  local sampled, noLock, lockUntil = 0, 0, false
-  if activeLen > 0 and sample > 0 then sampled, noLock, lockUntil = locks(base) end
-  local delayedLen = redis.call('ZCARD', base .. 'delayed')
-  local delayedDue, earliestDue = 0, false
-  if delayedLen > 0 then
+  local version = meta[2] or false
+  local waiting = redis.call('LLEN', base .. 'wait')
+  local oldestWaitingAt = false
+  if waiting > 0 then oldestWaitingAt = createdAt(base, redis.call('LINDEX', base .. 'wait', -1)) end
+  local prioritized = redis.call('ZCARD', base .. 'prioritized')
+  local nextPrioritizedAt = false
+  if prioritized > 0 then nextPrioritizedAt = createdAt(base, redis.call('ZRANGE', base .. 'prioritized', 0, 0)[1]) end
+  local legacyPaused = redis.call('LLEN', base .. 'paused')
+  local oldestLegacyPausedAt = false
+  if legacyPaused > 0 then oldestLegacyPausedAt = createdAt(base, redis.call('LINDEX', base .. 'paused', -1)) end
+  local active = redis.call('LLEN', base .. 'active')
+  local activeSampled, activeWithoutLock, lockUntil = 0, 0, false
+  if active > 0 and activeSample > 0 then activeSampled, activeWithoutLock, lockUntil = locks(base) end
+  local delayed = redis.call('ZCARD', base .. 'delayed')
+  local delayedDue, earliestDelayedDueAt = 0, false
+  if delayed > 0 then
     delayedDue = redis.call('ZCOUNT', base .. 'delayed', '-inf', dueBound)
     local head = redis.call('ZRANGE', base .. 'delayed', 0, 0, 'WITHSCORES')
-    if head[2] then earliestDue = math.floor(tonumber(head[2]) / 4096) end
+    if head[2] then earliestDelayedDueAt = math.floor(tonumber(head[2]) / 4096) end
   end
   local completed = redis.call('ZCARD', base .. 'completed')
   local failed = redis.call('ZCARD', base .. 'failed')
-  local stalledTtl = redis.call('PTTL', base .. 'stalled-check')
+  local stalledCheckTtl = redis.call('PTTL', base .. 'stalled-check')
   -- Whether an events stream exists matters only for an empty queue (the stray signature).
-  local lastId = last[1] and last[1][1] or false
+  local lastEventId = last[1] and last[1][1] or false
   local hasEvents = 1
-  if not lastId and waitLen + prioLen + legacyLen + activeLen + delayedLen + completed + failed == 0 then hasEvents = redis.call('EXISTS', base .. 'events') end
-  local pausedAt = false
+  if not lastEventId and waiting + prioritized + legacyPaused + active + delayed + completed + failed == 0 then hasEvents = redis.call('EXISTS', base .. 'events') end
+  local pausedEventAt = false
   if paused == 1 and maxEvents > 0 then
     local entries = redis.call('XREVRANGE', base .. 'events', '+', '-', 'COUNT', maxEvents)
     for _, entry in ipairs(entries) do
       local fields = entry[2]
       for i = 1, #fields, 2 do
         if fields[i] == 'event' and fields[i + 1] == 'paused' then
-          pausedAt = tonumber(string.match(entry[1], '^(%d+)'))
+          pausedEventAt = tonumber(string.match(entry[1], '^(%d+)'))
           break
         end
       end
-      if pausedAt then break end
+      if pausedEventAt then break end
     end
   end
-  return {'ok', exists, paused, meta[2] or false, waitLen, waitTs, prioLen, prioTs, legacyLen, legacyTs,
-    activeLen, sampled, noLock, delayedLen, delayedDue, earliestDue, completed, failed, stalledTtl, pausedAt,
-    hasEvents, lastId, recheckAt(sampled, noLock, lockUntil, stalledTtl)}
+  local recheckAt = nextRecheck(activeSampled, activeWithoutLock, lockUntil, stalledCheckTtl)
+  return {'ok', exists, paused, version, waiting, oldestWaitingAt, prioritized, nextPrioritizedAt, legacyPaused,
+    oldestLegacyPausedAt, active, activeSampled, activeWithoutLock, delayed, delayedDue, earliestDelayedDueAt,
+    completed, failed, stalledCheckTtl, pausedEventAt, hasEvents, lastEventId, recheckAt}
 end
 
 -- Nothing was added, moved or paused since the caller's full read: read only what time changes.
@@ -115,17 +128,20 @@ end
 local function same(base, after, bits)
   if #redis.call('XRANGE', base .. 'events', after, '+', 'COUNT', 1) > 0 then return nil end
   local present = redis.call('EXISTS', base .. 'wait', base .. 'paused', base .. 'prioritized', base .. 'delayed', base .. 'events')
-  if present ~= math.floor(bits / 8) then return nil end
+  if present ~= math.floor(bits / PRESENT) then return nil end
   local meta = redis.call('HMGET', base .. 'meta', 'paused', 'version')
-  if not meta[2] then return nil end
+  local version = meta[2]
+  if not version then return nil end
   local paused = meta[1] and 1 or 0
   local delayedDue = 0
-  if bits % 2 == 1 then delayedDue = redis.call('ZCOUNT', base .. 'delayed', '-inf', dueBound) end
-  if math.floor(bits / 2) % 2 == 0 then return {'same', paused, meta[2], delayedDue, 0} end
-  local sampled, noLock, lockUntil = 0, 0, false
-  if math.floor(bits / 4) % 2 == 1 and sample > 0 then sampled, noLock, lockUntil = locks(base) end
-  local stalledTtl = redis.call('PTTL', base .. 'stalled-check')
-  return {'same', paused, meta[2], delayedDue, 1, sampled, noLock, stalledTtl, recheckAt(sampled, noLock, lockUntil, stalledTtl)}
+  if has(bits, DUE) then delayedDue = redis.call('ZCOUNT', base .. 'delayed', '-inf', dueBound) end
+  local rechecked = has(bits, RECHECK) and 1 or 0
+  if rechecked == 0 then return {'same', paused, version, delayedDue, rechecked} end
+  local activeSampled, activeWithoutLock, lockUntil = 0, 0, false
+  if has(bits, HAD_ACTIVE) and activeSample > 0 then activeSampled, activeWithoutLock, lockUntil = locks(base) end
+  local stalledCheckTtl = redis.call('PTTL', base .. 'stalled-check')
+  local recheckAt = nextRecheck(activeSampled, activeWithoutLock, lockUntil, stalledCheckTtl)
+  return {'same', paused, version, delayedDue, rechecked, activeSampled, activeWithoutLock, stalledCheckTtl, recheckAt}
 end
 
 local function figures(base, after, bits)
@@ -154,9 +170,10 @@ local function diagnose(base, err)
 end
 
 local out = {}
-for i = 4, #ARGV, 4 do
-  local base = ARGV[i] .. ':' .. ARGV[i + 1] .. ':'
-  local ok, res = pcall(figures, base, ARGV[i + 2], tonumber(ARGV[i + 3]))
+for i = HEADER_ARGS + 1, #ARGV, ARGS_PER_QUEUE do
+  local prefix, name, after, bits = ARGV[i], ARGV[i + 1], ARGV[i + 2], tonumber(ARGV[i + 3])
+  local base = prefix .. ':' .. name .. ':'
+  local ok, res = pcall(figures, base, after, bits)
   if ok then out[#out + 1] = res else out[#out + 1] = {'error', diagnose(base, res)} end
 end
 return out
