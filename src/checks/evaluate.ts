@@ -1,4 +1,5 @@
 import type { Config, QueueConfig, QueueRules, TargetConfig } from '../config/types.ts';
+import { queueKey } from '../collect/queue-key.ts';
 import type { QueueReading, RedisSnapshot } from '../collect/snapshot.ts';
 import type { QueueContext } from './context.ts';
 import { capitalize, queueWhere } from './context.ts';
@@ -33,7 +34,7 @@ export function evaluate(snapshots: readonly RedisSnapshot[], config: Config, te
     if (!snapshot.reachable) return;
     findings.push(...checkServer(snapshot, config), ...checkTenancy(snapshot, target, tenancy.get(target.name) ?? {}));
     // A map, not a find() per queue: at 10,000 queues that was 10^8 comparisons per poll.
-    const declared = new Map(target.queues.map((q) => [JSON.stringify([q.prefix, q.name]), q]));
+    const declared = new Map(target.queues.map((q) => [queueKey(q), q]));
     for (const reading of snapshot.queues) findings.push(...evaluateQueue(reading, target, declared, config.defaults, snapshot.now));
   });
   return findings;
@@ -41,7 +42,7 @@ export function evaluate(snapshots: readonly RedisSnapshot[], config: Config, te
 
 function evaluateQueue(reading: QueueReading, target: TargetConfig, byKey: ReadonlyMap<string, QueueConfig>, defaults: QueueRules, now: number): Finding[] {
   const subject = { kind: 'queue', target: target.name, prefix: reading.ref.prefix, queue: reading.ref.name } as const;
-  const declared = byKey.get(JSON.stringify([reading.ref.prefix, reading.ref.name]));
+  const declared = byKey.get(queueKey(reading.ref));
   if (!reading.ok) {
     return [
       makeFinding(

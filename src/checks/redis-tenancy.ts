@@ -1,5 +1,6 @@
 import { BlockList, isIPv6 } from 'node:net';
 import { workerClientBase } from '../collect/client-list.ts';
+import { queueKey } from '../collect/queue-key.ts';
 import type { RedisSnapshot } from '../collect/snapshot.ts';
 import type { TargetConfig } from '../config/types.ts';
 import type { Claim } from '../tenancy/claims.ts';
@@ -24,7 +25,7 @@ export interface VersionFlip {
 export interface TenancyFacts {
   /** Live claims per prefix on this target (ours included); absent when claims could not be exchanged. */
   readonly claims?: ReadonlyMap<string, readonly Claim[]>;
-  /** Recent flips per queue key JSON([prefix, name]). */
+  /** Recent flips per queueKey(ref). */
   readonly flips?: ReadonlyMap<string, VersionFlip>;
 }
 
@@ -76,7 +77,7 @@ export function checkTenancy(snapshot: Reachable, target: TargetConfig, facts: T
   }
 
   for (const q of snapshot.queues) {
-    const flip = facts.flips?.get(JSON.stringify([q.ref.prefix, q.ref.name]));
+    const flip = facts.flips?.get(queueKey(q.ref));
     if (!flip) continue;
     findings.push(
       makeFinding(REDIS_VERSION_MIX, 'warning', { kind: 'queue', target: target.name, prefix: q.ref.prefix, queue: q.ref.name }, `Queue "${q.ref.name}" (prefix ${q.ref.prefix}) on ${where} was written by ${flip.from} and then by ${flip.to} (at ${formatTime(flip.at)}): two codebases, or two versions of one, share this queue.`, {

@@ -3,6 +3,7 @@ import type { TargetConfig } from '../config/types.ts';
 import { countWorkers, parseClientList } from './client-list.ts';
 import { discoverQueues } from './discover.ts';
 import { parseQueueRow, QUEUE_FIGURES_LUA } from './queue-figures-script.ts';
+import { queueKey } from './queue-key.ts';
 import { nextMemo, queueArgs, usableMemo } from './queue-memo.ts';
 import type { QueueMemo } from './queue-memo.ts';
 import type { HeaderArgs } from './queue-row.ts';
@@ -35,8 +36,6 @@ export interface CollectCache {
   readonly clockOffsets: Map<string, number>;
 }
 export const newCollectCache = (): CollectCache => ({ discovery: new Map(), queues: new Map(), clockOffsets: new Map() });
-
-const refKey = (ref: QueueRef): string => `${ref.prefix}\0${ref.name}`;
 
 const SCRIPT = 'watchdogQueueFigures';
 type ScriptPipeline = ChainableCommander & Record<typeof SCRIPT, (...args: (string | number)[]) => ChainableCommander>;
@@ -94,8 +93,8 @@ export async function collectTarget(
       refs = found.refs;
       discovery = found.reading;
     } else {
-      const known = new Set(declared.map((ref) => JSON.stringify([ref.prefix, ref.name])));
-      foreignRefs = found.refs.filter((ref) => !known.has(JSON.stringify([ref.prefix, ref.name])));
+      const known = new Set(declared.map((ref) => queueKey(ref)));
+      foreignRefs = found.refs.filter((ref) => !known.has(queueKey(ref)));
       discovery = { declared: true, truncated: found.reading.truncated, scanned: found.reading.scanned };
     }
   }
@@ -105,7 +104,7 @@ export async function collectTarget(
   const all = [...refs, ...foreignRefs];
   const memos = cache?.queues.get(target.name);
   const pollStart = now();
-  const keys = all.map(refKey);
+  const keys = all.map(queueKey);
   const usable = keys.map((key) => usableMemo(memos?.get(key), pollStart));
   const redisNowEstimate = pollStart + (cache?.clockOffsets.get(target.name) ?? 0);
   const chunks: QueueRef[][] = [];
@@ -137,7 +136,7 @@ export async function collectTarget(
       const index = c * settings.chunkSize + i;
       const used = usable[index];
       const parsed = parseQueueRow(ref, (rows as unknown[])[i], workers ? (workers[index] ?? 0) : null, used);
-      const key = keys[index] ?? refKey(ref);
+      const key = keys[index] ?? queueKey(ref);
       const memo = nextMemo(parsed, used, memos?.get(key), index, pollStart);
       if (memo) nextMemos.set(key, memo);
       return parsed.reading;

@@ -4,6 +4,7 @@ import { evaluate } from '../checks/evaluate.ts';
 import type { Finding } from '../checks/finding.ts';
 import { describeRedisError, readTarget } from '../collect/read-target.ts';
 import type { CollectCache } from '../collect/redis-snapshot.ts';
+import { queueKey, targetQueueKey } from '../collect/queue-key.ts';
 import type { TenancyFacts, VersionFlip } from '../checks/redis-tenancy.ts';
 import { exchangeClaims } from '../tenancy/claims.ts';
 import type { Claim } from '../tenancy/claims.ts';
@@ -153,13 +154,13 @@ async function exchangeTenancy(deps: PollDeps, snapshots: readonly RedisSnapshot
       if (memory) {
         for (const q of snapshot.queues) {
           if (!q.ok || q.figures.version === null) continue;
-          const key = JSON.stringify([target.name, q.ref.prefix, q.ref.name]);
+          const key = targetQueueKey(target.name, q.ref);
           const previous = memory.last.get(key);
           if (previous !== undefined && previous !== q.figures.version) memory.flips.set(key, { from: previous, to: q.figures.version, at: snapshot.now, target: target.name });
           memory.last.set(key, q.figures.version);
           const flip = memory.flips.get(key);
           if (flip && snapshot.now - flip.at > FLIP_MEMORY_MS) memory.flips.delete(key);
-          else if (flip) flips.set(JSON.stringify([q.ref.prefix, q.ref.name]), flip);
+          else if (flip) flips.set(queueKey(q.ref), flip);
         }
       }
       facts.set(target.name, { ...(claims && { claims }), flips });
