@@ -23,6 +23,8 @@ COPY package.json package-lock.json ./
 RUN --mount=type=cache,target=/root/.npm \
     npm ci --ignore-scripts --no-audit --no-fund
 COPY tsconfig.json tsconfig.build.json ./
+# The build's own step after tsc: copies the Lua scripts in src/ into dist/.
+COPY scripts ./scripts
 COPY src ./src
 RUN npm run build
 

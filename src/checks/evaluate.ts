@@ -1,4 +1,5 @@
 import type { Config, QueueConfig, QueueRules, TargetConfig } from '../config/types.ts';
+import { queueKey } from '../collect/queue-key.ts';
 import type { QueueReading, RedisSnapshot } from '../collect/snapshot.ts';
 import type { QueueContext } from './context.ts';
 import { capitalize } from './context.ts';
@@ -24,7 +25,7 @@ export function evaluate(snapshots: readonly RedisSnapshot[], config: Config, te
     const subject = { kind: 'redis', target: target.name } as const;
     for (const check of REDIS_CHECKS) findings.push(...guarded(check.name, subject, `Redis ${target.name}`, () => check(ctx)));
     // A map, not a find() per queue: at 10,000 queues that was 10^8 comparisons per poll.
-    const declared = new Map(target.queues.map((q) => [JSON.stringify([q.prefix, q.name]), q]));
+    const declared = new Map(target.queues.map((q) => [queueKey(q), q]));
     for (const reading of snapshot.queues) findings.push(...evaluateQueue(reading, target, declared, config.defaults, snapshot.now));
   });
   return findings;
@@ -32,7 +33,7 @@ export function evaluate(snapshots: readonly RedisSnapshot[], config: Config, te
 
 function evaluateQueue(reading: QueueReading, target: TargetConfig, byKey: ReadonlyMap<string, QueueConfig>, defaults: QueueRules, now: number): Finding[] {
   const subject = { kind: 'queue', target: target.name, prefix: reading.ref.prefix, queue: reading.ref.name } as const;
-  const declared = byKey.get(JSON.stringify([reading.ref.prefix, reading.ref.name]));
+  const declared = byKey.get(queueKey(reading.ref));
   const where = `queue "${reading.ref.name}" (prefix ${reading.ref.prefix}) on ${target.name}`;
   if (!reading.ok) {
     return [

@@ -15,7 +15,7 @@ export interface VersionFlip {
 export interface TenancyFacts {
   /** Live claims per prefix on this target (ours included); absent when claims could not be exchanged. */
   readonly claims?: ReadonlyMap<string, readonly Claim[]>;
-  /** Recent flips per queue key JSON([prefix, name]). */
+  /** Recent flips per queueKey(ref). */
   readonly flips?: ReadonlyMap<string, VersionFlip>;
 }
 

@@ -1,5 +1,6 @@
 import { BlockList, isIPv6 } from 'node:net';
 import { workerClientBase } from '../collect/client-list.ts';
+import { queueKey } from '../collect/queue-key.ts';
 import type { TargetConfig } from '../config/types.ts';
 import { formatTime } from './context.ts';
 import { makeFinding } from './finding.ts';
@@ -83,7 +84,7 @@ export const checkVersionMix: RedisCheckOf<'snapshot' | 'target' | 'tenancy'> = 
     }
   }
   for (const q of snapshot.queues) {
-    const flip = tenancy.flips?.get(JSON.stringify([q.ref.prefix, q.ref.name]));
+    const flip = tenancy.flips?.get(queueKey(q.ref));
     if (!flip) continue;
     findings.push(
       makeFinding(

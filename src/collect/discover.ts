@@ -1,4 +1,5 @@
 import type { Redis } from 'ioredis';
+import { queueKey } from './queue-key.ts';
 import type { DiscoveryReading, QueueRef } from './snapshot.ts';
 
 export interface DiscoveryLimits {
@@ -33,7 +34,9 @@ export async function discoverQueues(
       scanned += 1;
       for (const key of keys) {
         const name = key.slice(prefix.length + 1, -':meta'.length);
-        if (name !== '') found.set(JSON.stringify([prefix, name]), { prefix, name });
+        if (name === '') continue;
+        const ref = { prefix, name };
+        found.set(queueKey(ref), ref);
       }
       if (found.size >= limits.maxQueues || now() > deadline) {
         truncated = cursor !== '0';

@@ -1,198 +1,16 @@
+import { readFileSync } from 'node:fs';
 import type { QueueMemo } from './queue-memo.ts';
-import type { QueueFigures, QueueReading, QueueRef } from './snapshot.ts';
+import { FULL_AT, ROW_TAG, SAME_AT } from './queue-row.ts';
+import type { FullField, ParsedRow } from './queue-row.ts';
+import type { QueueFigures, QueueRef } from './snapshot.ts';
 
 /**
- * Reads every figure the checks need for a chunk of queues in one server-side
- * call: O(1)/O(log n) commands per queue, a bounded look at the head of
- * `active`, and the events stream only for paused queues. It only reads.
- * Garbage (a `meta` that is a string, ...) is caught per queue with pcall and
- * diagnosed with TYPE, so one broken queue never fails the chunk.
- *
- * Incremental reads: nearly every BullMQ state change (add, promote, move to
- * active, complete, fail, pause, resume, stall, remove) appends to the queue's
- * `events` stream. When the caller passes the id just after the stream's last
- * id at an earlier full read, and no entry has come since, and the same lists
- * and sets exist as then (a `drain()` empties them without an event, an
- * `obliterate()` deletes the stream), and meta still holds a version, only
- * what changes with time alone is read again: meta, the count of delayed jobs
- * now due (once the earliest is due), and the locks and the stall checker's
- * key (once the first of them may have expired, or when one was missing): a
- * 'same' row the caller merges with its memory. Anything else is a full read.
- *
- * ARGV: activeSample, maxEvents, whether the caller remembers ('1': read each
- * stream's last id), then per queue (built by queueArgs in queue-memo.ts; the
- * loop at the end steps by 4): prefix, name, the first events id after the
- * known last one ('' = read in full), and bits: 1 = the earliest delayed job
- * is due, 2 = read the locks and the stall checker's key again, 4 = the queue
- * had active jobs, 8 × how many of wait, paused, prioritized, delayed and
- * events existed.
- * Delayed scores are dueMs * 0x1000 + n (BullMQ getDelayedScore.lua).
+ * The collection script, lua/queue-figures.lua (what it reads, and how it
+ * skips unchanged queues: its header). Read once, at start-up, from next to
+ * this module: src/collect/lua under tsx, dist/collect/lua once built (`npm
+ * run build` copies it there, scripts/copy-assets.mjs).
  */
-export const QUEUE_FIGURES_LUA = `
-local sample = tonumber(ARGV[1])
-local maxEvents = tonumber(ARGV[2])
--- Whether the caller keeps memos (the daemon): only then is the events stream's last id worth reading.
-local remember = ARGV[3] == '1'
-local t = redis.call('TIME')
-local nowMs = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
-local dueBound = '(' .. string.format('%.0f', (nowMs + 1) * 4096)
-
--- When a job entered its list, near enough: created + delay, or its last processing start
--- (a promoted delayed job or a retried one is not "old" the moment it becomes waiting).
-local function createdAt(base, id)
-  if not id then return false end
-  local ok, f = pcall(redis.call, 'HMGET', base .. id, 'timestamp', 'delay', 'processedOn')
-  if not ok then return false end
-  local ts = tonumber(f[1])
-  if not ts or ts ~= ts or ts == math.huge or ts == -math.huge then return false end
-  local since = ts + (tonumber(f[2]) or 0)
-  local processed = tonumber(f[3])
-  if processed and processed == processed and processed > since and processed ~= math.huge then since = processed end
-  return math.floor(since)
-end
-
--- The locks of the sampled active jobs: how many are gone, and when the first present one expires.
-local function locks(base)
-  local ids = redis.call('LRANGE', base .. 'active', 0, sample - 1)
-  local noLock, untilMs = 0, false
-  for _, id in ipairs(ids) do
-    local ttl = redis.call('PTTL', base .. id .. ':lock')
-    if ttl == -2 then noLock = noLock + 1
-    elseif ttl >= 0 and (not untilMs or nowMs + ttl < untilMs) then untilMs = nowMs + ttl end
-  end
-  return #ids, noLock, untilMs
-end
-
--- When the locks and the stall checker's key must be read again: when the first of them may have
--- expired; at once when one is missing or never expires (it may appear or vanish unannounced).
-local function recheckAt(sampled, noLock, lockUntil, stalledTtl)
-  if noLock > 0 or stalledTtl < 0 or (sampled > 0 and not lockUntil) then return nowMs end
-  local at = nowMs + stalledTtl
-  if lockUntil and lockUntil < at then at = lockUntil end
-  return at
-end
-
-local function read(base, last)
-  -- Only O(1)/O(log n) calls, and the head lookups only where the collection is not empty.
-  local meta = redis.call('HMGET', base .. 'meta', 'paused', 'version', 'opts.maxLenEvents')
-  local exists = (meta[1] or meta[2] or meta[3]) and 1 or redis.call('EXISTS', base .. 'meta')
-  local paused = meta[1] and 1 or 0
-  local waitLen = redis.call('LLEN', base .. 'wait')
-  local waitTs = false
-  if waitLen > 0 then waitTs = createdAt(base, redis.call('LINDEX', base .. 'wait', -1)) end
-  local prioLen = redis.call('ZCARD', base .. 'prioritized')
-  local prioTs = false
-  if prioLen > 0 then prioTs = createdAt(base, redis.call('ZRANGE', base .. 'prioritized', 0, 0)[1]) end
-  local legacyLen = redis.call('LLEN', base .. 'paused')
-  local legacyTs = false
-  if legacyLen > 0 then legacyTs = createdAt(base, redis.call('LINDEX', base .. 'paused', -1)) end
-  local activeLen = redis.call('LLEN', base .. 'active')
-  local sampled, noLock, lockUntil = 0, 0, false
-  if activeLen > 0 and sample > 0 then sampled, noLock, lockUntil = locks(base) end
-  local delayedLen = redis.call('ZCARD', base .. 'delayed')
-  local delayedDue, earliestDue = 0, false
-  if delayedLen > 0 then
-    delayedDue = redis.call('ZCOUNT', base .. 'delayed', '-inf', dueBound)
-    local head = redis.call('ZRANGE', base .. 'delayed', 0, 0, 'WITHSCORES')
-    if head[2] then earliestDue = math.floor(tonumber(head[2]) / 4096) end
-  end
-  local completed = redis.call('ZCARD', base .. 'completed')
-  local failed = redis.call('ZCARD', base .. 'failed')
-  local stalledTtl = redis.call('PTTL', base .. 'stalled-check')
-  -- Whether an events stream exists matters only for an empty queue (the stray signature).
-  local lastId = last[1] and last[1][1] or false
-  local hasEvents = 1
-  if not lastId and waitLen + prioLen + legacyLen + activeLen + delayedLen + completed + failed == 0 then hasEvents = redis.call('EXISTS', base .. 'events') end
-  local pausedAt = false
-  if paused == 1 and maxEvents > 0 then
-    local entries = redis.call('XREVRANGE', base .. 'events', '+', '-', 'COUNT', maxEvents)
-    for _, entry in ipairs(entries) do
-      local fields = entry[2]
-      for i = 1, #fields, 2 do
-        if fields[i] == 'event' and fields[i + 1] == 'paused' then
-          pausedAt = tonumber(string.match(entry[1], '^(%d+)'))
-          break
-        end
-      end
-      if pausedAt then break end
-    end
-  end
-  return {'ok', exists, paused, meta[2] or false, waitLen, waitTs, prioLen, prioTs, legacyLen, legacyTs,
-    activeLen, sampled, noLock, delayedLen, delayedDue, earliestDue, completed, failed, stalledTtl, pausedAt,
-    hasEvents, lastId, recheckAt(sampled, noLock, lockUntil, stalledTtl)}
-end
-
--- Nothing was added, moved or paused since the caller's full read: read only what time changes.
--- nil when the queue must be read in full: an event came, a collection was emptied or the stream
--- deleted without one (drain, obliterate), or meta lost its version.
-local function same(base, after, bits)
-  if #redis.call('XRANGE', base .. 'events', after, '+', 'COUNT', 1) > 0 then return nil end
-  local present = redis.call('EXISTS', base .. 'wait', base .. 'paused', base .. 'prioritized', base .. 'delayed', base .. 'events')
-  if present ~= math.floor(bits / 8) then return nil end
-  local meta = redis.call('HMGET', base .. 'meta', 'paused', 'version')
-  if not meta[2] then return nil end
-  local paused = meta[1] and 1 or 0
-  local delayedDue = 0
-  if bits % 2 == 1 then delayedDue = redis.call('ZCOUNT', base .. 'delayed', '-inf', dueBound) end
-  if math.floor(bits / 2) % 2 == 0 then return {'same', paused, meta[2], delayedDue, 0} end
-  local sampled, noLock, lockUntil = 0, 0, false
-  if math.floor(bits / 4) % 2 == 1 and sample > 0 then sampled, noLock, lockUntil = locks(base) end
-  local stalledTtl = redis.call('PTTL', base .. 'stalled-check')
-  return {'same', paused, meta[2], delayedDue, 1, sampled, noLock, stalledTtl, recheckAt(sampled, noLock, lockUntil, stalledTtl)}
-end
-
-local function figures(base, after, bits)
-  if after ~= '' then
-    local row = same(base, after, bits)
-    if row then return row end
-  end
-  return read(base, remember and redis.call('XREVRANGE', base .. 'events', '+', '-', 'COUNT', 1) or {})
-end
-
-local expected = {meta = 'hash', wait = 'list', paused = 'list', prioritized = 'zset', active = 'list',
-  delayed = 'zset', completed = 'zset', failed = 'zset', events = 'stream', ['stalled-check'] = 'string'}
-local order = {'meta', 'wait', 'paused', 'prioritized', 'active', 'delayed', 'completed', 'failed', 'events', 'stalled-check'}
-
-local function diagnose(base, err)
-  local wrong = {}
-  for _, suffix in ipairs(order) do
-    local actual = redis.call('TYPE', base .. suffix)['ok']
-    if actual ~= 'none' and actual ~= expected[suffix] then
-      wrong[#wrong + 1] = suffix .. ' is a ' .. actual .. ' (expected a ' .. expected[suffix] .. ')'
-    end
-  end
-  if #wrong > 0 then return table.concat(wrong, ', ') end
-  if type(err) == 'table' then err = err.err end
-  return tostring(err)
-end
-
-local out = {}
-for i = 4, #ARGV, 4 do
-  local base = ARGV[i] .. ':' .. ARGV[i + 1] .. ':'
-  local ok, res = pcall(figures, base, ARGV[i + 2], tonumber(ARGV[i + 3]))
-  if ok then out[#out + 1] = res else out[#out + 1] = {'error', diagnose(base, res)} end
-end
-return out
-`;
-
-/** Figures in the order the script returns them, after the leading 'ok'. */
-const FIELDS = [
-  'exists', 'paused', 'version', 'waiting', 'oldestWaitingAt', 'prioritized', 'nextPrioritizedAt',
-  'legacyPaused', 'oldestLegacyPausedAt', 'active', 'activeSampled', 'activeWithoutLock', 'delayed',
-  'delayedDue', 'earliestDelayedDueAt', 'completed', 'failed', 'stalledCheckTtl', 'pausedEventAt', 'hasEvents',
-  'lastEventId', 'recheckAt',
-] as const;
-const FIELD_AT = Object.fromEntries(FIELDS.map((name, i) => [name, i + 1])) as Record<(typeof FIELDS)[number], number>;
-
-export interface ParsedRow {
-  readonly reading: QueueReading;
-  /** Last events-stream id when this was a full read of a queue that has one; null otherwise. */
-  readonly eventId: string | null;
-  /** When the locks and the stall checker's key must be read again (ms, Redis's clock; 0 = next poll). */
-  readonly recheckAt: number;
-  /** Whether the script read the queue in full (or only what changes with time). */
-  readonly full: boolean;
-}
+export const QUEUE_FIGURES_LUA = readFileSync(new URL('./lua/queue-figures.lua', import.meta.url), 'utf8');
 
 // PTTL: -2 = no key, -1 = key without expiry (treated as present).
 const stalledTtl = (ttl: number): number | null => (ttl === -2 ? null : Math.max(ttl, 0));
@@ -201,12 +19,12 @@ const stalledTtl = (ttl: number): number | null => (ttl === -2 ? null : Math.max
 export function parseQueueRow(ref: QueueRef, row: unknown, workers: number | null, memo?: QueueMemo): ParsedRow {
   const problem = (text: string): ParsedRow => ({ reading: { ref, ok: false, problem: text }, eventId: null, recheckAt: 0, full: true });
   if (!Array.isArray(row) || row.length === 0) return problem('unexpected reply from the collection script');
-  if (row[0] === 'error') return problem(String(row[1]));
-  if (row[0] === 'same') {
+  if (row[0] === ROW_TAG.error) return problem(String(row[1]));
+  if (row[0] === ROW_TAG.same) {
     if (!memo) return problem('unexpected reply from the collection script');
-    const [, paused, version, due, rechecked, sampled, noLock, ttl, recheckAt] = row as unknown[];
-    const changed = { paused: Number(paused) === 1, version: typeof version === 'string' ? version : null, delayedDue: Number(due ?? 0), workers };
-    if (Number(rechecked) !== 1) {
+    const version: unknown = row[SAME_AT.version];
+    const changed = { paused: Number(row[SAME_AT.paused]) === 1, version: typeof version === 'string' ? version : null, delayedDue: Number(row[SAME_AT.delayedDue] ?? 0), workers };
+    if (Number(row[SAME_AT.rechecked]) !== 1) {
       // Usually nothing moved at all: the remembered figures are reused, not copied (10,000 queues a poll).
       const old = memo.figures;
       const same = old.paused === changed.paused && old.version === changed.version && old.delayedDue === changed.delayedDue && old.workers === workers;
@@ -215,16 +33,16 @@ export function parseQueueRow(ref: QueueRef, row: unknown, workers: number | nul
     const figures: QueueFigures = {
       ...memo.figures,
       ...changed,
-      activeSampled: Number(sampled ?? 0),
-      activeWithoutLock: Number(noLock ?? 0),
-      stalledCheckTtlMs: stalledTtl(Number(ttl ?? -2)),
+      activeSampled: Number(row[SAME_AT.activeSampled] ?? 0),
+      activeWithoutLock: Number(row[SAME_AT.activeWithoutLock] ?? 0),
+      stalledCheckTtlMs: stalledTtl(Number(row[SAME_AT.stalledCheckTtl] ?? -2)),
     };
-    return { reading: { ref, ok: true, figures }, eventId: memo.eventId, recheckAt: Number(recheckAt ?? 0), full: false };
+    return { reading: { ref, ok: true, figures }, eventId: memo.eventId, recheckAt: Number(row[SAME_AT.recheckAt] ?? 0), full: false };
   }
-  // Field positions computed once (FIELD_AT), not searched per row: 10,000 rows per poll.
-  const value = (name: (typeof FIELDS)[number]): unknown => row[FIELD_AT[name]];
-  const count = (name: (typeof FIELDS)[number]): number => Number(value(name) ?? 0);
-  const time = (name: (typeof FIELDS)[number]): number | null => {
+  // An 'ok' row (any other tag is read as one, as always).
+  const value = (name: FullField): unknown => row[FULL_AT[name]];
+  const count = (name: FullField): number => Number(value(name) ?? 0);
+  const time = (name: FullField): number | null => {
     const raw = value(name);
     return raw === null || raw === undefined ? null : Number(raw);
   };

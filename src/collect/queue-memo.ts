@@ -1,4 +1,5 @@
-import type { ParsedRow } from './queue-figures-script.ts';
+import { QUEUE_BITS } from './queue-row.ts';
+import type { ParsedRow, QueueArgs } from './queue-row.ts';
 import type { QueueFigures, QueueRef } from './snapshot.ts';
 
 /**
@@ -28,18 +29,20 @@ export function nextStreamId(id: string): string | null {
 }
 
 /**
- * The script's per-queue arguments. With a memo, what lets it skip an
- * unchanged queue; `redisNow` (Redis's clock, estimated) decides whether the
- * delayed jobs may be due and whether the locks must be read again.
+ * The script's per-queue arguments (QUEUE_ARGS in queue-row.ts). With a memo,
+ * what lets it skip an unchanged queue; `redisNow` (Redis's clock, estimated)
+ * decides whether the delayed jobs may be due and whether the locks must be
+ * read again.
  */
-export function queueArgs(ref: QueueRef, memo: QueueMemo | undefined, redisNow: number): string[] {
+export function queueArgs(ref: QueueRef, memo: QueueMemo | undefined, redisNow: number): QueueArgs {
   if (!memo) return [ref.prefix, ref.name, '', '0'];
   const { earliestDelayedDueAt, active, delayedDue, waiting, legacyPaused, prioritized, delayed } = memo.figures;
   // Due on Redis's clock, or already due at the last read (a clock step must not hide it).
   const due = delayedDue > 0 || (earliestDelayedDueAt !== null && earliestDelayedDueAt <= redisNow);
   // Which of wait, paused, prioritized, delayed and events (always, with a memo) existed.
   const present = [waiting, legacyPaused, prioritized, delayed].filter((n) => n > 0).length + 1;
-  const bits = (due ? 1 : 0) | (memo.recheckAt <= redisNow ? 2 : 0) | (active > 0 ? 4 : 0) | (present * 8);
+  const bits =
+    (due ? QUEUE_BITS.DUE : 0) | (memo.recheckAt <= redisNow ? QUEUE_BITS.RECHECK : 0) | (active > 0 ? QUEUE_BITS.HAD_ACTIVE : 0) | (present * QUEUE_BITS.PRESENT);
   return [ref.prefix, ref.name, memo.after, String(bits)];
 }
 

@@ -3,8 +3,10 @@ import type { TargetConfig } from '../config/types.ts';
 import { countWorkers, parseClientList } from './client-list.ts';
 import { discoverQueues } from './discover.ts';
 import { parseQueueRow, QUEUE_FIGURES_LUA } from './queue-figures-script.ts';
+import { queueKey } from './queue-key.ts';
 import { nextMemo, queueArgs, usableMemo } from './queue-memo.ts';
 import type { QueueMemo } from './queue-memo.ts';
+import type { HeaderArgs } from './queue-row.ts';
 import type { ClientListReading, DiscoveryReading, QueueRef, RedisSnapshot, ServerReading, TargetIdentity } from './snapshot.ts';
 
 export interface CollectSettings {
@@ -35,10 +37,24 @@ export interface CollectCache {
 }
 export const newCollectCache = (): CollectCache => ({ discovery: new Map(), queues: new Map(), clockOffsets: new Map() });
 
-const refKey = (ref: QueueRef): string => `${ref.prefix}\0${ref.name}`;
-
 const SCRIPT = 'watchdogQueueFigures';
 type ScriptPipeline = ChainableCommander & Record<typeof SCRIPT, (...args: (string | number)[]) => ChainableCommander>;
+
+/**
+ * The commands at the head of every collection pipeline, in the order sent;
+ * one script call per chunk of queues follows them, so chunk c's reply is at
+ * FIRST_CHUNK + c. Named here so no reply is found by a bare index.
+ */
+const HEAD_COMMANDS = [
+  // TIME first: Redis's clock as near as possible to when the pipeline left (the clock offset).
+  { name: 'time', send: (p) => p.time() },
+  { name: 'clientList', send: (p) => p.client('LIST') },
+  { name: 'evictionPolicy', send: (p) => p.config('GET', 'maxmemory-policy') },
+  { name: 'memoryInfo', send: (p) => p.info('memory') },
+] as const satisfies readonly { name: string; send: (pipeline: ChainableCommander) => ChainableCommander }[];
+type HeadCommand = (typeof HEAD_COMMANDS)[number]['name'];
+const HEAD_AT = Object.fromEntries(HEAD_COMMANDS.map(({ name }, i) => [name, i])) as Record<HeadCommand, number>;
+const FIRST_CHUNK = HEAD_COMMANDS.length;
 
 export function targetIdentity(target: TargetConfig): TargetIdentity {
   return { name: target.name, label: target.endpoint.label, db: target.endpoint.db };
@@ -77,51 +93,50 @@ export async function collectTarget(
       refs = found.refs;
       discovery = found.reading;
     } else {
-      const known = new Set(declared.map((ref) => JSON.stringify([ref.prefix, ref.name])));
-      foreignRefs = found.refs.filter((ref) => !known.has(JSON.stringify([ref.prefix, ref.name])));
+      const known = new Set(declared.map((ref) => queueKey(ref)));
+      foreignRefs = found.refs.filter((ref) => !known.has(queueKey(ref)));
       discovery = { declared: true, truncated: found.reading.truncated, scanned: found.reading.scanned };
     }
   }
 
   const pipeline = redis.pipeline() as ScriptPipeline;
-  pipeline.time();
-  pipeline.client('LIST');
-  pipeline.config('GET', 'maxmemory-policy');
-  pipeline.info('memory');
+  for (const { send } of HEAD_COMMANDS) send(pipeline);
   const all = [...refs, ...foreignRefs];
   const memos = cache?.queues.get(target.name);
   const pollStart = now();
-  const keys = all.map(refKey);
+  const keys = all.map(queueKey);
   const usable = keys.map((key) => usableMemo(memos?.get(key), pollStart));
   const redisNowEstimate = pollStart + (cache?.clockOffsets.get(target.name) ?? 0);
   const chunks: QueueRef[][] = [];
   for (let i = 0; i < all.length; i += settings.chunkSize) chunks.push(all.slice(i, i + settings.chunkSize));
+  // Only a caller that keeps memos needs each stream's last id.
+  const header: HeaderArgs = [settings.activeSample, settings.maxEvents, cache ? '1' : '0'];
   chunks.forEach((chunk, c) => {
     const args = chunk.flatMap((ref, i) => queueArgs(ref, usable[c * settings.chunkSize + i], redisNowEstimate));
-    pipeline[SCRIPT](settings.activeSample, settings.maxEvents, cache ? '1' : '0', ...args);
+    pipeline[SCRIPT](...header, ...args);
   });
   const sentAt = now();
   const replies = (await pipeline.exec()) ?? [];
   const rttMs = now() - sentAt;
 
-  const [timeError, time] = replies[0] ?? [new Error('no reply to TIME'), null];
+  const [timeError, time] = replies[HEAD_AT.time] ?? [new Error('no reply to TIME'), null];
   if (timeError) throw timeError;
   const [seconds, micros] = time as [string, string];
   const redisNow = Number(seconds) * 1000 + Math.floor(Number(micros) / 1000);
   cache?.clockOffsets.set(target.name, redisNow - sentAt); // TIME runs first in the pipeline
 
-  const clientList = readClientList(replies[1]);
+  const clientList = readClientList(replies[HEAD_AT.clientList]);
   const workers = clientList.available ? countWorkers(clientList.clients, target.endpoint.db, all) : undefined;
 
   const nextMemos = new Map<string, QueueMemo>();
   const readings = chunks.flatMap((chunk, c) => {
-    const [error, rows] = replies[c + 4] ?? [new Error('no reply'), null];
+    const [error, rows] = replies[FIRST_CHUNK + c] ?? [new Error('no reply'), null];
     return chunk.map((ref, i) => {
       if (error) return { ref, ok: false as const, problem: `collection script failed: ${error.message}` };
       const index = c * settings.chunkSize + i;
       const used = usable[index];
       const parsed = parseQueueRow(ref, (rows as unknown[])[i], workers ? (workers[index] ?? 0) : null, used);
-      const key = keys[index] ?? refKey(ref);
+      const key = keys[index] ?? queueKey(ref);
       const memo = nextMemo(parsed, used, memos?.get(key), index, pollStart);
       if (memo) nextMemos.set(key, memo);
       return parsed.reading;
@@ -140,7 +155,7 @@ export async function collectTarget(
     foreign: readings.slice(refs.length),
     clientList,
     discovery,
-    server: readServer(replies[2], replies[3]),
+    server: readServer(replies[HEAD_AT.evictionPolicy], replies[HEAD_AT.memoryInfo]),
   };
 }
 

@@ -1,6 +1,7 @@
 import { BlockList, isIPv6 } from 'node:net';
 import { parse as parseYaml } from 'yaml';
 import type { z } from 'zod';
+import { queueKey } from '../collect/queue-key.ts';
 import { ConfigError } from '../errors.ts';
 import { buildApps } from './apps.ts';
 import { checkSentryDsn } from './sentry-dsn.ts';
@@ -180,7 +181,7 @@ function buildTarget(input: TargetInput, defaults: QueueRules, env: ConfigSource
   const seen = new Set<string>();
   const queues = (input.queues ?? []).map((spec, index): QueueConfig => {
     const prefix = spec.prefix ?? prefixes[0] ?? DEFAULT_PREFIX;
-    const key = JSON.stringify([prefix, spec.name]);
+    const key = queueKey({ prefix, name: spec.name });
     if (seen.has(key)) throw new ConfigError(`${path}.queues[${index}]: queue "${spec.name}" is listed twice under prefix "${prefix}"`);
     seen.add(key);
     return { prefix, name: spec.name, ...mergeRules(defaults, spec, `${path}.queues[${index}]`) };

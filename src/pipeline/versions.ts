@@ -1,4 +1,5 @@
 import type { VersionFlip } from '../checks/redis-context.ts';
+import { queueKey, targetQueueKey } from '../collect/queue-key.ts';
 import type { RedisSnapshot } from '../collect/snapshot.ts';
 
 /** A flip stays a finding for an hour: long enough to open an incident. */
@@ -12,7 +13,6 @@ export interface VersionMemory {
 
 export const NO_VERSIONS: VersionMemory = Object.freeze({ last: new Map<string, string>(), flips: new Map() });
 
-const key = (target: string, prefix: string, name: string): string => JSON.stringify([target, prefix, name]);
 
 /**
  * Pure: this poll's versions against the remembered ones → the flips to
@@ -30,7 +30,7 @@ export function trackVersions(memory: VersionMemory, snapshots: readonly RedisSn
     byTarget.set(target, report);
     for (const q of snapshot.queues) {
       if (!q.ok || q.figures.version === null) continue;
-      const k = key(target, q.ref.prefix, q.ref.name);
+      const k = targetQueueKey(target, q.ref);
       const previous = (last ?? memory.last).get(k);
       if (previous !== q.figures.version) {
         last ??= new Map(memory.last);
@@ -45,7 +45,7 @@ export function trackVersions(memory: VersionMemory, snapshots: readonly RedisSn
         flips ??= new Map(memory.flips);
         flips.delete(k);
       } else if (flip) {
-        report.set(JSON.stringify([q.ref.prefix, q.ref.name]), flip);
+        report.set(queueKey(q.ref), flip);
       }
     }
   }

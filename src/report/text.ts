@@ -1,5 +1,6 @@
 import { formatDuration } from '../config/duration.ts';
 import { describeSubject } from '../checks/finding.ts';
+import { targetQueueKey } from '../collect/queue-key.ts';
 import type { QueueSummary, Report } from './report.ts';
 
 const MAX_QUEUE_ROWS = 50;
@@ -32,9 +33,9 @@ function statusLine(report: Report): string {
 function queueTable(report: Report): string[] {
   if (report.queues.length === 0) return [];
   const flagged = new Set(
-    report.findings.flatMap((f) => (f.subject.kind === 'queue' ? [JSON.stringify([f.subject.target, f.subject.prefix, f.subject.queue])] : [])),
+    report.findings.flatMap((f) => (f.subject.kind === 'queue' ? [targetQueueKey(f.subject.target, { prefix: f.subject.prefix, name: f.subject.queue })] : [])),
   );
-  const key = (q: QueueSummary): string => JSON.stringify([q.target, q.prefix, q.name]);
+  const key = (q: QueueSummary): string => targetQueueKey(q.target, q);
   const shown = report.queues.length <= MAX_QUEUE_ROWS ? report.queues : report.queues.filter((q) => flagged.has(key(q))).slice(0, MAX_QUEUE_ROWS);
   const header = ['QUEUE', 'PAUSED', 'WAITING', 'ACTIVE', 'DELAYED', 'DUE', 'OLDEST', 'WORKERS', 'FAILED'];
   const rows = shown.map((q) => [

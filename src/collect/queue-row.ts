@@ -1,0 +1,71 @@
+import type { QueueReading } from './snapshot.ts';
+
+/**
+ * The collection script's per-queue protocol, defined once: what it is told
+ * about each queue (ARGV) and what it answers (a row). queue-memo.ts builds
+ * the arguments, queue-figures-script.ts parses the rows, and
+ * test/unit/queue-row.test.ts fails when lua/queue-figures.lua says otherwise.
+ * Both sides are positional (the script returns Lua arrays), so a field added
+ * on one side only would silently shift every figure after it.
+ */
+
+/** ARGV before the first queue; `remember` is '1' when the caller keeps memos (read each stream's last id). */
+export const HEADER_ARGS = ['activeSample', 'maxEvents', 'remember'] as const;
+/** ARGV per queue, in order; `after` = the first events id after the remembered one ('' = read in full). */
+export const QUEUE_ARGS = ['prefix', 'name', 'after', 'bits'] as const;
+export const ARGS_PER_QUEUE = QUEUE_ARGS.length;
+
+// A tuple of V as long as the list of names T (a homomorphic mapped type needs the type parameter).
+type ArgsOf<T extends readonly string[], V> = { -readonly [K in keyof T]: V };
+export type HeaderArgs = ArgsOf<typeof HEADER_ARGS, string | number>;
+export type QueueArgs = ArgsOf<typeof QUEUE_ARGS, string>;
+
+/**
+ * The `bits` argument: DUE = the earliest delayed job is due, RECHECK = read
+ * the locks and the stall checker's key again, HAD_ACTIVE = the queue had
+ * active jobs, and PRESENT × how many of wait, paused, prioritized, delayed
+ * and events existed (so one emptied or deleted without an event is noticed).
+ */
+export const QUEUE_BITS = { DUE: 1, RECHECK: 2, HAD_ACTIVE: 4, PRESENT: 8 } as const;
+
+/** The first element of every row. */
+export const ROW_TAG = { full: 'ok', same: 'same', error: 'error' } as const;
+
+/** A full read ('ok' row): the figures after the tag, in order. */
+export const FULL_FIELDS = [
+  'exists', 'paused', 'version', 'waiting', 'oldestWaitingAt', 'prioritized', 'nextPrioritizedAt',
+  'legacyPaused', 'oldestLegacyPausedAt', 'active', 'activeSampled', 'activeWithoutLock', 'delayed',
+  'delayedDue', 'earliestDelayedDueAt', 'completed', 'failed', 'stalledCheckTtl', 'pausedEventAt', 'hasEvents',
+  'lastEventId', 'recheckAt',
+] as const;
+
+/**
+ * Nothing changed since the remembered full read ('same' row): what time alone
+ * changes, after the tag, in order. The row ends after `rechecked` when it is
+ * 0 (the locks and the stall checker's key were not read again).
+ */
+export const SAME_FIELDS = [
+  'paused', 'version', 'delayedDue', 'rechecked', 'activeSampled', 'activeWithoutLock', 'stalledCheckTtl', 'recheckAt',
+] as const;
+
+export type FullField = (typeof FULL_FIELDS)[number];
+export type SameField = (typeof SAME_FIELDS)[number];
+
+// Positions computed once here, never searched per row: 10,000 rows per poll. +1 skips the tag.
+const positions = <F extends string>(fields: readonly F[]): Readonly<Record<F, number>> =>
+  Object.freeze(Object.fromEntries(fields.map((name, i) => [name, i + 1])) as Record<F, number>);
+/** Index of each field in an 'ok' row. */
+export const FULL_AT = positions(FULL_FIELDS);
+/** Index of each field in a 'same' row. */
+export const SAME_AT = positions(SAME_FIELDS);
+
+/** One row, parsed: what the snapshot reports and what the memo of the queue needs. */
+export interface ParsedRow {
+  readonly reading: QueueReading;
+  /** Last events-stream id when this was a full read of a queue that has one; null otherwise. */
+  readonly eventId: string | null;
+  /** When the locks and the stall checker's key must be read again (ms, Redis's clock; 0 = next poll). */
+  readonly recheckAt: number;
+  /** Whether the script read the queue in full (or only what changes with time). */
+  readonly full: boolean;
+}

@@ -1,0 +1,77 @@
+import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
+import { QUEUE_FIGURES_LUA } from '../../src/collect/queue-figures-script.ts';
+import { ARGS_PER_QUEUE, FULL_AT, FULL_FIELDS, HEADER_ARGS, QUEUE_ARGS, QUEUE_BITS, ROW_TAG, SAME_AT, SAME_FIELDS } from '../../src/collect/queue-row.ts';
+
+// The script and queue-row.ts speak a positional protocol: a field added, dropped or moved on one
+// side only shifts every figure after it without any error. These tests read the Lua source itself.
+
+/** The script without its comments (no string in it contains `--`). */
+const lua = QUEUE_FIGURES_LUA.replace(/--[^\n]*/g, '');
+
+/** Numeric constants declared as `local A, B = 1, 2` at the start of a line. */
+function constants(source: string): Map<string, number> {
+  const found = new Map<string, number>();
+  for (const [, names = '', values = ''] of source.matchAll(/^local ([\w, ]+) = ([\d, ]+)$/gm)) {
+    const keys = names.split(',').map((n) => n.trim());
+    const numbers = values.split(',').map((v) => Number(v.trim()));
+    assert.equal(keys.length, numbers.length, `local ${names} = ${values}`);
+    keys.forEach((key, i) => found.set(key, numbers[i] as number));
+  }
+  return found;
+}
+
+/** The values of every `return {'<tag>', a, b, ...}` in the script; each must be a plain local. */
+function returned(tag: string): string[][] {
+  return [...lua.matchAll(new RegExp(`return \\{'${tag}',([^}]*)\\}`, 'g'))].map(([, list = '']) => {
+    const names = list.split(',').map((v) => v.trim());
+    for (const name of names) assert.match(name, /^[A-Za-z_]\w*$/, `'${tag}' row returns an expression (${name}), not a local named like its field`);
+    return names;
+  });
+}
+
+describe('the collection script and queue-row.ts agree', () => {
+  it('returns the full row\'s fields in FULL_FIELDS order', () => {
+    const rows = returned(ROW_TAG.full);
+    assert.equal(rows.length, 1, 'one place returns a full row');
+    assert.deepEqual(rows[0], [...FULL_FIELDS]);
+  });
+
+  it('returns the \'same\' row\'s fields in SAME_FIELDS order, the short row ending after `rechecked`', () => {
+    const rows = returned(ROW_TAG.same);
+    assert.deepEqual(rows.map((r) => r.length).sort((a, b) => a - b), [SAME_AT.rechecked, SAME_FIELDS.length]);
+    for (const row of rows) assert.deepEqual(row, SAME_FIELDS.slice(0, row.length));
+  });
+
+  it('tags its rows as ROW_TAG says', () => {
+    for (const tag of Object.values(ROW_TAG)) assert.ok(lua.includes(`{'${tag}', `), `a row tagged '${tag}'`);
+  });
+
+  it('reads the header arguments in HEADER_ARGS order and steps through the queues by ARGS_PER_QUEUE', () => {
+    const header = [...lua.matchAll(/^local (\w+) = .*\bARGV\[(\d+)\]/gm)].map(([, name, at]) => [name, Number(at)]);
+    assert.deepEqual(header, HEADER_ARGS.map((name, i) => [name, i + 1]));
+    const numbers = constants(lua);
+    assert.equal(numbers.get('HEADER_ARGS'), HEADER_ARGS.length);
+    assert.equal(numbers.get('ARGS_PER_QUEUE'), ARGS_PER_QUEUE);
+    assert.match(lua, /\bfor i = HEADER_ARGS \+ 1, #ARGV, ARGS_PER_QUEUE do\n/);
+  });
+
+  it('reads each queue\'s arguments in QUEUE_ARGS order', () => {
+    const matches = [...lua.matchAll(/^\s*local ([\w, ]+) = (ARGV\[i\][^\n]*)$/gm)];
+    assert.equal(matches.length, 1, 'one line reads a queue\'s arguments');
+    const [, names = '', values = ''] = matches[0] ?? [];
+    assert.deepEqual(names.split(',').map((n) => n.trim()), [...QUEUE_ARGS]);
+    const offsets = [...values.matchAll(/ARGV\[i(?: \+ (\d+))?\]/g)].map(([, k]) => Number(k ?? 0));
+    assert.deepEqual(offsets, QUEUE_ARGS.map((_, k) => k));
+  });
+
+  it('gives the bits of a queue\'s `bits` argument the values of QUEUE_BITS', () => {
+    const numbers = constants(lua);
+    for (const [name, value] of Object.entries(QUEUE_BITS)) assert.equal(numbers.get(name), value, name);
+  });
+
+  it('computes field positions once, after the tag', () => {
+    FULL_FIELDS.forEach((name, i) => assert.equal(FULL_AT[name], i + 1));
+    SAME_FIELDS.forEach((name, i) => assert.equal(SAME_AT[name], i + 1));
+  });
+});
