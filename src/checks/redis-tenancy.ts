@@ -130,9 +130,9 @@ function isStray(f: { waiting: number; prioritized: number; active: number; dela
 
 /** Worker connections (BullMQ client names) for our queues on our database. */
 export function workerAddresses(snapshot: Reachable, target: TargetConfig): Array<{ addr: string; ip: string; name: string; ageSeconds: number }> {
-  if (!snapshot.clientList.available) return [];
+  if (!snapshot.clientList.ok) return [];
   const bases = new Set(snapshot.queues.map((q) => workerClientBase(q.ref)));
-  return snapshot.clientList.clients
+  return snapshot.clientList.value
     .filter((c) => c.db === target.endpoint.db && c.name !== '' && [...bases].some((base) => c.name === base || c.name.startsWith(`${base}:w:`)))
     .map((c) => ({ addr: c.addr, ip: ipOf(c.addr), name: c.name, ageSeconds: c.ageSeconds }));
 }

@@ -1,13 +1,15 @@
 import type { ChainableCommander, Redis } from 'ioredis';
 import type { TargetConfig } from '../config/types.ts';
 import { countWorkers, parseClientList } from './client-list.ts';
-import { discoverQueues } from './discover.ts';
 import { parseQueueRow, QUEUE_FIGURES_LUA } from './queue-figures-script.ts';
 import { queueKey } from './queue-key.ts';
 import { nextMemo, queueArgs, usableMemo } from './queue-memo.ts';
 import type { QueueMemo } from './queue-memo.ts';
 import type { HeaderArgs } from './queue-row.ts';
-import type { ClientListReading, DiscoveryReading, QueueRef, RedisSnapshot, ServerReading, TargetIdentity } from './snapshot.ts';
+import { queuesToRead } from './queue-list.ts';
+import type { CollectCache } from './queue-list.ts';
+import type { ClientListReading, QueueReading, QueueRef, RedisSnapshot, ServerReading, TargetIdentity } from './snapshot.ts';
+import { fail, ok } from '../result.ts';
 
 export interface CollectSettings {
   /** Active jobs whose lock is checked per queue (the head of the list). */
@@ -20,22 +22,8 @@ export interface CollectSettings {
 
 export const DEFAULT_COLLECT: CollectSettings = Object.freeze({ activeSample: 100, maxEvents: 1000, chunkSize: 50 });
 
-/** Discovered queues per target, reused for a few minutes: SCAN walks the whole keyspace. */
-export type DiscoveryCache = Map<string, { readonly at: number; readonly refs: QueueRef[]; readonly reading: DiscoveryReading }>;
-const DISCOVERY_TTL_MS = 5 * 60_000;
-
-/**
- * What a long-lived watchdog keeps between polls, per target: the discovered
- * queues, and each queue's last full read (so an unchanged queue costs a few
- * calls). A one-shot `check` has none and reads everything in full.
- */
-export interface CollectCache {
-  readonly discovery: DiscoveryCache;
-  readonly queues: Map<string, Map<string, QueueMemo>>;
-  /** Redis's clock minus ours at the last poll, per target: what is due is judged on Redis's clock. */
-  readonly clockOffsets: Map<string, number>;
-}
-export const newCollectCache = (): CollectCache => ({ discovery: new Map(), queues: new Map(), clockOffsets: new Map() });
+export type { CollectCache } from './queue-list.ts';
+export { newCollectCache } from './queue-list.ts';
 
 const SCRIPT = 'watchdogQueueFigures';
 type ScriptPipeline = ChainableCommander & Record<typeof SCRIPT, (...args: (string | number)[]) => ChainableCommander>;
@@ -75,46 +63,12 @@ export async function collectTarget(
 ): Promise<RedisSnapshot> {
   const started = now();
   if (!(SCRIPT in redis)) redis.defineCommand(SCRIPT, { numberOfKeys: 0, lua: QUEUE_FIGURES_LUA });
-
-  const declared: QueueRef[] = target.queues.map(({ prefix, name }) => ({ prefix, name }));
-  let refs = declared;
-  let foreignRefs: QueueRef[] = [];
-  let discovery: DiscoveryReading = { declared: true, truncated: false, scanned: 0 };
-  // Discover when nothing is declared, or to find queues the owning app did not declare (tenancy).
-  if (declared.length === 0 || target.app !== null) {
-    let found = cache?.discovery.get(target.name);
-    if (!found || now() - found.at >= DISCOVERY_TTL_MS) {
-      found = { at: now(), ...(await discoverQueues(redis, target.prefixes, target.discovery, now)) };
-      cache?.discovery.set(target.name, found);
-    } else {
-      found = { ...found, reading: { ...found.reading, scanned: 0 } }; // no SCAN this poll
-    }
-    if (declared.length === 0) {
-      refs = found.refs;
-      discovery = found.reading;
-    } else {
-      const known = new Set(declared.map((ref) => queueKey(ref)));
-      foreignRefs = found.refs.filter((ref) => !known.has(queueKey(ref)));
-      discovery = { declared: true, truncated: found.reading.truncated, scanned: found.reading.scanned };
-    }
-  }
-
+  const list = await queuesToRead(redis, target, now, cache);
+  const all = [...list.watched, ...list.foreign];
+  const request = plan(all, target, settings, now(), cache);
   const pipeline = redis.pipeline() as ScriptPipeline;
   for (const { send } of HEAD_COMMANDS) send(pipeline);
-  const all = [...refs, ...foreignRefs];
-  const memos = cache?.queues.get(target.name);
-  const pollStart = now();
-  const keys = all.map(queueKey);
-  const usable = keys.map((key) => usableMemo(memos?.get(key), pollStart));
-  const redisNowEstimate = pollStart + (cache?.clockOffsets.get(target.name) ?? 0);
-  const chunks: QueueRef[][] = [];
-  for (let i = 0; i < all.length; i += settings.chunkSize) chunks.push(all.slice(i, i + settings.chunkSize));
-  // Only a caller that keeps memos needs each stream's last id.
-  const header: HeaderArgs = [settings.activeSample, settings.maxEvents, cache ? '1' : '0'];
-  chunks.forEach((chunk, c) => {
-    const args = chunk.flatMap((ref, i) => queueArgs(ref, usable[c * settings.chunkSize + i], redisNowEstimate));
-    pipeline[SCRIPT](...header, ...args);
-  });
+  for (const args of request.calls) pipeline[SCRIPT](...args);
   const sentAt = now();
   const replies = (await pipeline.exec()) ?? [];
   const rttMs = now() - sentAt;
@@ -124,39 +78,70 @@ export async function collectTarget(
   const [seconds, micros] = time as [string, string];
   const redisNow = Number(seconds) * 1000 + Math.floor(Number(micros) / 1000);
   cache?.clockOffsets.set(target.name, redisNow - sentAt); // TIME runs first in the pipeline
-
   const clientList = readClientList(replies[HEAD_AT.clientList]);
-  const workers = clientList.available ? countWorkers(clientList.clients, target.endpoint.db, all) : undefined;
-
-  const nextMemos = new Map<string, QueueMemo>();
-  const readings = chunks.flatMap((chunk, c) => {
-    const [error, rows] = replies[FIRST_CHUNK + c] ?? [new Error('no reply'), null];
-    return chunk.map((ref, i) => {
-      if (error) return { ref, ok: false as const, problem: `collection script failed: ${error.message}` };
-      const index = c * settings.chunkSize + i;
-      const used = usable[index];
-      const parsed = parseQueueRow(ref, (rows as unknown[])[i], workers ? (workers[index] ?? 0) : null, used);
-      const key = keys[index] ?? queueKey(ref);
-      const memo = nextMemo(parsed, used, memos?.get(key), index, pollStart);
-      if (memo) nextMemos.set(key, memo);
-      return parsed.reading;
-    });
-  });
-  cache?.queues.set(target.name, nextMemos);
-
+  const workers = clientList.ok ? countWorkers(clientList.value, target.endpoint.db, all) : undefined;
+  const readings = readQueues(request, replies.slice(FIRST_CHUNK), workers, settings.chunkSize, cache?.queues.get(target.name));
+  cache?.queues.set(target.name, readings.memos);
   return {
     target: targetIdentity(target),
     reachable: true,
     now: redisNow,
     durationMs: now() - started,
-    roundTrips: discovery.scanned + 1,
+    roundTrips: list.discovery.scanned + 1,
     rttMs,
-    queues: readings.slice(0, refs.length),
-    foreign: readings.slice(refs.length),
+    queues: readings.readings.slice(0, list.watched.length),
+    foreign: readings.readings.slice(list.watched.length),
     clientList,
-    discovery,
+    discovery: list.discovery,
     server: readServer(replies[HEAD_AT.evictionPolicy], replies[HEAD_AT.memoryInfo]),
   };
+}
+
+/** The script calls of one poll: the queues in chunks, each with what its memo lets the script skip. */
+interface Request {
+  readonly refs: readonly QueueRef[];
+  readonly keys: readonly string[];
+  readonly usable: readonly (QueueMemo | undefined)[];
+  readonly calls: readonly (string | number)[][];
+  /** When the poll started, on our clock (memo ages). */
+  readonly at: number;
+}
+
+function plan(refs: readonly QueueRef[], target: TargetConfig, settings: CollectSettings, at: number, cache?: CollectCache): Request {
+  const memos = cache?.queues.get(target.name);
+  const keys = refs.map(queueKey);
+  const usable = keys.map((key) => usableMemo(memos?.get(key), at));
+  const redisNowEstimate = at + (cache?.clockOffsets.get(target.name) ?? 0);
+  // Only a caller that keeps memos needs each stream's last id.
+  const header: HeaderArgs = [settings.activeSample, settings.maxEvents, cache ? '1' : '0'];
+  const calls: (string | number)[][] = [];
+  for (let i = 0; i < refs.length; i += settings.chunkSize) {
+    const args = refs.slice(i, i + settings.chunkSize).flatMap((ref, j) => queueArgs(ref, usable[i + j], redisNowEstimate));
+    calls.push([...header, ...args]);
+  }
+  return { refs, keys, usable, calls, at };
+}
+
+/** Each queue's reading from its chunk's reply, and the memos the next poll may use. */
+function readQueues(
+  request: Request,
+  chunkReplies: readonly [Error | null, unknown][],
+  workers: readonly number[] | undefined,
+  chunkSize: number,
+  previous: ReadonlyMap<string, QueueMemo> | undefined,
+): { readings: QueueReading[]; memos: Map<string, QueueMemo> } {
+  const memos = new Map<string, QueueMemo>();
+  const readings = request.refs.map((ref, index): QueueReading => {
+    const [error, rows] = chunkReplies[Math.floor(index / chunkSize)] ?? [new Error('no reply'), null];
+    if (error) return { ref, ok: false, problem: `collection script failed: ${error.message}` };
+    const used = request.usable[index];
+    const parsed = parseQueueRow(ref, (rows as unknown[])[index % chunkSize], workers ? (workers[index] ?? 0) : null, used);
+    const key = request.keys[index] ?? queueKey(ref);
+    const memo = nextMemo(parsed, used, previous?.get(key), index, request.at);
+    if (memo) memos.set(key, memo);
+    return parsed.reading;
+  });
+  return { readings, memos };
 }
 
 function readServer(config: [Error | null, unknown] | undefined, info: [Error | null, unknown] | undefined): ServerReading {
@@ -177,11 +162,9 @@ function readServer(config: [Error | null, unknown] | undefined, info: [Error | 
 }
 
 function readClientList(reply: [Error | null, unknown] | undefined): ClientListReading {
-  if (!reply) return { available: false, reason: 'no reply to CLIENT LIST' };
+  if (!reply) return fail('no reply to CLIENT LIST');
   const [error, text] = reply;
-  if (error) {
-    // Managed Redis (e.g. GCP Memorystore) disables or renames CLIENT: degrade, never fail the poll.
-    return { available: false, reason: `CLIENT LIST is not available on this server (${error.message.split('\n')[0]})` };
-  }
-  return { available: true, clients: parseClientList(String(text)) };
+  // Managed Redis (e.g. GCP Memorystore) disables or renames CLIENT: degrade, never fail the poll.
+  if (error) return fail(`CLIENT LIST is not available on this server (${error.message.split('\n')[0]})`);
+  return ok(parseClientList(String(text)));
 }

@@ -1,3 +1,5 @@
+import type { Result } from '../result.ts';
+
 /** Plain, immutable facts read from one Redis target in one poll. No judgement here. */
 
 export interface QueueRef {
@@ -54,9 +56,8 @@ export interface ClientInfo {
   readonly ageSeconds: number;
 }
 
-export type ClientListReading =
-  | { readonly available: true; readonly clients: readonly ClientInfo[] }
-  | { readonly available: false; readonly reason: string };
+/** The clients of CLIENT LIST, or why it could not be read (disabled or renamed on managed Redis). */
+export type ClientListReading = Result<readonly ClientInfo[]>;
 
 export interface TargetIdentity {
   /** Configured name (defaults to the label). */

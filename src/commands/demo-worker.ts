@@ -12,8 +12,9 @@ import { parseRedisUrl } from '../config/redis-url.ts';
  */
 export async function runDemoWorker(env: NodeJS.ProcessEnv = process.env): Promise<number> {
   const url = env.REDIS_URL ?? 'redis://127.0.0.1:6379/0';
-  const endpoint = parseRedisUrl(url);
-  if (typeof endpoint === 'string') throw new ConfigError(`REDIS_URL: ${endpoint}`);
+  const parsed = parseRedisUrl(url);
+  if (!parsed.ok) throw new ConfigError(`REDIS_URL: ${parsed.reason}`);
+  const endpoint = parsed.value;
   // Output not kept: this runs for days, and a master in a deleted release fails a fork every tick.
   const app = await startDemoApp(env.DEMO_ROOT ?? '/tmp/queue-watchdog-demo-worker', url, env, false);
   // The whole URL (password, TLS, database) goes to the client.

@@ -175,8 +175,9 @@ function applyFlags(input: TargetInput, flags: ConfigFlags): TargetInput {
 
 function buildTarget(input: TargetInput, defaults: QueueRules, env: ConfigSources['env'], path: string): TargetConfig {
   const url = input.url ?? env.REDIS_URL ?? DEFAULT_REDIS_URL;
-  const endpoint = parseRedisUrl(url);
-  if (typeof endpoint === 'string') throw new ConfigError(`${path}.url: ${endpoint}`);
+  const parsed = parseRedisUrl(url);
+  if (!parsed.ok) throw new ConfigError(`${path}.url: ${parsed.reason}`);
+  const endpoint = parsed.value;
   const prefixes = input.prefixes ?? [DEFAULT_PREFIX];
   const seen = new Set<string>();
   const queues = (input.queues ?? []).map((spec, index): QueueConfig => {

@@ -1,3 +1,6 @@
+import { fail, ok } from '../result.ts';
+import type { Result } from '../result.ts';
+
 export interface RedisEndpoint {
   /** The URL exactly as configured, password included: only ever handed to the Redis client. */
   readonly url: string;
@@ -9,29 +12,29 @@ export interface RedisEndpoint {
   readonly tls: boolean;
 }
 
-/** Parses a redis:// or rediss:// URL; returns an error message instead of throwing. */
-export function parseRedisUrl(url: string): RedisEndpoint | string {
+/** Parses a redis:// or rediss:// URL: the endpoint, or what is wrong with the URL (never a throw). */
+export function parseRedisUrl(url: string): Result<RedisEndpoint> {
   let parsed: URL;
   try {
     parsed = new URL(url);
   } catch {
-    return 'expected a Redis URL like redis://host:6379/0';
+    return fail('expected a Redis URL like redis://host:6379/0');
   }
   if (parsed.protocol !== 'redis:' && parsed.protocol !== 'rediss:') {
-    return `expected the redis:// or rediss:// scheme, got "${parsed.protocol}"`;
+    return fail(`expected the redis:// or rediss:// scheme, got "${parsed.protocol}"`);
   }
   const path = parsed.pathname.replace(/^\//, '');
   const db = path === '' ? 0 : Number(path);
-  if (!Number.isInteger(db) || db < 0) return `expected a database number in the path, got "${path}"`;
+  if (!Number.isInteger(db) || db < 0) return fail(`expected a database number in the path, got "${path}"`);
   const host = parsed.hostname || '127.0.0.1';
   const port = parsed.port || '6379';
   const redactedUrl = new URL(url);
   if (redactedUrl.password) redactedUrl.password = '***';
-  return {
+  return ok({
     url,
     label: `${host}:${port}/${db}`,
     redacted: redactedUrl.toString(),
     db,
     tls: parsed.protocol === 'rediss:',
-  };
+  });
 }

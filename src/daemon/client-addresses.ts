@@ -13,7 +13,7 @@ export type AddressMemory = Map<string, { readonly startup: ReadonlySet<string>;
 export function noteClientAddresses(snapshots: readonly RedisSnapshot[], config: Config, seen: AddressMemory, log: Logger): void {
   snapshots.forEach((snapshot, i) => {
     const target = config.targets[i];
-    if (!snapshot.reachable || !target || target.expectedClients !== null || !snapshot.clientList.available) return;
+    if (!snapshot.reachable || !target || target.expectedClients !== null || !snapshot.clientList.ok) return;
     const now = new Set(workerAddresses(snapshot, target).map((c) => c.ip));
     const key = [...now].sort().join(',');
     const known = seen.get(target.name);

@@ -31,29 +31,7 @@ export function createSentrySink(config: SentryConfig & { dsn: string }, schedul
       waiting.delete(id);
     }
   };
-  const transport = (options: TransportOptions): Transport => {
-    const inner = Sentry.makeNodeTransport(options);
-    return {
-      async send(envelope: Envelope) {
-        const items = itemTypes(envelope);
-        const fingerprints = eventFingerprints(envelope);
-        const ids = itemIds(envelope);
-        try {
-          const response = await inner.send(envelope);
-          const described = describeResponse(response.statusCode);
-          onEnvelope({ items, fingerprints, ...described });
-          settle(ids, described);
-          return response;
-        } catch (error) {
-          const detail = describeSendError(error);
-          onEnvelope({ items, fingerprints, ok: false, detail });
-          settle(ids, { ok: false, detail });
-          throw error;
-        }
-      },
-      flush: (timeout) => inner.flush(timeout),
-    };
-  };
+  const transport = reportingTransport(settle, onEnvelope);
 
   Sentry.initWithoutDefaultIntegrations({
     dsn: config.dsn,
@@ -98,6 +76,33 @@ export function createSentrySink(config: SentryConfig & { dsn: string }, schedul
     async close(timeoutMs) {
       await Sentry.close(timeoutMs);
     },
+  };
+}
+
+/** Node's transport, wrapped so every envelope's answer is reported and settles the items in it. */
+function reportingTransport(settle: (ids: readonly string[], outcome: Outcome) => void, onEnvelope: (envelope: EnvelopeOutcome) => void): (options: TransportOptions) => Transport {
+  return (options) => {
+    const inner = Sentry.makeNodeTransport(options);
+    return {
+      async send(envelope: Envelope) {
+        const items = itemTypes(envelope);
+        const fingerprints = eventFingerprints(envelope);
+        const ids = itemIds(envelope);
+        try {
+          const response = await inner.send(envelope);
+          const described = describeResponse(response.statusCode);
+          onEnvelope({ items, fingerprints, ...described });
+          settle(ids, described);
+          return response;
+        } catch (error) {
+          const detail = describeSendError(error);
+          onEnvelope({ items, fingerprints, ok: false, detail });
+          settle(ids, { ok: false, detail });
+          throw error;
+        }
+      },
+      flush: (timeout) => inner.flush(timeout),
+    };
   };
 }
 

@@ -138,7 +138,7 @@ function summarizeTarget(snapshot: RedisSnapshot): TargetSummary {
     durationMs: snapshot.durationMs,
     roundTrips: snapshot.roundTrips,
     queues: snapshot.queues.length,
-    clientList: snapshot.clientList.available,
+    clientList: snapshot.clientList.ok,
     discovered: !snapshot.discovery.declared,
   };
 }
@@ -146,7 +146,7 @@ function summarizeTarget(snapshot: RedisSnapshot): TargetSummary {
 function noticesOf(snapshot: RedisSnapshot): string[] {
   if (!snapshot.reachable) return [];
   const notices: string[] = [];
-  if (!snapshot.clientList.available) {
+  if (!snapshot.clientList.ok) {
     notices.push(`${snapshot.target.name}: ${snapshot.clientList.reason}; worker presence is judged from the stalled-check key alone.`);
   }
   if (snapshot.server.configProblem) {

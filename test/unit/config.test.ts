@@ -83,19 +83,20 @@ describe('configuration', () => {
 
 describe('Redis URLs', () => {
   it('derives a label and a redacted form; the password stays only in url', () => {
-    const endpoint = parseRedisUrl('redis://user:hunter2@cache.internal:6380/4');
-    assert.ok(typeof endpoint !== 'string');
+    const parsed = parseRedisUrl('redis://user:hunter2@cache.internal:6380/4');
+    assert.ok(parsed.ok);
+    const endpoint = parsed.value;
     assert.equal(endpoint.label, 'cache.internal:6380/4');
     assert.equal(endpoint.redacted, 'redis://user:***@cache.internal:6380/4');
     assert.equal(endpoint.db, 4);
-    assert.equal((parseRedisUrl('rediss://h') as { tls: boolean }).tls, true);
+    assert.equal((parseRedisUrl('rediss://h') as { value: { tls: boolean } }).value.tls, true);
   });
 
   it('explains what is wrong with a bad URL', () => {
     const problem = (url: string): string => {
       const result = parseRedisUrl(url);
-      assert.equal(typeof result, 'string', url);
-      return result as string;
+      assert.equal(result.ok, false, url);
+      return (result as { reason: string }).reason;
     };
     assert.match(problem('localhost:6379'), /redis:\/\/ or rediss:\/\//);
     assert.match(problem('redis://h/x'), /database number/);

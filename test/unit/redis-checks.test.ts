@@ -19,7 +19,7 @@ function snapshot(overrides: Partial<Reachable> = {}): Reachable {
     rttMs: 2,
     queues: [{ ref: { prefix: 'bull', name: 'emails' }, ok: true, figures: figures() }],
     foreign: [],
-    clientList: { available: true, clients: [] },
+    clientList: { ok: true, value: [] },
     discovery: { declared: true, truncated: false, scanned: 0 },
     server: { evictionPolicy: 'noeviction', configProblem: null, usedMemory: 10, maxMemory: 0 },
     ...overrides,
@@ -51,7 +51,7 @@ describe('Redis tenancy checks', () => {
 
   it('flags workers outside the expected hosts and networks, on our database only', () => {
     const clients = [worker('10.1.2.3:4000'), worker('[::1]:4001'), worker('10.2.0.1:4002'), worker('10.3.0.1:4003', 1)];
-    const [finding] = checkTenancy(snapshot({ clientList: { available: true, clients } }), target, {});
+    const [finding] = checkTenancy(snapshot({ clientList: { ok: true, value: clients } }), target, {});
     assert.equal(finding?.check, 'redis.unexpected-clients');
     assert.deepEqual((finding?.details.clients as Array<{ addr: string }>).map((c) => c.addr), ['10.2.0.1:4002']);
   });

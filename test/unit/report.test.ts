@@ -51,7 +51,7 @@ describe('evaluate + report', () => {
       { ref: { prefix: 'bull', name: 'emails' }, ok: true, figures: figures({ paused: true, waiting: 4, workers: null }) },
       { ref: { prefix: 'bull', name: 'broken' }, ok: false, problem: 'meta is a string (expected a hash)' },
     ],
-    clientList: { available: false, reason: 'CLIENT LIST is not available on this server (ERR unknown command)' },
+    clientList: { ok: false, reason: 'CLIENT LIST is not available on this server (ERR unknown command)' },
     discovery: { declared: true, truncated: false, scanned: 0 },
     server: { evictionPolicy: 'noeviction', configProblem: null, usedMemory: 1_000, maxMemory: 0 },
     foreign: [],
