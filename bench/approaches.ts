@@ -30,13 +30,17 @@ export function watchdogApproach(client: Redis, config: Config, mode: WatchdogMo
   const changed = mode.kind === 'daemon' ? Math.round(target.queues.length * mode.changedShare) : 0;
   let offset = 0;
   return {
-    name: mode.kind === 'full' ? 'queue-watchdog, full read (`check`; or every queue changed)' : `queue-watchdog daemon poll, ${Math.round((mode.kind === 'daemon' ? mode.changedShare : 0) * 100)} % of queues changed`,
+    name:
+      mode.kind === 'full'
+        ? 'queue-watchdog, full read (`check`; or every queue changed)'
+        : `queue-watchdog daemon poll, ${Math.round((mode.kind === 'daemon' ? mode.changedShare : 0) * 100)} % of queues changed`,
     async prepare() {
       if (changed === 0) return;
       const pipeline = client.pipeline();
       for (let i = 0; i < changed; i += 1) {
         const queue = target.queues[(offset + i) % target.queues.length];
-        if (queue) pipeline.xadd(`${queue.prefix}:${queue.name}:events`, '*', 'event', 'progress', 'jobId', 'a1', 'data', '50');
+        if (queue)
+          pipeline.xadd(`${queue.prefix}:${queue.name}:events`, '*', 'event', 'progress', 'jobId', 'a1', 'data', '50');
       }
       offset += changed;
       await pipeline.exec();
@@ -51,7 +55,11 @@ export function watchdogApproach(client: Redis, config: Config, mode: WatchdogMo
 }
 
 /** BullMQ's public API per queue, as a dashboard does it: isPaused, getJobCounts, getWorkers, getDelayedCount. */
-export function publicApiApproach(names: readonly string[], connection: Redis | { host: string; port: number }, label: string): Approach {
+export function publicApiApproach(
+  names: readonly string[],
+  connection: Redis | { host: string; port: number },
+  label: string,
+): Approach {
   const queues = names.map((name) => new Queue(name, { connection, skipMetasUpdate: true }));
   return {
     name: label,
@@ -86,7 +94,16 @@ export function exporterApproach(client: Redis): Approach {
       } while (cursor !== '0');
       for (const name of names) {
         const base = `bull:${name}:`;
-        await client.multi().llen(`${base}wait`).llen(`${base}active`).zcard(`${base}delayed`).zcard(`${base}prioritized`).zcard(`${base}completed`).zcard(`${base}failed`).hexists(`${base}meta`, 'paused').exec();
+        await client
+          .multi()
+          .llen(`${base}wait`)
+          .llen(`${base}active`)
+          .zcard(`${base}delayed`)
+          .zcard(`${base}prioritized`)
+          .zcard(`${base}completed`)
+          .zcard(`${base}failed`)
+          .hexists(`${base}meta`, 'paused')
+          .exec();
         roundTrips += 1;
       }
       return { roundTrips };

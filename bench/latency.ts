@@ -6,7 +6,9 @@ import { startRedis } from '../src/demo/redis-server.ts';
 import { startSentryServer } from '../test/support/sentry-server.ts';
 
 /** From `queue.pause()` (with jobs behind it) to the Sentry event arriving, with `watchdog run` at each interval. */
-export async function detectionLatency(intervals: readonly number[]): Promise<Array<{ intervalMs: number; ms: number }>> {
+export async function detectionLatency(
+  intervals: readonly number[],
+): Promise<Array<{ intervalMs: number; ms: number }>> {
   const results: Array<{ intervalMs: number; ms: number }> = [];
   for (const intervalMs of intervals) {
     const redis = await startRedis();
@@ -23,7 +25,8 @@ export async function detectionLatency(intervals: readonly number[]): Promise<Ar
       const started = Date.now();
       await queue.pause();
       // The queue already has an incident (no worker); the pause is a new one.
-      const pausedEvent = (s: typeof sentry): boolean => s.items('event').some((e) => (e.tags as Record<string, string> | undefined)?.check === 'queue.paused');
+      const pausedEvent = (s: typeof sentry): boolean =>
+        s.items('event').some((e) => (e.tags as Record<string, string> | undefined)?.check === 'queue.paused');
       await sentry.waitFor(pausedEvent, intervalMs + 30_000);
       results.push({ intervalMs, ms: Date.now() - started });
     } finally {

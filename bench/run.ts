@@ -26,7 +26,8 @@ const { values } = parseArgs({
 });
 const quick = values.quick === true;
 const scales = (values.scales ?? (quick ? '100' : '100,1000,10000')).split(',').map(Number);
-const delayedAt = (queues: number): number => (values.delayed ? Number(values.delayed) : queues >= 10_000 ? 1_000_000 : queues * 100);
+const delayedAt = (queues: number): number =>
+  values.delayed ? Number(values.delayed) : queues >= 10_000 ? 1_000_000 : queues * 100;
 const passes = Number(values.passes ?? (quick ? 3 : 10));
 
 /**
@@ -42,7 +43,10 @@ function pinCpus(): { redisArgs: string[]; note: string } {
   } catch {
     return { redisArgs: [], note: 'not pinned (no taskset)' };
   }
-  return { redisArgs: ['--server_cpulist', String(count - 1)], note: `Redis pinned to CPU ${count - 1}, the clients to CPU 0${count > 2 ? `-${count - 2}` : ''}` };
+  return {
+    redisArgs: ['--server_cpulist', String(count - 1)],
+    note: `Redis pinned to CPU ${count - 1}, the clients to CPU 0${count > 2 ? `-${count - 2}` : ''}`,
+  };
 }
 const pinning = pinCpus();
 
@@ -73,7 +77,11 @@ async function peakRss(command: 'check' | 'run', url: string, names: readonly st
   const file = `${dir}/bench-${names.length}.yml`;
   writeFileSync(file, `redis:\n  url: ${url}\n  queues:\n${names.map((n) => `    - ${n}`).join('\n')}\ntimeout: 30s\n`);
   const args = command === 'check' ? ['check', '--json'] : ['run', '--interval', '2s', '--listen', '127.0.0.1:0'];
-  const child = spawn(process.execPath, ['--import', new URL('./rss-probe.mjs', import.meta.url).pathname, CLI, ...args, '--config', file], { stdio: ['ignore', 'ignore', 'pipe'] });
+  const child = spawn(
+    process.execPath,
+    ['--import', new URL('./rss-probe.mjs', import.meta.url).pathname, CLI, ...args, '--config', file],
+    { stdio: ['ignore', 'ignore', 'pipe'] },
+  );
   let stderr = '';
   child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
   const timer = command === 'run' ? setTimeout(() => child.kill('SIGTERM'), DAEMON_SECONDS * 1000) : undefined;
@@ -94,7 +102,11 @@ async function runScale(queues: number): Promise<ScaleResult> {
     // A few live workers: named connections as BullMQ's blocking connection has them.
     const workers = await Promise.all(
       names.slice(0, 5).map(async (name) => {
-        const worker = new Redis({ port: redis.port, host: '127.0.0.1', connectionName: `bull:${Buffer.from(name).toString('base64')}:w:bench` });
+        const worker = new Redis({
+          port: redis.port,
+          host: '127.0.0.1',
+          connectionName: `bull:${Buffer.from(name).toString('base64')}:w:bench`,
+        });
         await worker.ping();
         return worker;
       }),
@@ -112,7 +124,11 @@ async function runScale(queues: number): Promise<ScaleResult> {
     rows.push(await measure(api, admin, few, 1));
     await api.close();
     if (queues <= 1_000) {
-      const own = publicApiApproach(names, { host: '127.0.0.1', port: redis.port }, 'BullMQ public API, one connection per queue');
+      const own = publicApiApproach(
+        names,
+        { host: '127.0.0.1', port: redis.port },
+        'BullMQ public API, one connection per queue',
+      );
       rows.push(await measure(own, admin, Math.min(few, 3), 1));
       await own.close();
     }
@@ -141,10 +157,14 @@ function table(results: readonly ScaleResult[]): string {
     // Rows 0 and 2 are queue-watchdog's daemon poll (nothing changed) and its full read.
     const [daemon, , full] = r.rows;
     for (const row of r.rows) {
-      lines.push(`| ${r.queues} | ${r.delayed} | ${row.approach} | ${row.medianMs.toFixed(1)} | ${row.p95Ms.toFixed(1)} | ${row.roundTrips ?? 'n/a'} | ${row.commands} | ${row.redisCpuMs.toFixed(1)} | ${row.longestCommandMs} | ${ratio(daemon, row)} | ${ratio(full, row)} |`);
+      lines.push(
+        `| ${r.queues} | ${r.delayed} | ${row.approach} | ${row.medianMs.toFixed(1)} | ${row.p95Ms.toFixed(1)} | ${row.roundTrips ?? 'n/a'} | ${row.commands} | ${row.redisCpuMs.toFixed(1)} | ${row.longestCommandMs} | ${ratio(daemon, row)} | ${ratio(full, row)} |`,
+      );
     }
     lines.push(`| ${r.queues} | | peak RSS of \`watchdog check\` | ${r.watchdogRssMb.toFixed(0)} MB | | | | | | | |`);
-    lines.push(`| ${r.queues} | | peak RSS of \`watchdog run\`, first ${DAEMON_SECONDS} s at a 2 s interval | ${r.daemonRssMb.toFixed(0)} MB | | | | | | | |`);
+    lines.push(
+      `| ${r.queues} | | peak RSS of \`watchdog run\`, first ${DAEMON_SECONDS} s at a 2 s interval | ${r.daemonRssMb.toFixed(0)} MB | | | | | | | |`,
+    );
   }
   return lines.join('\n');
 }
@@ -153,7 +173,12 @@ const results: ScaleResult[] = [];
 for (const queues of scales) results.push(await runScale(queues));
 const latencies = values['no-latency'] ? [] : await detectionLatency(quick ? [1_000] : [15_000, 1_000]);
 const machine = `${cpus().length} × ${cpus()[0]?.model ?? 'cpu'}, ${(totalmem() / 2 ** 30).toFixed(0)} GiB, Node ${process.version}, ${readFileSync('/proc/version', 'utf8').split(' ').slice(0, 3).join(' ')}`;
-const latencyText = latencies.map((l) => `- poll interval ${l.intervalMs / 1000} s: ${l.ms} ms from \`queue.pause()\` to the Sentry event at a local envelope server`).join('\n');
+const latencyText = latencies
+  .map(
+    (l) =>
+      `- poll interval ${l.intervalMs / 1000} s: ${l.ms} ms from \`queue.pause()\` to the Sentry event at a local envelope server`,
+  )
+  .join('\n');
 const output = `${table(results)}\n\n${latencyText}\n`;
 process.stdout.write(`\n${output}`);
 if (!quick) {
@@ -161,6 +186,11 @@ if (!quick) {
   const start = doc.indexOf('<!-- results -->');
   const end = doc.indexOf('<!-- /results -->');
   const block = `<!-- results -->\nMachine: ${machine}; ${pinning.note}. Run: ${new Date().toISOString().slice(0, 10)}.\n\n${output}<!-- /results -->`;
-  writeFileSync(new URL('../BENCHMARKS.md', import.meta.url), start >= 0 && end > start ? doc.slice(0, start) + block + doc.slice(end + '<!-- /results -->'.length) : `${doc}\n${block}\n`);
+  writeFileSync(
+    new URL('../BENCHMARKS.md', import.meta.url),
+    start >= 0 && end > start
+      ? doc.slice(0, start) + block + doc.slice(end + '<!-- /results -->'.length)
+      : `${doc}\n${block}\n`,
+  );
 }
 process.exit(0);

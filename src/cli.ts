@@ -38,9 +38,21 @@ function program(): Command {
   check
     .option('--json', 'print one JSON object instead of the table')
     .option('--heartbeat', 'also send a Sentry cron check-in (for a check run from cron; needs SENTRY_DSN)')
-    .action(async (options: { config?: string; redis?: string; queue: string[]; prefix: string[]; timeout?: string; logLevel?: string; json?: boolean; heartbeat?: boolean; dryRun?: boolean }) => {
-      process.exitCode = await (await import('./commands/check.ts')).runCheck(options);
-    });
+    .action(
+      async (options: {
+        config?: string;
+        redis?: string;
+        queue: string[];
+        prefix: string[];
+        timeout?: string;
+        logLevel?: string;
+        json?: boolean;
+        heartbeat?: boolean;
+        dryRun?: boolean;
+      }) => {
+        process.exitCode = await (await import('./commands/check.ts')).runCheck(options);
+      },
+    );
 
   const run = cli
     .command('run')
@@ -49,13 +61,27 @@ function program(): Command {
   run
     .option('-i, --interval <duration>', 'poll interval, dividing a minute/hour/day evenly (default: 15s)')
     .option('-l, --listen <host:port>', 'HTTP address (default: 127.0.0.1:9464)')
-    .action(async (options: { config?: string; redis?: string; queue: string[]; prefix: string[]; timeout?: string; interval?: string; listen?: string; logLevel?: string; dryRun?: boolean }) => {
-      process.exitCode = await (await import('./commands/run.ts')).runDaemon(options);
-    });
+    .action(
+      async (options: {
+        config?: string;
+        redis?: string;
+        queue: string[];
+        prefix: string[];
+        timeout?: string;
+        interval?: string;
+        listen?: string;
+        logLevel?: string;
+        dryRun?: boolean;
+      }) => {
+        process.exitCode = await (await import('./commands/run.ts')).runDaemon(options);
+      },
+    );
 
   cli
     .command('demo')
-    .description('Replay the incidents on a private Redis (needs redis-server on PATH): what breaks, what the watchdog reports and fixes.')
+    .description(
+      'Replay the incidents on a private Redis (needs redis-server on PATH): what breaks, what the watchdog reports and fixes.',
+    )
     .option('--json', 'print one JSON object with each act instead of the narration')
     .action(async (options: { json?: boolean }) => {
       process.exitCode = await (await import('./commands/demo.ts')).runDemoCommand(options);
@@ -63,14 +89,18 @@ function program(): Command {
 
   cli
     .command('demo-worker')
-    .description('Run only the demo app (release layout, supervised master, BullMQ workers, a producer) on $REDIS_URL, for the compose stack.')
+    .description(
+      'Run only the demo app (release layout, supervised master, BullMQ workers, a producer) on $REDIS_URL, for the compose stack.',
+    )
     .action(async () => {
       process.exitCode = await (await import('./commands/demo-worker.ts')).runDemoWorker();
     });
 
   cli
     .command('test-alert')
-    .description('Send a test event and a heartbeat check-in to Sentry ($SENTRY_DSN) and say whether it accepted them: exit 0, else 2.')
+    .description(
+      'Send a test event and a heartbeat check-in to Sentry ($SENTRY_DSN) and say whether it accepted them: exit 0, else 2.',
+    )
     .option('-c, --config <file>', 'YAML config file (for the sentry section)')
     .addOption(new Option('--log-level <level>', 'log level on stderr'))
     .action(async (options: { config?: string; logLevel?: string }) => {
@@ -90,7 +120,9 @@ async function main(argv: string[]): Promise<void> {
       process.stderr.write(`watchdog: ${error.message}\n`);
       process.exitCode = EXIT_UNKNOWN;
     } else {
-      process.stderr.write(`watchdog: unexpected error: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}\n`);
+      process.stderr.write(
+        `watchdog: unexpected error: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}\n`,
+      );
       process.exitCode = EXIT_UNKNOWN;
     }
   }

@@ -7,9 +7,18 @@ import type { LogLevel } from './config/schema.ts';
 
 /** Field paths whose values are secrets wherever they appear in a log line. */
 export const REDACT_PATHS = [
-  'url', 'dsn', 'password', 'authorization',
-  '*.url', '*.dsn', '*.password', '*.authorization',
-  'headers.authorization', '*.headers.authorization', 'headers["x-sentry-auth"]', '*.headers["x-sentry-auth"]',
+  'url',
+  'dsn',
+  'password',
+  'authorization',
+  '*.url',
+  '*.dsn',
+  '*.password',
+  '*.authorization',
+  'headers.authorization',
+  '*.headers.authorization',
+  'headers["x-sentry-auth"]',
+  '*.headers["x-sentry-auth"]',
 ];
 
 /** Removes URL credentials (`redis://:pw@h`, a DSN's `https://key@h`) from free text. */
@@ -36,7 +45,9 @@ function loadPretty(): typeof PinoPretty {
  */
 export function createLogger(level: LogLevel, fd: number, forcePretty = false): Logger {
   const destination: DestinationStream =
-    forcePretty || isatty(fd) ? loadPretty()({ destination: fd, sync: true, colorize: isatty(fd) }) : pino.destination({ fd, sync: true });
+    forcePretty || isatty(fd)
+      ? loadPretty()({ destination: fd, sync: true, colorize: isatty(fd) })
+      : pino.destination({ fd, sync: true });
   return pino(
     {
       level,
@@ -45,7 +56,10 @@ export function createLogger(level: LogLevel, fd: number, forcePretty = false): 
       formatters: { log: (object) => scrubDeep(object) as Record<string, unknown> },
       hooks: {
         logMethod(args, method) {
-          method.apply(this, args.map((arg) => (typeof arg === 'string' ? scrubSecrets(arg) : arg)) as Parameters<typeof method>);
+          method.apply(
+            this,
+            args.map((arg) => (typeof arg === 'string' ? scrubSecrets(arg) : arg)) as Parameters<typeof method>,
+          );
         },
       },
     },

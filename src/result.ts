@@ -6,8 +6,7 @@
  * where callers branch on the code (/proc reads).
  */
 export type Result<T, Why extends object = { readonly reason: string }> =
-  | { readonly ok: true; readonly value: T }
-  | ({ readonly ok: false } & Readonly<Why>);
+  { readonly ok: true; readonly value: T } | ({ readonly ok: false } & Readonly<Why>);
 
 export function ok<T>(value: T): { readonly ok: true; readonly value: T } {
   return { ok: true, value };

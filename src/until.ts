@@ -21,7 +21,8 @@ export async function until<T>(
   for (;;) {
     const value = await probe();
     if (value) return value;
-    if (Date.now() > deadline) throw new UntilTimeoutError(`timed out waiting for ${typeof what === 'function' ? what() : what}`);
+    if (Date.now() > deadline)
+      throw new UntilTimeoutError(`timed out waiting for ${typeof what === 'function' ? what() : what}`);
     await new Promise((resolve) => setTimeout(resolve, intervalMs));
   }
 }
@@ -30,14 +31,26 @@ export async function until<T>(
  * Reads `read()` until `done(value)` holds or the deadline passes, and returns the last value
  * read either way: for a caller that reports what it saw rather than failing (the demo's acts).
  */
-export async function lastUntil<T>(read: () => Promise<T>, done: (value: T) => boolean, timeoutMs: number, intervalMs = 100): Promise<T> {
+export async function lastUntil<T>(
+  read: () => Promise<T>,
+  done: (value: T) => boolean,
+  timeoutMs: number,
+  intervalMs = 100,
+): Promise<T> {
   // Boxed: a value that is falsy (0 completed jobs) but done must still end the wait.
   let last: { value: T } | undefined;
   try {
-    return (await until(async () => {
-      last = { value: await read() };
-      return done(last.value) && last;
-    }, timeoutMs, 'a value', intervalMs)).value;
+    return (
+      await until(
+        async () => {
+          last = { value: await read() };
+          return done(last.value) && last;
+        },
+        timeoutMs,
+        'a value',
+        intervalMs,
+      )
+    ).value;
   } catch (error) {
     if (error instanceof UntilTimeoutError && last) return last.value;
     throw error;

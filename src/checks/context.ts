@@ -33,7 +33,10 @@ export function capitalize(text: string): string {
 }
 
 /** The severity a measured value earns against warning/critical levels, if any. */
-export function levelOf(value: number, levels: { warning: number; critical: number }): 'warning' | 'critical' | undefined {
+export function levelOf(
+  value: number,
+  levels: { warning: number; critical: number },
+): 'warning' | 'critical' | undefined {
   if (value > levels.critical) return 'critical';
   if (value > levels.warning) return 'warning';
   return undefined;

@@ -11,6 +11,8 @@ export function evaluateHost(host: HostSnapshot, config: Config, queueFindings: 
     if (!app) return [];
     const ctx = { app, reading, host: host.host, now: host.now, queueFindings };
     const subject = { kind: 'host', host: host.host, app: app.name } as const;
-    return HOST_CHECKS.flatMap((check) => guarded(check.name, subject, `app "${app.name}" on ${host.host}`, () => check(ctx) ?? []));
+    return HOST_CHECKS.flatMap((check) =>
+      guarded(check.name, subject, `app "${app.name}" on ${host.host}`, () => check(ctx) ?? []),
+    );
   });
 }

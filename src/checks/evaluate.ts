@@ -13,7 +13,11 @@ export const QUEUE_UNREADABLE = 'queue.unreadable';
 export const CHECK_FAILED = 'watchdog.check-failed';
 
 /** Pure: (snapshots, config, tenancy facts) → findings. One check's exception becomes that check's finding. */
-export function evaluate(snapshots: readonly RedisSnapshot[], config: Config, tenancy: ReadonlyMap<string, TenancyFacts> = new Map()): Finding[] {
+export function evaluate(
+  snapshots: readonly RedisSnapshot[],
+  config: Config,
+  tenancy: ReadonlyMap<string, TenancyFacts> = new Map(),
+): Finding[] {
   const findings: Finding[] = [];
   snapshots.forEach((snapshot, index) => {
     const target = config.targets[index];
@@ -23,15 +27,23 @@ export function evaluate(snapshots: readonly RedisSnapshot[], config: Config, te
     if (!snapshot.reachable) return;
     const ctx = { snapshot, target, config, tenancy: tenancy.get(target.name) ?? {} };
     const subject = { kind: 'redis', target: target.name } as const;
-    for (const check of REDIS_CHECKS) findings.push(...guarded(check.name, subject, `Redis ${target.name}`, () => check(ctx)));
+    for (const check of REDIS_CHECKS)
+      findings.push(...guarded(check.name, subject, `Redis ${target.name}`, () => check(ctx)));
     // A map, not a find() per queue: at 10,000 queues that was 10^8 comparisons per poll.
     const declared = new Map(target.queues.map((q) => [queueKey(q), q]));
-    for (const reading of snapshot.queues) findings.push(...evaluateQueue(reading, target, declared, config.defaults, snapshot.now));
+    for (const reading of snapshot.queues)
+      findings.push(...evaluateQueue(reading, target, declared, config.defaults, snapshot.now));
   });
   return findings;
 }
 
-function evaluateQueue(reading: QueueReading, target: TargetConfig, byKey: ReadonlyMap<string, QueueConfig>, defaults: QueueRules, now: number): Finding[] {
+function evaluateQueue(
+  reading: QueueReading,
+  target: TargetConfig,
+  byKey: ReadonlyMap<string, QueueConfig>,
+  defaults: QueueRules,
+  now: number,
+): Finding[] {
   const subject = { kind: 'queue', target: target.name, prefix: reading.ref.prefix, queue: reading.ref.name } as const;
   const declared = byKey.get(queueKey(reading.ref));
   const where = `queue "${reading.ref.name}" (prefix ${reading.ref.prefix}) on ${target.name}`;
@@ -46,19 +58,35 @@ function evaluateQueue(reading: QueueReading, target: TargetConfig, byKey: Reado
       ),
     ];
   }
-  const ctx: QueueContext = { ref: reading.ref, figures: reading.figures, rules: declared ?? defaults, subject, now, declared: declared !== undefined };
+  const ctx: QueueContext = {
+    ref: reading.ref,
+    figures: reading.figures,
+    rules: declared ?? defaults,
+    subject,
+    now,
+    declared: declared !== undefined,
+  };
   const found: Finding[] = [];
   for (const check of QUEUE_CHECKS) found.push(...guarded(check.name, subject, where, () => check(ctx) ?? []));
   return found;
 }
 
 /** Runs one check; a throw (a bug) becomes a `watchdog.check-failed` finding and the other checks still run. */
-export function guarded(name: string, subject: Subject, where: string, run: () => Finding | readonly Finding[]): readonly Finding[] {
+export function guarded(
+  name: string,
+  subject: Subject,
+  where: string,
+  run: () => Finding | readonly Finding[],
+): readonly Finding[] {
   try {
     const result = run();
     return isList(result) ? result : [result];
   } catch (error) {
-    return [makeFinding(CHECK_FAILED, 'unknown', subject, `A check failed on ${where}: ${(error as Error).message}.`, { check: name })];
+    return [
+      makeFinding(CHECK_FAILED, 'unknown', subject, `A check failed on ${where}: ${(error as Error).message}.`, {
+        check: name,
+      }),
+    ];
   }
 }
 

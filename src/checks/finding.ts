@@ -33,7 +33,11 @@ const MAX_DIGESTS = 100_000;
 /** check + subject → a short stable key that survives any characters in queue names. */
 export function fingerprintOf(check: string, subject: Subject): string {
   const parts =
-    subject.kind === 'queue' ? [subject.target, subject.prefix, subject.queue] : subject.kind === 'host' ? ['host', subject.host, subject.app] : [subject.target];
+    subject.kind === 'queue'
+      ? [subject.target, subject.prefix, subject.queue]
+      : subject.kind === 'host'
+        ? ['host', subject.host, subject.app]
+        : [subject.target];
   const key = JSON.stringify(parts);
   let digest = digests.get(key);
   if (digest === undefined) {

@@ -45,10 +45,22 @@ export const checkInspectDenied: HostCheck = (ctx) => {
 export const checkProcessMissing: HostCheck = (ctx) => {
   const { reading } = ctx;
   if (reading.problem !== null) {
-    return makeFinding(PROCESS_MISSING, 'unknown', subjectOf(ctx), `Cannot tell whether the worker master of ${whereOf(ctx)} runs: ${reading.problem}.`, { problem: reading.problem });
+    return makeFinding(
+      PROCESS_MISSING,
+      'unknown',
+      subjectOf(ctx),
+      `Cannot tell whether the worker master of ${whereOf(ctx)} runs: ${reading.problem}.`,
+      { problem: reading.problem },
+    );
   }
   if (reading.master || reading.denied.length > 0) return undefined;
-  return makeFinding(PROCESS_MISSING, 'critical', subjectOf(ctx), `No worker master of ${whereOf(ctx)} is running: nothing will process its queues.${starvation(ctx)}`, { matcher: describeMatcher(ctx.app) });
+  return makeFinding(
+    PROCESS_MISSING,
+    'critical',
+    subjectOf(ctx),
+    `No worker master of ${whereOf(ctx)} is running: nothing will process its queues.${starvation(ctx)}`,
+    { matcher: describeMatcher(ctx.app) },
+  );
 };
 
 /**
@@ -85,7 +97,13 @@ export const checkReleaseStale: HostCheck = (ctx) => {
   if (reading.problem !== null || !master || deletedOf(ctx).length > 0) return undefined;
   const current = reading.current;
   if (!current.ok) {
-    return makeFinding(PROCESS_RELEASE_STALE, 'unknown', subjectOf(ctx), `Cannot tell whether ${whereOf(ctx)} runs the current release: ${current.problem}.`, { current: ctx.app.current });
+    return makeFinding(
+      PROCESS_RELEASE_STALE,
+      'unknown',
+      subjectOf(ctx),
+      `Cannot tell whether ${whereOf(ctx)} runs the current release: ${current.problem}.`,
+      { current: ctx.app.current },
+    );
   }
   const running = master.cwd.ok ? master.cwd.path : null;
   if (running === null || isWithin(running, current.release)) return undefined;
@@ -101,7 +119,12 @@ export const checkReleaseStale: HostCheck = (ctx) => {
 };
 
 /** Order is the order of display: what the operator must fix first comes first. */
-export const HOST_CHECKS: readonly HostCheck[] = [checkInspectDenied, checkProcessMissing, checkReleaseDeleted, checkReleaseStale];
+export const HOST_CHECKS: readonly HostCheck[] = [
+  checkInspectDenied,
+  checkProcessMissing,
+  checkReleaseDeleted,
+  checkReleaseStale,
+];
 
 /** Every host check on one app. */
 export function checkApp(ctx: AppContext): Finding[] {
@@ -116,8 +139,14 @@ function deletedOf(ctx: AppContext): Array<{ pid: number; link: 'cwd' | 'exe'; p
   return [reading.master, ...reading.workers].flatMap((p) => deletedLinks(p, releases));
 }
 
-function deletedLinks(p: ProcessFacts, releasesDir: string | null): Array<{ pid: number; link: 'cwd' | 'exe'; path: string }> {
-  const links: Array<['cwd' | 'exe', LinkReading]> = [['cwd', p.cwd], ['exe', p.exe]];
+function deletedLinks(
+  p: ProcessFacts,
+  releasesDir: string | null,
+): Array<{ pid: number; link: 'cwd' | 'exe'; path: string }> {
+  const links: Array<['cwd' | 'exe', LinkReading]> = [
+    ['cwd', p.cwd],
+    ['exe', p.exe],
+  ];
   return links.flatMap(([link, reading]) => {
     if (!reading.ok || !reading.deleted) return [];
     if (link === 'exe' && (releasesDir === null || !isWithin(reading.path, releasesDir))) return [];
@@ -125,9 +154,12 @@ function deletedLinks(p: ProcessFacts, releasesDir: string | null): Array<{ pid:
   });
 }
 
-
 function describeMatcher(app: AppConfig): string {
-  return [app.master.pidFile && `pid file ${app.master.pidFile}`, app.master.command && `command /${app.master.command.source}/`, app.master.user !== null && `user ${app.master.user}`]
+  return [
+    app.master.pidFile && `pid file ${app.master.pidFile}`,
+    app.master.command && `command /${app.master.command.source}/`,
+    app.master.user !== null && `user ${app.master.user}`,
+  ]
     .filter(Boolean)
     .join(', ');
 }

@@ -23,6 +23,12 @@ export function checkDelayedOverdue(ctx: QueueContext): Finding | undefined {
     severity,
     ctx.subject,
     `${plural(f.delayedDue, 'delayed job')} in ${queueWhere(ctx)} ${f.delayedDue === 1 ? 'is' : 'are'} past due and nobody moved ${f.delayedDue === 1 ? 'it' : 'them'} on; the oldest is ${formatDuration(lateness)} late${paused}. Delayed jobs only move when a worker is running.`,
-    { due: f.delayedDue, delayed: f.delayed, oldestDueAt: f.earliestDelayedDueAt, latenessMs: lateness, thresholds: ctx.rules.delayedOverdue },
+    {
+      due: f.delayedDue,
+      delayed: f.delayed,
+      oldestDueAt: f.earliestDelayedDueAt,
+      latenessMs: lateness,
+      thresholds: ctx.rules.delayedOverdue,
+    },
   );
 }

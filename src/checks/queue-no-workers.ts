@@ -27,12 +27,22 @@ export function checkNoWorkers(ctx: QueueContext): Finding | undefined {
     f.workers === null
       ? 'no stall check has run recently (CLIENT LIST is unavailable, so only the stalled-check key was consulted)'
       : 'no worker connection for it on this database and no stall check has run recently';
-  const dueSince = f.earliestDelayedDueAt !== null && f.delayedDue > 0 ? `; due work has waited ${formatDuration(ctx.now - f.earliestDelayedDueAt)}` : '';
+  const dueSince =
+    f.earliestDelayedDueAt !== null && f.delayedDue > 0
+      ? `; due work has waited ${formatDuration(ctx.now - f.earliestDelayedDueAt)}`
+      : '';
   return makeFinding(
     QUEUE_NO_WORKERS,
     'critical',
     ctx.subject,
     `No worker is serving ${queueWhere(ctx)}: ${plural(pending, 'job')} pending (${parts.join(', ')}), ${evidence}${dueSince}.`,
-    { pending, waiting: f.waiting, prioritized: f.prioritized, delayedDue: f.delayedDue, workers: f.workers, stalledCheck: false },
+    {
+      pending,
+      waiting: f.waiting,
+      prioritized: f.prioritized,
+      delayedDue: f.delayedDue,
+      workers: f.workers,
+      stalledCheck: false,
+    },
   );
 }

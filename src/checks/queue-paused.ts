@@ -34,14 +34,24 @@ export function checkPaused(ctx: QueueContext): Finding | undefined {
     backlog > 0 ? 'critical' : 'warning',
     ctx.subject,
     `${capitalize(queueWhere(ctx))} is paused ${since}${allowance}, ${consequence}.`,
-    { pausedAt: f.pausedEventAt, pausedForMs: pausedFor, backlog, waiting: f.waiting, prioritized: f.prioritized, legacyPaused: f.legacyPaused },
+    {
+      pausedAt: f.pausedEventAt,
+      pausedForMs: pausedFor,
+      backlog,
+      waiting: f.waiting,
+      prioritized: f.prioritized,
+      legacyPaused: f.legacyPaused,
+    },
   );
 }
 
 function stranded(ctx: QueueContext): Finding | undefined {
   const f = ctx.figures;
   if (f.legacyPaused === 0) return undefined;
-  const age = f.oldestLegacyPausedAt === null ? '' : `, the oldest created ${formatDuration(ctx.now - f.oldestLegacyPausedAt)} ago`;
+  const age =
+    f.oldestLegacyPausedAt === null
+      ? ''
+      : `, the oldest created ${formatDuration(ctx.now - f.oldestLegacyPausedAt)} ago`;
   return makeFinding(
     QUEUE_PAUSED,
     'critical',

@@ -28,6 +28,12 @@ export function checkWaitAge(ctx: QueueContext): Finding | undefined {
     severity,
     ctx.subject,
     `${capitalize(queueWhere(ctx))} has ${plural(pending, 'waiting job')}; the oldest has waited ${formatDuration(age)} (warning after ${formatDuration(ctx.rules.waitAge.warning)}, critical after ${formatDuration(ctx.rules.waitAge.critical)}). Workers are not keeping up or not taking jobs.`,
-    { oldestWaitingAt: oldest, ageMs: age, waiting: f.waiting, prioritized: f.prioritized, thresholds: ctx.rules.waitAge },
+    {
+      oldestWaitingAt: oldest,
+      ageMs: age,
+      waiting: f.waiting,
+      prioritized: f.prioritized,
+      thresholds: ctx.rules.waitAge,
+    },
   );
 }

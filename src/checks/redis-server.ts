@@ -59,7 +59,11 @@ export const checkLatency: RedisCheckOf<'snapshot' | 'config'> = ({ snapshot, co
 };
 
 /** Redis settings and load that lose or delay jobs without any error in BullMQ. */
-export const SERVER_CHECKS: readonly RedisCheckOf<'snapshot' | 'config'>[] = [checkEvictionPolicy, checkMemory, checkLatency];
+export const SERVER_CHECKS: readonly RedisCheckOf<'snapshot' | 'config'>[] = [
+  checkEvictionPolicy,
+  checkMemory,
+  checkLatency,
+];
 
 /** The server checks alone, for one snapshot. */
 export function checkServer(snapshot: Reachable, config: Config): Finding[] {

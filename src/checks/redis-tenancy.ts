@@ -75,11 +75,19 @@ export const checkVersionMix: RedisCheckOf<'snapshot' | 'target' | 'tenancy'> = 
       if (major) majors.set(major, [...(majors.get(major) ?? []), q.ref.name]);
     }
     if (majors.size > 1) {
-      const detail = [...majors].map(([major, queues]) => `BullMQ ${major}: ${queues.slice(0, 5).join(', ')}`).join('; ');
+      const detail = [...majors]
+        .map(([major, queues]) => `BullMQ ${major}: ${queues.slice(0, 5).join(', ')}`)
+        .join('; ');
       findings.push(
-        makeFinding(REDIS_VERSION_MIX, 'warning', { kind: 'redis', target: target.name }, `Queues of app "${target.app}" on ${where(target)} were last written by different BullMQ major versions (${detail}): two codebases share these queues.`, {
-          majors: Object.fromEntries(majors),
-        }),
+        makeFinding(
+          REDIS_VERSION_MIX,
+          'warning',
+          { kind: 'redis', target: target.name },
+          `Queues of app "${target.app}" on ${where(target)} were last written by different BullMQ major versions (${detail}): two codebases share these queues.`,
+          {
+            majors: Object.fromEntries(majors),
+          },
+        ),
       );
     }
   }
@@ -115,7 +123,12 @@ export const checkUnexpectedClients: RedisCheckOf<'snapshot' | 'target'> = ({ sn
   ];
 };
 
-export const TENANCY_CHECKS: readonly RedisCheckOf<'snapshot' | 'target' | 'tenancy'>[] = [checkTenantCollision, checkForeignQueues, checkVersionMix, checkUnexpectedClients];
+export const TENANCY_CHECKS: readonly RedisCheckOf<'snapshot' | 'target' | 'tenancy'>[] = [
+  checkTenantCollision,
+  checkForeignQueues,
+  checkVersionMix,
+  checkUnexpectedClients,
+];
 
 /** The tenancy checks alone, for one snapshot. */
 export function checkTenancy(snapshot: Reachable, target: TargetConfig, facts: TenancyFacts): Finding[] {
@@ -124,16 +137,35 @@ export function checkTenancy(snapshot: Reachable, target: TargetConfig, facts: T
 }
 
 /** Only meta (and maybe stalled-check): a worker that started, found nothing, and never got a job. */
-function isStray(f: { waiting: number; prioritized: number; active: number; delayed: number; completed: number; failed: number; legacyPaused: number; hasEvents: boolean }): boolean {
-  return f.waiting + f.prioritized + f.active + f.delayed + f.completed + f.failed + f.legacyPaused === 0 && !f.hasEvents;
+function isStray(f: {
+  waiting: number;
+  prioritized: number;
+  active: number;
+  delayed: number;
+  completed: number;
+  failed: number;
+  legacyPaused: number;
+  hasEvents: boolean;
+}): boolean {
+  return (
+    f.waiting + f.prioritized + f.active + f.delayed + f.completed + f.failed + f.legacyPaused === 0 && !f.hasEvents
+  );
 }
 
 /** Worker connections (BullMQ client names) for our queues on our database. */
-export function workerAddresses(snapshot: Reachable, target: TargetConfig): Array<{ addr: string; ip: string; name: string; ageSeconds: number }> {
+export function workerAddresses(
+  snapshot: Reachable,
+  target: TargetConfig,
+): Array<{ addr: string; ip: string; name: string; ageSeconds: number }> {
   if (!snapshot.clientList.ok) return [];
   const bases = new Set(snapshot.queues.map((q) => workerClientBase(q.ref)));
   return snapshot.clientList.value
-    .filter((c) => c.db === target.endpoint.db && c.name !== '' && [...bases].some((base) => c.name === base || c.name.startsWith(`${base}:w:`)))
+    .filter(
+      (c) =>
+        c.db === target.endpoint.db &&
+        c.name !== '' &&
+        [...bases].some((base) => c.name === base || c.name.startsWith(`${base}:w:`)),
+    )
     .map((c) => ({ addr: c.addr, ip: ipOf(c.addr), name: c.name, ageSeconds: c.ageSeconds }));
 }
 

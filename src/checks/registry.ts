@@ -22,7 +22,14 @@ import { TENANCY_CHECKS } from './redis-tenancy.ts';
 export type QueueCheck = (ctx: QueueContext) => Finding | undefined;
 
 /** Per queue, on every readable queue of a reachable target. */
-export const QUEUE_CHECKS: readonly QueueCheck[] = [checkPaused, checkNoWorkers, checkDelayedOverdue, checkStalled, checkWaitAge, checkMissing];
+export const QUEUE_CHECKS: readonly QueueCheck[] = [
+  checkPaused,
+  checkNoWorkers,
+  checkDelayedOverdue,
+  checkStalled,
+  checkWaitAge,
+  checkMissing,
+];
 
 /** Per reachable Redis target (`redis.unreachable` is the one check of an unreachable one). */
 export const REDIS_CHECKS: readonly RedisCheck[] = [...SERVER_CHECKS, ...TENANCY_CHECKS];

@@ -48,7 +48,12 @@ export async function exchangeClaims(
   return result;
 }
 
-const claimSchema: z.ZodType<Claim> = z.object({ app: z.string(), host: z.string(), startedAt: z.number(), expiresAt: z.number() });
+const claimSchema: z.ZodType<Claim> = z.object({
+  app: z.string(),
+  host: z.string(),
+  startedAt: z.number(),
+  expiresAt: z.number(),
+});
 
 /** Another watchdog's claim, checked against its schema: garbage is treated as expired. */
 function parseClaim(json: string): Claim | undefined {

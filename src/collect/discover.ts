@@ -29,7 +29,15 @@ export async function discoverQueues(
   for (const prefix of prefixes) {
     let cursor = '0';
     do {
-      const [next, keys] = await redis.scan(cursor, 'MATCH', `${escapeGlob(prefix)}:*:meta`, 'COUNT', 1000, 'TYPE', 'hash');
+      const [next, keys] = await redis.scan(
+        cursor,
+        'MATCH',
+        `${escapeGlob(prefix)}:*:meta`,
+        'COUNT',
+        1000,
+        'TYPE',
+        'hash',
+      );
       cursor = next;
       scanned += 1;
       for (const key of keys) {

@@ -1,7 +1,9 @@
 /** Facts read from /proc about the apps declared on this host, in one poll. No judgement here. */
 
 /** A `cwd`/`exe` link as the kernel shows it; `deleted` = the " (deleted)" suffix. */
-export type LinkReading = { readonly ok: true; readonly path: string; readonly deleted: boolean } | { readonly ok: false; readonly code: string };
+export type LinkReading =
+  | { readonly ok: true; readonly path: string; readonly deleted: boolean }
+  | { readonly ok: false; readonly code: string };
 
 export interface ProcessFacts {
   readonly pid: number;
@@ -18,7 +20,9 @@ export interface ProcessFacts {
 export interface AppReading {
   readonly app: string;
   /** The release `current` points at, resolved in the app's own view of the filesystem. */
-  readonly current: { readonly ok: true; readonly release: string; readonly changedAt: number } | { readonly ok: false; readonly problem: string };
+  readonly current:
+    | { readonly ok: true; readonly release: string; readonly changedAt: number }
+    | { readonly ok: false; readonly problem: string };
   readonly master: ProcessFacts | null;
   readonly workers: readonly ProcessFacts[];
   /** Processes that matched but could not be read (EACCES: another user without CAP_SYS_PTRACE). */

@@ -9,9 +9,17 @@ import type { AppReading, HostSnapshot, LinkReading, ProcessFacts } from './host
  * their cwd/exe links, and the release `current` points at in the app's own
  * view of the filesystem. Processes we may not read are reported, not thrown.
  */
-export async function collectHost(reader: ProcReader, apps: readonly AppConfig[], host: string, now: number): Promise<HostSnapshot> {
+export async function collectHost(
+  reader: ProcReader,
+  apps: readonly AppConfig[],
+  host: string,
+  now: number,
+): Promise<HostSnapshot> {
   if (apps.length === 0) return { host, now, apps: [] };
-  const table = await processTable(reader, apps.some((a) => a.master.command !== null || a.master.user !== null));
+  const table = await processTable(
+    reader,
+    apps.some((a) => a.master.command !== null || a.master.user !== null),
+  );
   const passwd = apps.some((a) => typeof a.master.user === 'string') ? await readPasswd() : new Map<string, number>();
   const readings = await Promise.all(apps.map((app) => readApp(reader, app, table, passwd)));
   return { host, now, apps: readings };
@@ -44,33 +52,69 @@ async function processTable(reader: ProcReader, detailed: boolean): Promise<Row[
   return rows.filter((row): row is Row => row !== null && row.pid !== process.pid);
 }
 
-async function readApp(reader: ProcReader, app: AppConfig, table: readonly Row[], passwd: ReadonlyMap<string, number>): Promise<AppReading> {
+async function readApp(
+  reader: ProcReader,
+  app: AppConfig,
+  table: readonly Row[],
+  passwd: ReadonlyMap<string, number>,
+): Promise<AppReading> {
   const uid = typeof app.master.user === 'string' ? (passwd.get(app.master.user) ?? -1) : app.master.user;
   if (uid === -1) {
     // The name lives in the app's /etc/passwd, not necessarily in ours (a sidecar container).
     const problem = `the user "${String(app.master.user)}" is unknown in this watchdog's /etc/passwd; give master.user as a numeric uid`;
-    return { app: app.name, current: await resolveCurrent(reader.root, app.current, undefined), master: null, workers: [], denied: [], problem };
+    return {
+      app: app.name,
+      current: await resolveCurrent(reader.root, app.current, undefined),
+      master: null,
+      workers: [],
+      denied: [],
+      problem,
+    };
   }
-  const matches = (row: Row): boolean => (app.master.command === null || app.master.command.test(row.cmdline)) && (uid === null || row.uid === uid);
+  const matches = (row: Row): boolean =>
+    (app.master.command === null || app.master.command.test(row.cmdline)) && (uid === null || row.uid === uid);
   let masterRow: Row | undefined;
   if (app.master.pidFile !== null) {
     const pid = Number((await readFile(app.master.pidFile, 'utf8').catch(() => '')).trim());
     masterRow = table.find((row) => row.pid === pid && matches(row));
   } else {
     const matching = new Set(table.filter(matches).map((row) => row.pid));
-    masterRow = table.filter((row) => matching.has(row.pid) && !matching.has(row.ppid)).sort((a, b) => a.starttime - b.starttime)[0];
+    masterRow = table
+      .filter((row) => matching.has(row.pid) && !matching.has(row.ppid))
+      .sort((a, b) => a.starttime - b.starttime)[0];
   }
   const denied: Array<{ pid: number; code: string; what: string }> = [];
   const facts = async (row: Row): Promise<ProcessFacts> => {
     const [cwd, exe] = await Promise.all([link(reader, row.pid, 'cwd', denied), link(reader, row.pid, 'exe', denied)]);
-    return { pid: row.pid, ppid: row.ppid, pgrp: row.pgrp, starttime: row.starttime, comm: row.comm, cmdline: row.cmdline, cwd, exe };
+    return {
+      pid: row.pid,
+      ppid: row.ppid,
+      pgrp: row.pgrp,
+      starttime: row.starttime,
+      comm: row.comm,
+      cmdline: row.cmdline,
+      cwd,
+      exe,
+    };
   };
   const master = masterRow ? await facts(masterRow) : null;
   const workers = masterRow ? await Promise.all(table.filter((row) => row.ppid === masterRow.pid).map(facts)) : [];
-  return { app: app.name, current: await resolveCurrent(reader.root, app.current, masterRow?.pid), master, workers, denied, problem: null };
+  return {
+    app: app.name,
+    current: await resolveCurrent(reader.root, app.current, masterRow?.pid),
+    master,
+    workers,
+    denied,
+    problem: null,
+  };
 }
 
-async function link(reader: ProcReader, pid: number, which: 'cwd' | 'exe', denied: Array<{ pid: number; code: string; what: string }>): Promise<LinkReading> {
+async function link(
+  reader: ProcReader,
+  pid: number,
+  which: 'cwd' | 'exe',
+  denied: Array<{ pid: number; code: string; what: string }>,
+): Promise<LinkReading> {
   const result = await reader.readLink(pid, which);
   if (result.ok) return { ok: true, path: result.value.path, deleted: result.value.deleted };
   if (result.code === 'EACCES' || result.code === 'EPERM') denied.push({ pid, code: result.code, what: which });
@@ -78,7 +122,11 @@ async function link(reader: ProcReader, pid: number, which: 'cwd' | 'exe', denie
 }
 
 /** `current` as the app sees it: through /proc/<pid>/root when we know the master, so another mount namespace resolves right. */
-async function resolveCurrent(procRoot: string, current: string, pid: number | undefined): Promise<AppReading['current']> {
+async function resolveCurrent(
+  procRoot: string,
+  current: string,
+  pid: number | undefined,
+): Promise<AppReading['current']> {
   const viaRoot = pid === undefined ? null : `${procRoot}/${pid}/root`;
   for (const base of viaRoot ? [viaRoot, ''] : ['']) {
     try {
@@ -87,7 +135,11 @@ async function resolveCurrent(procRoot: string, current: string, pid: number | u
       const release = base && resolved.startsWith(`${base}/`) ? resolved.slice(base.length) : resolved;
       return { ok: true, release, changedAt: info.mtimeMs };
     } catch (error) {
-      if (base === '') return { ok: false, problem: `${current} cannot be resolved (${(error as NodeJS.ErrnoException).code ?? 'error'})` };
+      if (base === '')
+        return {
+          ok: false,
+          problem: `${current} cannot be resolved (${(error as NodeJS.ErrnoException).code ?? 'error'})`,
+        };
     }
   }
   return { ok: false, problem: `${current} cannot be resolved` };
@@ -95,8 +147,13 @@ async function resolveCurrent(procRoot: string, current: string, pid: number | u
 
 async function readPasswd(): Promise<Map<string, number>> {
   const text = await readFile('/etc/passwd', 'utf8').catch(() => '');
-  return new Map(text.split('\n').filter(Boolean).map((line) => {
-    const [name, , uid] = line.split(':');
-    return [name ?? '', Number(uid)] as const;
-  }));
+  return new Map(
+    text
+      .split('\n')
+      .filter(Boolean)
+      .map((line) => {
+        const [name, , uid] = line.split(':');
+        return [name ?? '', Number(uid)] as const;
+      }),
+  );
 }

@@ -17,18 +17,37 @@ const stalledTtl = (ttl: number): number | null => (ttl === -2 ? null : Math.max
 
 /** Turns one script row into a reading; anything malformed becomes a problem, never a throw. */
 export function parseQueueRow(ref: QueueRef, row: unknown, workers: number | null, memo?: QueueMemo): ParsedRow {
-  const problem = (text: string): ParsedRow => ({ reading: { ref, ok: false, problem: text }, eventId: null, recheckAt: 0, full: true });
+  const problem = (text: string): ParsedRow => ({
+    reading: { ref, ok: false, problem: text },
+    eventId: null,
+    recheckAt: 0,
+    full: true,
+  });
   if (!Array.isArray(row) || row.length === 0) return problem('unexpected reply from the collection script');
   if (row[0] === ROW_TAG.error) return problem(String(row[1]));
   if (row[0] === ROW_TAG.same) {
     if (!memo) return problem('unexpected reply from the collection script');
     const version: unknown = row[SAME_AT.version];
-    const changed = { paused: Number(row[SAME_AT.paused]) === 1, version: typeof version === 'string' ? version : null, delayedDue: Number(row[SAME_AT.delayedDue] ?? 0), workers };
+    const changed = {
+      paused: Number(row[SAME_AT.paused]) === 1,
+      version: typeof version === 'string' ? version : null,
+      delayedDue: Number(row[SAME_AT.delayedDue] ?? 0),
+      workers,
+    };
     if (Number(row[SAME_AT.rechecked]) !== 1) {
       // Usually nothing moved at all: the remembered figures are reused, not copied (10,000 queues a poll).
       const old = memo.figures;
-      const same = old.paused === changed.paused && old.version === changed.version && old.delayedDue === changed.delayedDue && old.workers === workers;
-      return { reading: { ref, ok: true, figures: same ? old : { ...old, ...changed } }, eventId: memo.eventId, recheckAt: memo.recheckAt, full: false };
+      const same =
+        old.paused === changed.paused &&
+        old.version === changed.version &&
+        old.delayedDue === changed.delayedDue &&
+        old.workers === workers;
+      return {
+        reading: { ref, ok: true, figures: same ? old : { ...old, ...changed } },
+        eventId: memo.eventId,
+        recheckAt: memo.recheckAt,
+        full: false,
+      };
     }
     const figures: QueueFigures = {
       ...memo.figures,
@@ -37,7 +56,12 @@ export function parseQueueRow(ref: QueueRef, row: unknown, workers: number | nul
       activeWithoutLock: Number(row[SAME_AT.activeWithoutLock] ?? 0),
       stalledCheckTtlMs: stalledTtl(Number(row[SAME_AT.stalledCheckTtl] ?? -2)),
     };
-    return { reading: { ref, ok: true, figures }, eventId: memo.eventId, recheckAt: Number(row[SAME_AT.recheckAt] ?? 0), full: false };
+    return {
+      reading: { ref, ok: true, figures },
+      eventId: memo.eventId,
+      recheckAt: Number(row[SAME_AT.recheckAt] ?? 0),
+      full: false,
+    };
   }
   // An 'ok' row (any other tag is read as one, as always).
   const value = (name: FullField): unknown => row[FULL_AT[name]];
@@ -70,5 +94,10 @@ export function parseQueueRow(ref: QueueRef, row: unknown, workers: number | nul
     hasEvents: count('hasEvents') === 1,
   };
   const eventId = value('lastEventId');
-  return { reading: { ref, ok: true, figures }, eventId: typeof eventId === 'string' ? eventId : null, recheckAt: count('recheckAt'), full: true };
+  return {
+    reading: { ref, ok: true, figures },
+    eventId: typeof eventId === 'string' ? eventId : null,
+    recheckAt: count('recheckAt'),
+    full: true,
+  };
 }

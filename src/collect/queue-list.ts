@@ -6,7 +6,10 @@ import type { QueueMemo } from './queue-memo.ts';
 import type { DiscoveryReading, QueueRef } from './snapshot.ts';
 
 /** Discovered queues per target, reused for a few minutes: SCAN walks the whole keyspace. */
-export type DiscoveryCache = Map<string, { readonly at: number; readonly refs: QueueRef[]; readonly reading: DiscoveryReading }>;
+export type DiscoveryCache = Map<
+  string,
+  { readonly at: number; readonly refs: QueueRef[]; readonly reading: DiscoveryReading }
+>;
 const DISCOVERY_TTL_MS = 5 * 60_000;
 
 /**
@@ -20,7 +23,11 @@ export interface CollectCache {
   /** Redis's clock minus ours at the last poll, per target: what is due is judged on Redis's clock. */
   readonly clockOffsets: Map<string, number>;
 }
-export const newCollectCache = (): CollectCache => ({ discovery: new Map(), queues: new Map(), clockOffsets: new Map() });
+export const newCollectCache = (): CollectCache => ({
+  discovery: new Map(),
+  queues: new Map(),
+  clockOffsets: new Map(),
+});
 
 /** The queues one poll reads on a target: the watched ones, then the foreign ones (tenancy). */
 export interface QueueList {
@@ -34,10 +41,16 @@ export interface QueueList {
  * app, also the queues under its prefixes it does not declare. Discovery is a
  * bounded SCAN, cached in the daemon.
  */
-export async function queuesToRead(redis: Redis, target: TargetConfig, now: () => number, cache?: CollectCache): Promise<QueueList> {
+export async function queuesToRead(
+  redis: Redis,
+  target: TargetConfig,
+  now: () => number,
+  cache?: CollectCache,
+): Promise<QueueList> {
   const declared: QueueRef[] = target.queues.map(({ prefix, name }) => ({ prefix, name }));
   // Discover when nothing is declared, or to find queues the owning app did not declare (tenancy).
-  if (declared.length > 0 && target.app === null) return { watched: declared, foreign: [], discovery: { declared: true, truncated: false, scanned: 0 } };
+  if (declared.length > 0 && target.app === null)
+    return { watched: declared, foreign: [], discovery: { declared: true, truncated: false, scanned: 0 } };
   let found = cache?.discovery.get(target.name);
   if (!found || now() - found.at >= DISCOVERY_TTL_MS) {
     found = { at: now(), ...(await discoverQueues(redis, target.prefixes, target.discovery, now)) };

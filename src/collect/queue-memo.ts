@@ -42,7 +42,10 @@ export function queueArgs(ref: QueueRef, memo: QueueMemo | undefined, redisNow: 
   // Which of wait, paused, prioritized, delayed and events (always, with a memo) existed.
   const present = [waiting, legacyPaused, prioritized, delayed].filter((n) => n > 0).length + 1;
   const bits =
-    (due ? QUEUE_BITS.DUE : 0) | (memo.recheckAt <= redisNow ? QUEUE_BITS.RECHECK : 0) | (active > 0 ? QUEUE_BITS.HAD_ACTIVE : 0) | (present * QUEUE_BITS.PRESENT);
+    (due ? QUEUE_BITS.DUE : 0) |
+    (memo.recheckAt <= redisNow ? QUEUE_BITS.RECHECK : 0) |
+    (active > 0 ? QUEUE_BITS.HAD_ACTIVE : 0) |
+    (present * QUEUE_BITS.PRESENT);
   return [ref.prefix, ref.name, memo.after, String(bits)];
 }
 
@@ -67,13 +70,25 @@ export function usableMemo(memo: QueueMemo | undefined, now: number): QueueMemo 
  * one without events. `previous` is any earlier memo, even an expired one;
  * `index` staggers the first full reads over the period.
  */
-export function nextMemo(parsed: ParsedRow, used: QueueMemo | undefined, previous: QueueMemo | undefined, index: number, now: number): QueueMemo | undefined {
+export function nextMemo(
+  parsed: ParsedRow,
+  used: QueueMemo | undefined,
+  previous: QueueMemo | undefined,
+  index: number,
+  now: number,
+): QueueMemo | undefined {
   if (!parsed.reading.ok) return undefined;
-  if (used && !parsed.full && parsed.reading.figures === used.figures && parsed.recheckAt === used.recheckAt) return used;
+  if (used && !parsed.full && parsed.reading.figures === used.figures && parsed.recheckAt === used.recheckAt)
+    return used;
   if (parsed.eventId === null) return undefined;
   const after = nextStreamId(parsed.eventId);
   if (after === null) return undefined;
   // A first full read is dated back by a slot of the period, so later full reads spread over the polls.
-  const fullAt = !parsed.full && used ? used.fullAt : previous ? now : now - ((index % STAGGER_SLOTS) * FULL_READ_EVERY_MS) / STAGGER_SLOTS;
+  const fullAt =
+    !parsed.full && used
+      ? used.fullAt
+      : previous
+        ? now
+        : now - ((index % STAGGER_SLOTS) * FULL_READ_EVERY_MS) / STAGGER_SLOTS;
   return { eventId: parsed.eventId, after, figures: parsed.reading.figures, recheckAt: parsed.recheckAt, fullAt };
 }

@@ -33,10 +33,28 @@ export const ROW_TAG = { full: 'ok', same: 'same', error: 'error' } as const;
 
 /** A full read ('ok' row): the figures after the tag, in order. */
 export const FULL_FIELDS = [
-  'exists', 'paused', 'version', 'waiting', 'oldestWaitingAt', 'prioritized', 'nextPrioritizedAt',
-  'legacyPaused', 'oldestLegacyPausedAt', 'active', 'activeSampled', 'activeWithoutLock', 'delayed',
-  'delayedDue', 'earliestDelayedDueAt', 'completed', 'failed', 'stalledCheckTtl', 'pausedEventAt', 'hasEvents',
-  'lastEventId', 'recheckAt',
+  'exists',
+  'paused',
+  'version',
+  'waiting',
+  'oldestWaitingAt',
+  'prioritized',
+  'nextPrioritizedAt',
+  'legacyPaused',
+  'oldestLegacyPausedAt',
+  'active',
+  'activeSampled',
+  'activeWithoutLock',
+  'delayed',
+  'delayedDue',
+  'earliestDelayedDueAt',
+  'completed',
+  'failed',
+  'stalledCheckTtl',
+  'pausedEventAt',
+  'hasEvents',
+  'lastEventId',
+  'recheckAt',
 ] as const;
 
 /**
@@ -45,7 +63,14 @@ export const FULL_FIELDS = [
  * 0 (the locks and the stall checker's key were not read again).
  */
 export const SAME_FIELDS = [
-  'paused', 'version', 'delayedDue', 'rechecked', 'activeSampled', 'activeWithoutLock', 'stalledCheckTtl', 'recheckAt',
+  'paused',
+  'version',
+  'delayedDue',
+  'rechecked',
+  'activeSampled',
+  'activeWithoutLock',
+  'stalledCheckTtl',
+  'recheckAt',
 ] as const;
 
 export type FullField = (typeof FULL_FIELDS)[number];

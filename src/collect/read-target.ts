@@ -36,7 +36,12 @@ export async function readTarget(
     work.catch(() => undefined); // the deadline may win; the late rejection is expected
     return await Promise.race([work, deadline]);
   } catch (error) {
-    return { target: targetIdentity(target), reachable: false, reason: describeRedisError(lastError ?? error), durationMs: now() - started };
+    return {
+      target: targetIdentity(target),
+      reachable: false,
+      reason: describeRedisError(lastError ?? error),
+      durationMs: now() - started,
+    };
   } finally {
     clearTimeout(timer);
     redis.off('error', remember);

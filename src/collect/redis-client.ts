@@ -9,7 +9,11 @@ export const WATCHDOG_CLIENT_NAME = 'queue-watchdog';
  * commands while offline, so an unreachable Redis fails fast and the caller's
  * time budget holds.
  */
-export function createOneShotClient(endpoint: RedisEndpoint, timeoutMs: number, onError: (error: Error) => void): Redis {
+export function createOneShotClient(
+  endpoint: RedisEndpoint,
+  timeoutMs: number,
+  onError: (error: Error) => void,
+): Redis {
   const client = new Redis(endpoint.url, {
     lazyConnect: true,
     connectTimeout: timeoutMs,
@@ -30,7 +34,11 @@ export function createOneShotClient(endpoint: RedisEndpoint, timeoutMs: number, 
  * `redis.unreachable` at once instead of hanging. The last connection error is
  * kept as the reason.
  */
-export function createDaemonClient(endpoint: RedisEndpoint, timeoutMs: number, onError: (error: Error) => void): { client: Redis; lastError: () => unknown } {
+export function createDaemonClient(
+  endpoint: RedisEndpoint,
+  timeoutMs: number,
+  onError: (error: Error) => void,
+): { client: Redis; lastError: () => unknown } {
   let last: unknown;
   const client = new Redis(endpoint.url, {
     connectTimeout: timeoutMs,

@@ -8,7 +8,14 @@ import type { QueueMemo } from './queue-memo.ts';
 import type { HeaderArgs } from './queue-row.ts';
 import { queuesToRead } from './queue-list.ts';
 import type { CollectCache } from './queue-list.ts';
-import type { ClientListReading, QueueReading, QueueRef, RedisSnapshot, ServerReading, TargetIdentity } from './snapshot.ts';
+import type {
+  ClientListReading,
+  QueueReading,
+  QueueRef,
+  RedisSnapshot,
+  ServerReading,
+  TargetIdentity,
+} from './snapshot.ts';
 import { fail, ok } from '../result.ts';
 
 export interface CollectSettings {
@@ -80,7 +87,13 @@ export async function collectTarget(
   cache?.clockOffsets.set(target.name, redisNow - sentAt); // TIME runs first in the pipeline
   const clientList = readClientList(replies[HEAD_AT.clientList]);
   const workers = clientList.ok ? countWorkers(clientList.value, target.endpoint.db, all) : undefined;
-  const readings = readQueues(request, replies.slice(FIRST_CHUNK), workers, settings.chunkSize, cache?.queues.get(target.name));
+  const readings = readQueues(
+    request,
+    replies.slice(FIRST_CHUNK),
+    workers,
+    settings.chunkSize,
+    cache?.queues.get(target.name),
+  );
   cache?.queues.set(target.name, readings.memos);
   return {
     target: targetIdentity(target),
@@ -107,7 +120,13 @@ interface Request {
   readonly at: number;
 }
 
-function plan(refs: readonly QueueRef[], target: TargetConfig, settings: CollectSettings, at: number, cache?: CollectCache): Request {
+function plan(
+  refs: readonly QueueRef[],
+  target: TargetConfig,
+  settings: CollectSettings,
+  at: number,
+  cache?: CollectCache,
+): Request {
   const memos = cache?.queues.get(target.name);
   const keys = refs.map(queueKey);
   const usable = keys.map((key) => usableMemo(memos?.get(key), at));
@@ -116,7 +135,9 @@ function plan(refs: readonly QueueRef[], target: TargetConfig, settings: Collect
   const header: HeaderArgs = [settings.activeSample, settings.maxEvents, cache ? '1' : '0'];
   const calls: (string | number)[][] = [];
   for (let i = 0; i < refs.length; i += settings.chunkSize) {
-    const args = refs.slice(i, i + settings.chunkSize).flatMap((ref, j) => queueArgs(ref, usable[i + j], redisNowEstimate));
+    const args = refs
+      .slice(i, i + settings.chunkSize)
+      .flatMap((ref, j) => queueArgs(ref, usable[i + j], redisNowEstimate));
     calls.push([...header, ...args]);
   }
   return { refs, keys, usable, calls, at };
@@ -135,7 +156,12 @@ function readQueues(
     const [error, rows] = chunkReplies[Math.floor(index / chunkSize)] ?? [new Error('no reply'), null];
     if (error) return { ref, ok: false, problem: `collection script failed: ${error.message}` };
     const used = request.usable[index];
-    const parsed = parseQueueRow(ref, (rows as unknown[])[index % chunkSize], workers ? (workers[index] ?? 0) : null, used);
+    const parsed = parseQueueRow(
+      ref,
+      (rows as unknown[])[index % chunkSize],
+      workers ? (workers[index] ?? 0) : null,
+      used,
+    );
     const key = request.keys[index] ?? queueKey(ref);
     const memo = nextMemo(parsed, used, previous?.get(key), index, request.at);
     if (memo) memos.set(key, memo);
@@ -144,7 +170,10 @@ function readQueues(
   return { readings, memos };
 }
 
-function readServer(config: [Error | null, unknown] | undefined, info: [Error | null, unknown] | undefined): ServerReading {
+function readServer(
+  config: [Error | null, unknown] | undefined,
+  info: [Error | null, unknown] | undefined,
+): ServerReading {
   const [configError, pair] = config ?? [new Error('no reply'), null];
   const policy = !configError && Array.isArray(pair) && typeof pair[1] === 'string' ? pair[1] : null;
   const text = info && !info[0] ? String(info[1]) : '';
@@ -155,7 +184,10 @@ function readServer(config: [Error | null, unknown] | undefined, info: [Error | 
   return {
     evictionPolicy: policy,
     // Managed Redis disables or renames CONFIG: the checks that need it say so once.
-    configProblem: policy === null ? `CONFIG GET is not available on this server (${configError?.message.split('\n')[0] ?? 'no value'})` : null,
+    configProblem:
+      policy === null
+        ? `CONFIG GET is not available on this server (${configError?.message.split('\n')[0] ?? 'no value'})`
+        : null,
     usedMemory: field('used_memory'),
     maxMemory: field('maxmemory'),
   };

@@ -24,22 +24,39 @@ export interface CheckFlags extends ConfigFlags {
  */
 export async function runCheck(flags: CheckFlags, io: Io = realIo()): Promise<number> {
   const config = readConfig(flags, io.env);
-  if (flags.heartbeat && !config.sentry.dsn) throw new ConfigError('--heartbeat needs SENTRY_DSN: the heartbeat is a Sentry cron check-in');
+  if (flags.heartbeat && !config.sentry.dsn)
+    throw new ConfigError('--heartbeat needs SENTRY_DSN: the heartbeat is a Sentry cron check-in');
   const log = createLogger(config.log.level, 2);
   const started = io.now();
   const targets = config.targets.map((target) => ({
-    client: createOneShotClient(target.endpoint, config.timeoutMs, (error) => log.debug({ target: target.name, err: error.message }, 'redis connection error')),
+    client: createOneShotClient(target.endpoint, config.timeoutMs, (error) =>
+      log.debug({ target: target.name, err: error.message }, 'redis connection error'),
+    ),
   }));
   try {
     const sinks = await buildSinks(config, log);
     // A one-shot check owns every subject: there is no lease to share.
-    const world = buildWorld({ config, targets, sinks, log, now: io.now, incidents: config.sentry.dsn !== null, role: () => ({ leader: true, term: 0 }) });
-    const { result } = await runPoll(world, freshMemory({ keep: false }), { signal: new AbortController().signal, deadline: Number.POSITIVE_INFINITY, inFlight: 'fail' });
+    const world = buildWorld({
+      config,
+      targets,
+      sinks,
+      log,
+      now: io.now,
+      incidents: config.sentry.dsn !== null,
+      role: () => ({ leader: true, term: 0 }),
+    });
+    const { result } = await runPoll(world, freshMemory({ keep: false }), {
+      signal: new AbortController().signal,
+      deadline: Number.POSITIVE_INFINITY,
+      inFlight: 'fail',
+    });
     if (flags.heartbeat) void heartbeat(sinks, 'ok', io.now() - started); // its outcome is logged; the flush below waits for it
     await new Remediation(actDeps(world)).start(result.plans);
     const flushed = await Promise.all(sinks.map((sink) => sink.flush(config.sentry.deliveryTimeoutMs)));
     if (result.undelivered > 0 || flushed.includes(false)) {
-      log.warn(`Sentry delivery did not finish within ${formatDuration(config.sentry.deliveryTimeoutMs)}; the report stands`);
+      log.warn(
+        `Sentry delivery did not finish within ${formatDuration(config.sentry.deliveryTimeoutMs)}; the report stands`,
+      );
     }
     await Promise.all(sinks.map((sink) => sink.close(1))); // 0 would mean "wait for everything"
     const report = { ...result.report, durationMs: io.now() - started };

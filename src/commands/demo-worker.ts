@@ -22,7 +22,9 @@ export async function runDemoWorker(env: NodeJS.ProcessEnv = process.env): Promi
   connection.on('error', (error: Error) => process.stderr.write(`demo producer: ${error.message}\n`));
   const queue = new Queue('emails', { connection });
   const producer = setInterval(() => {
-    queue.add('reminder', { at: Date.now() }, { delay: 1_000 }).catch((error: unknown) => process.stderr.write(`demo producer: ${(error as Error).message}\n`));
+    queue
+      .add('reminder', { at: Date.now() }, { delay: 1_000 })
+      .catch((error: unknown) => process.stderr.write(`demo producer: ${(error as Error).message}\n`));
   }, 2_000);
   process.stdout.write(`demo app running in ${app.layout.current} against ${endpoint.redacted}\n`);
   await Promise.race([once(process, 'SIGTERM'), once(process, 'SIGINT')]);

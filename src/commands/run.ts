@@ -37,8 +37,12 @@ export async function runDaemon(flags: ConfigFlags, io: Io = realIo()): Promise<
   const schedule = intervalToCron(config.intervalMs);
   if (!schedule.ok) throw new ConfigError(`interval: ${schedule.reason}`);
   const log = createLogger(config.log.level, 1);
-  process.on('unhandledRejection', (reason) => log.error({ err: String(reason) }, 'unhandled rejection (the loop goes on)'));
-  process.on('uncaughtException', (error) => log.error({ err: error.stack ?? error.message }, 'uncaught exception (the loop goes on)'));
+  process.on('unhandledRejection', (reason) =>
+    log.error({ err: String(reason) }, 'unhandled rejection (the loop goes on)'),
+  );
+  process.on('uncaughtException', (error) =>
+    log.error({ err: error.stack ?? error.message }, 'uncaught exception (the loop goes on)'),
+  );
   if (!config.sentry.dsn) log.warn('SENTRY_DSN is not set: notifications go to this log only');
 
   const daemon = await startDaemon(config, schedule.value, log, io);
@@ -70,11 +74,17 @@ interface RunningDaemon {
 
 async function startDaemon(config: Config, schedule: string, log: Logger, io: Io): Promise<RunningDaemon> {
   const connections = config.targets.map((target) =>
-    createDaemonClient(target.endpoint, config.timeoutMs, (error) => log.debug({ target: target.name, err: error.message }, 'redis connection error')),
+    createDaemonClient(target.endpoint, config.timeoutMs, (error) =>
+      log.debug({ target: target.name, err: error.message }, 'redis connection error'),
+    ),
   );
   const clients = connections.map((c) => c.client);
   // Give each client a short chance to connect, so the first poll does not report a Redis that is merely starting up.
-  await Promise.all(clients.map((client) => Promise.race([once(client, 'ready'), sleep(Math.min(config.timeoutMs, 5_000))]).catch(() => undefined)));
+  await Promise.all(
+    clients.map((client) =>
+      Promise.race([once(client, 'ready'), sleep(Math.min(config.timeoutMs, 5_000))]).catch(() => undefined),
+    ),
+  );
 
   const metrics = new Metrics();
   const sinks = await buildSinks(config, log, (envelope) => metrics.delivered(envelope.ok));
@@ -90,30 +100,53 @@ async function startDaemon(config: Config, schedule: string, log: Logger, io: Io
   });
   const remediation = new Remediation(actDeps(world));
   const addresses: AddressMemory = new Map();
-  const loop = new PollLoop(world, freshMemory({ keep: true, collect: newCollectCache() }), schedule, config.pollTimeoutMs, {
-    onResult(result, durationMs) {
-      noteClientAddresses(result.snapshots, config, addresses, log);
-      // Restarts run beside the loop (their verification takes seconds), one at a time per app.
-      void remediation.start(result.plans);
-      metrics.pollSucceeded(result, durationMs, loop.remembered.incidents.state);
-      metrics.setLeader(result.leader);
-      void heartbeat(sinks, 'ok', durationMs);
+  const loop = new PollLoop(
+    world,
+    freshMemory({ keep: true, collect: newCollectCache() }),
+    schedule,
+    config.pollTimeoutMs,
+    {
+      onResult(result, durationMs) {
+        noteClientAddresses(result.snapshots, config, addresses, log);
+        // Restarts run beside the loop (their verification takes seconds), one at a time per app.
+        void remediation.start(result.plans);
+        metrics.pollSucceeded(result, durationMs, loop.remembered.incidents.state);
+        metrics.setLeader(result.leader);
+        void heartbeat(sinks, 'ok', durationMs);
+      },
+      onFailure(_reason, durationMs) {
+        metrics.pollFailed(durationMs);
+        void heartbeat(sinks, 'error', durationMs);
+      },
+      onSkip: () => metrics.pollSkipped(),
     },
-    onFailure(_reason, durationMs) {
-      metrics.pollFailed(durationMs);
-      void heartbeat(sinks, 'error', durationMs);
-    },
-    onSkip: () => metrics.pollSkipped(),
-  });
-  const view = { loop: () => loop.current, leadership: () => leadership.current, incidents: () => loop.remembered.incidents.state, metrics, now: io.now };
-  const http: HttpServer = await startHttpServer(config.listen.host, config.listen.port, daemonEndpoints(config, view), (error) =>
-    log.error({ err: error.message }, 'http handler failed'),
+  );
+  const view = {
+    loop: () => loop.current,
+    leadership: () => leadership.current,
+    incidents: () => loop.remembered.incidents.state,
+    metrics,
+    now: io.now,
+  };
+  const http: HttpServer = await startHttpServer(
+    config.listen.host,
+    config.listen.port,
+    daemonEndpoints(config, view),
+    (error) => log.error({ err: error.message }, 'http handler failed'),
   );
   await leadership.tick();
   leadership.start();
   loop.start();
   void loop.tick();
-  log.info({ listen: `${http.address.host}:${http.address.port}`, intervalMs: config.intervalMs, identity: leadership.current.self.id, leader: leadership.current.leader }, 'watchdog running');
+  log.info(
+    {
+      listen: `${http.address.host}:${http.address.port}`,
+      intervalMs: config.intervalMs,
+      identity: leadership.current.self.id,
+      leader: leadership.current.leader,
+    },
+    'watchdog running',
+  );
 
   return {
     async stop() {
@@ -132,9 +165,19 @@ async function startDaemon(config: Config, schedule: string, log: Logger, io: Io
   };
 }
 
-function startLeadership(config: Config, redis: ReturnType<typeof stateClient>, log: Logger, now: () => number): Leadership {
+function startLeadership(
+  config: Config,
+  redis: ReturnType<typeof stateClient>,
+  log: Logger,
+  now: () => number,
+): Leadership {
   const identity = config.leadership.identity;
-  const holder = { id: `${identity}/${process.pid}/${randomUUID().slice(0, 8)}`, host: hostname(), pid: process.pid, since: now() };
+  const holder = {
+    id: `${identity}/${process.pid}/${randomUUID().slice(0, 8)}`,
+    host: hostname(),
+    pid: process.pid,
+    since: now(),
+  };
   const lease = new Lease(redis, config.incidents.namespace, holder, config.leadership.leaseMs);
   const memberKey = `${config.incidents.namespace}:member:${identity}`;
   return new Leadership(lease, { redis, key: memberKey, ttlMs: config.leadership.leaseMs }, log);

@@ -13,11 +13,16 @@ import type { Io } from './wiring.ts';
  */
 export async function runTestAlert(flags: ConfigFlags, io: Io = realIo()): Promise<number> {
   const config = readConfig(flags, io.env);
-  if (!config.sentry.dsn) throw new ConfigError('SENTRY_DSN is not set: nothing to test. Set it to the DSN of your Sentry project.');
+  if (!config.sentry.dsn)
+    throw new ConfigError('SENTRY_DSN is not set: nothing to test. Set it to the DSN of your Sentry project.');
   const log = createLogger(config.log.level, 2);
   const dsn = checkSentryDsn(config.sentry.dsn);
   const { createSentrySink } = await import('../notify/sentry-sink.ts');
-  const sink = createSentrySink({ ...config.sentry, dsn: config.sentry.dsn }, { intervalMs: config.intervalMs }, logEnvelope(log));
+  const sink = createSentrySink(
+    { ...config.sentry, dsn: config.sentry.dsn },
+    { intervalMs: config.intervalMs },
+    logEnvelope(log),
+  );
   const timeoutMs = Math.max(config.sentry.deliveryTimeoutMs, 5_000);
   const event = sink.send(
     {
@@ -33,9 +38,13 @@ export async function runTestAlert(flags: ConfigFlags, io: Io = realIo()): Promi
   const answers = await within(Promise.all([event, checkIn]), timeoutMs);
   await sink.close(1); // 0 would mean "wait for everything"
   const where = dsn.ok ? `Sentry at ${dsn.value.host}, project ${dsn.value.project}` : 'Sentry';
-  const results = answers ? [`  event: ${answers[0].detail}`, `  check_in: ${answers[1].detail}`] : [`  no answer within ${formatDuration(timeoutMs)}`];
+  const results = answers
+    ? [`  event: ${answers[0].detail}`, `  check_in: ${answers[1].detail}`]
+    : [`  no answer within ${formatDuration(timeoutMs)}`];
   const allOk = answers !== null && answers.every((answer) => answer.ok);
-  io.write(`${allOk ? 'OK' : 'FAILED'} - ${where} ${allOk ? 'accepted the test event and the heartbeat check-in' : 'did not accept everything'}\n${results.join('\n')}\n`);
+  io.write(
+    `${allOk ? 'OK' : 'FAILED'} - ${where} ${allOk ? 'accepted the test event and the heartbeat check-in' : 'did not accept everything'}\n${results.join('\n')}\n`,
+  );
   return allOk ? 0 : 2;
 }
 

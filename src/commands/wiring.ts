@@ -51,7 +51,11 @@ function readIfExists(path: string): string | undefined {
 }
 
 export function alertContext(config: Config): AlertContext {
-  return { labels: new Map(config.targets.map((t) => [t.name, t.endpoint.label])), app: config.app, host: config.sentry.serverName };
+  return {
+    labels: new Map(config.targets.map((t) => [t.name, t.endpoint.label])),
+    app: config.app,
+    host: config.sentry.serverName,
+  };
 }
 
 /** The log line of each envelope Sentry answered (or did not). */
@@ -63,16 +67,24 @@ export function logEnvelope(log: Logger): (envelope: EnvelopeOutcome) => void {
 }
 
 /** The sinks for a config: the log always, Sentry when SENTRY_DSN is set. */
-export async function buildSinks(config: Config, log: Logger, onEnvelope?: (envelope: EnvelopeOutcome) => void): Promise<Sink[]> {
+export async function buildSinks(
+  config: Config,
+  log: Logger,
+  onEnvelope?: (envelope: EnvelopeOutcome) => void,
+): Promise<Sink[]> {
   const sinks = [createLogSink(log)];
   if (!config.sentry.dsn) return sinks;
   // The Sentry SDK is loaded only when there is a DSN (it is the largest dependency by far).
   const { createSentrySink } = await import('../notify/sentry-sink.ts');
   const logged = logEnvelope(log);
-  const sentry = createSentrySink({ ...config.sentry, dsn: config.sentry.dsn }, { intervalMs: config.intervalMs }, (envelope) => {
-    logged(envelope);
-    onEnvelope?.(envelope);
-  });
+  const sentry = createSentrySink(
+    { ...config.sentry, dsn: config.sentry.dsn },
+    { intervalMs: config.intervalMs },
+    (envelope) => {
+      logged(envelope);
+      onEnvelope?.(envelope);
+    },
+  );
   return [...sinks, sentry];
 }
 
@@ -95,7 +107,10 @@ export interface WorldParts {
 /** The edges a poll uses, the same for `check` and `run`. */
 export function buildWorld(parts: WorldParts): PollWorld {
   const { config } = parts;
-  const state = stateClient(config, parts.targets.map((t) => t.client));
+  const state = stateClient(
+    config,
+    parts.targets.map((t) => t.client),
+  );
   return {
     config,
     targets: parts.targets,

@@ -16,7 +16,11 @@ export interface RestartPolicy {
 
 export interface AppConfig {
   readonly name: string;
-  readonly master: { readonly pidFile: string | null; readonly command: RegExp | null; readonly user: string | number | null };
+  readonly master: {
+    readonly pidFile: string | null;
+    readonly command: RegExp | null;
+    readonly user: string | number | null;
+  };
   readonly current: string;
   readonly staleGraceMs: number;
   /** Queue names whose starvation is linked to this app; null = every watched queue. */
@@ -28,7 +32,14 @@ export interface AppConfig {
 /** Documented defaults (README, "Stale releases"). */
 export const APP_DEFAULTS = Object.freeze({
   staleGraceMs: 5 * 60_000,
-  restart: Object.freeze({ on: ['release-deleted'] as RestartTrigger[], graceMs: 10_000, timeoutMs: 60_000, verifyMs: 60_000, max: 3, windowMs: 30 * 60_000 }),
+  restart: Object.freeze({
+    on: ['release-deleted'] as RestartTrigger[],
+    graceMs: 10_000,
+    timeoutMs: 60_000,
+    verifyMs: 60_000,
+    max: 3,
+    windowMs: 30 * 60_000,
+  }),
 });
 
 export function buildApps(inputs: readonly AppInput[]): AppConfig[] {
@@ -45,10 +56,14 @@ export function buildApps(inputs: readonly AppInput[]): AppConfig[] {
         throw new ConfigError(`${path}.master.command: not a valid regular expression: ${(error as Error).message}`);
       }
     }
-    if (!input.current.startsWith('/')) throw new ConfigError(`${path}.current: expected an absolute path, got "${input.current}"`);
+    if (!input.current.startsWith('/'))
+      throw new ConfigError(`${path}.current: expected an absolute path, got "${input.current}"`);
     const r = input.restart;
     const strategy = r?.strategy ?? 'signal';
-    if (r && strategy === 'command' && !r.command) throw new ConfigError(`${path}.restart.command: the command strategy needs a command, e.g. ["systemctl", "restart", "app-worker"]`);
+    if (r && strategy === 'command' && !r.command)
+      throw new ConfigError(
+        `${path}.restart.command: the command strategy needs a command, e.g. ["systemctl", "restart", "app-worker"]`,
+      );
     return {
       name: input.name,
       master: { pidFile: input.master.pidFile ?? null, command, user: input.master.user ?? null },
@@ -63,7 +78,10 @@ export function buildApps(inputs: readonly AppInput[]): AppConfig[] {
             graceMs: r.grace ?? APP_DEFAULTS.restart.graceMs,
             timeoutMs: r.timeout ?? APP_DEFAULTS.restart.timeoutMs,
             verifyMs: r.verify ?? APP_DEFAULTS.restart.verifyMs,
-            budget: { max: r.budget?.max ?? APP_DEFAULTS.restart.max, windowMs: r.budget?.window ?? APP_DEFAULTS.restart.windowMs },
+            budget: {
+              max: r.budget?.max ?? APP_DEFAULTS.restart.max,
+              windowMs: r.budget?.window ?? APP_DEFAULTS.restart.windowMs,
+            },
           }
         : null,
     };

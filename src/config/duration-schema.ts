@@ -10,4 +10,3 @@ export const duration = z.string().transform((text, ctx) => {
   }
   return ms;
 });
-

@@ -61,13 +61,16 @@ export function loadConfig({ flags, env, readFile, host = 'localhost', version =
   );
   const names = new Set<string>();
   for (const target of targets) {
-    if (names.has(target.name)) throw new ConfigError(`redis: two targets are named "${target.name}"; names must be unique`);
+    if (names.has(target.name))
+      throw new ConfigError(`redis: two targets are named "${target.name}"; names must be unique`);
     names.add(target.name);
   }
   const intervalMs = flagDuration(flags.interval, '--interval') ?? file.interval ?? DEFAULT_INTERVAL_MS;
   const stateRedis = file.incidents?.stateRedis ?? targets[0]?.name ?? '';
   if (!targets.some((t) => t.name === stateRedis)) {
-    throw new ConfigError(`incidents.stateRedis: no Redis target is named "${stateRedis}" (targets: ${targets.map((t) => t.name).join(', ')})`);
+    throw new ConfigError(
+      `incidents.stateRedis: no Redis target is named "${stateRedis}" (targets: ${targets.map((t) => t.name).join(', ')})`,
+    );
   }
   return deepFreeze({
     targets,
@@ -98,7 +101,12 @@ export function loadConfig({ flags, env, readFile, host = 'localhost', version =
   });
 }
 
-function buildSentry(input: NonNullable<ConfigFile['sentry']>, env: ConfigSources['env'], host: string, version: string): SentryConfig {
+function buildSentry(
+  input: NonNullable<ConfigFile['sentry']>,
+  env: ConfigSources['env'],
+  host: string,
+  version: string,
+): SentryConfig {
   const dsn = env.SENTRY_DSN?.trim() || null;
   if (dsn !== null) {
     const checked = checkSentryDsn(dsn);
@@ -183,7 +191,8 @@ function buildTarget(input: TargetInput, defaults: QueueRules, env: ConfigSource
   const queues = (input.queues ?? []).map((spec, index): QueueConfig => {
     const prefix = spec.prefix ?? prefixes[0] ?? DEFAULT_PREFIX;
     const key = queueKey({ prefix, name: spec.name });
-    if (seen.has(key)) throw new ConfigError(`${path}.queues[${index}]: queue "${spec.name}" is listed twice under prefix "${prefix}"`);
+    if (seen.has(key))
+      throw new ConfigError(`${path}.queues[${index}]: queue "${spec.name}" is listed twice under prefix "${prefix}"`);
     seen.add(key);
     return { prefix, name: spec.name, ...mergeRules(defaults, spec, `${path}.queues[${index}]`) };
   });
@@ -222,7 +231,9 @@ function mergeRules(base: QueueRules, override: QueueRulesInput, path: string): 
 function mergeLevels(base: Levels, override: Partial<Levels> | undefined, path: string): Levels {
   const merged = { warning: override?.warning ?? base.warning, critical: override?.critical ?? base.critical };
   if (merged.warning > merged.critical) {
-    throw new ConfigError(`${path}: warning (${merged.warning} ms) must not be longer than critical (${merged.critical} ms)`);
+    throw new ConfigError(
+      `${path}: warning (${merged.warning} ms) must not be longer than critical (${merged.critical} ms)`,
+    );
   }
   return merged;
 }
@@ -230,7 +241,8 @@ function mergeLevels(base: Levels, override: Partial<Levels> | undefined, path: 
 function flagDuration(text: string | undefined, flag: string): number | undefined {
   if (text === undefined) return undefined;
   const ms = parseDuration(text);
-  if (ms === undefined || ms <= 0) throw new ConfigError(`${flag}: expected a duration like "3s" or "500ms", got "${text}"`);
+  if (ms === undefined || ms <= 0)
+    throw new ConfigError(`${flag}: expected a duration like "3s" or "500ms", got "${text}"`);
   return ms;
 }
 

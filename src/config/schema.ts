@@ -26,13 +26,15 @@ const target = z.strictObject({
   url: z.string().min(1).optional(),
   prefixes: z.array(z.string().min(1)).min(1).optional(),
   queues: z.array(queueEntry).optional(),
-  discovery: z
-    .strictObject({ timeout: duration.optional(), maxQueues: z.int().positive().optional() })
-    .optional(),
+  discovery: z.strictObject({ timeout: duration.optional(), maxQueues: z.int().positive().optional() }).optional(),
   /** The app that owns this database and prefix: turns on the tenancy checks (claims, foreign queues). */
   app: z.string().min(1).optional(),
   /** Addresses or CIDR networks the app's workers connect from; others are `redis.unexpected-clients`. */
-  expectedClients: z.array(z.string().regex(/^[0-9a-fA-F:.]+(\/\d{1,3})?$/, 'expected an IP address or a CIDR network, e.g. 10.0.1.0/24')).optional(),
+  expectedClients: z
+    .array(
+      z.string().regex(/^[0-9a-fA-F:.]+(\/\d{1,3})?$/, 'expected an IP address or a CIDR network, e.g. 10.0.1.0/24'),
+    )
+    .optional(),
 });
 
 const sentry = z.strictObject({
@@ -43,7 +45,10 @@ const sentry = z.strictObject({
   deliveryTimeout: duration.optional(),
   heartbeat: z
     .strictObject({
-      slug: z.string().regex(/^[a-z0-9_-]+$/, 'expected a monitor slug: lower-case letters, digits, "-" and "_"').optional(),
+      slug: z
+        .string()
+        .regex(/^[a-z0-9_-]+$/, 'expected a monitor slug: lower-case letters, digits, "-" and "_"')
+        .optional(),
       margin: duration.optional(),
       maxRuntime: duration.optional(),
       timezone: z.string().min(1).optional(),
@@ -53,7 +58,9 @@ const sentry = z.strictObject({
 
 const incidents = z.strictObject({
   /** How long a finding must persist before an incident opens, per severity (like a Prometheus rule's `for`). */
-  for: z.strictObject({ warning: duration.optional(), critical: duration.optional(), unknown: duration.optional() }).optional(),
+  for: z
+    .strictObject({ warning: duration.optional(), critical: duration.optional(), unknown: duration.optional() })
+    .optional(),
   repeatInterval: duration.optional(),
   /** Key namespace of the watchdog's own state in Redis; never a BullMQ prefix. */
   namespace: z.string().min(1).optional(),
@@ -65,7 +72,11 @@ const incidents = z.strictObject({
 export const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
 
 export const configFileSchema = z.strictObject({
-  redis: lift((v) => typeof v === 'object' && v !== null && !Array.isArray(v), (v) => [v], z.array(target).min(1)).optional(),
+  redis: lift(
+    (v) => typeof v === 'object' && v !== null && !Array.isArray(v),
+    (v) => [v],
+    z.array(target).min(1),
+  ).optional(),
   defaults: z.strictObject(queueRules).optional(),
   timeout: duration.optional(),
   /** Poll interval of `watchdog run`, and the heartbeat monitor's schedule. */
@@ -73,7 +84,10 @@ export const configFileSchema = z.strictObject({
   /** The longest one poll may take before it is aborted; default the interval (at most 30s). */
   pollTimeout: duration.optional(),
   /** Address of the HTTP server of `watchdog run` (/healthz, /readyz, /metrics, /status). */
-  listen: z.string().regex(/^(\[[0-9a-fA-F:]+\]|[^:\s]+):\d{1,5}$/, 'expected host:port, e.g. 127.0.0.1:9464').optional(),
+  listen: z
+    .string()
+    .regex(/^(\[[0-9a-fA-F:]+\]|[^:\s]+):\d{1,5}$/, 'expected host:port, e.g. 127.0.0.1:9464')
+    .optional(),
   leadership: z.strictObject({ lease: duration.optional(), identity: z.string().min(1).optional() }).optional(),
   /** Name of the app this watchdog watches: a tag on every alert. */
   app: z.string().min(1).optional(),
@@ -82,7 +96,9 @@ export const configFileSchema = z.strictObject({
   /** Limits of the Redis-level checks. */
   redisRules: z
     .strictObject({
-      memory: z.strictObject({ warning: z.number().gt(0).lte(100).optional(), critical: z.number().gt(0).lte(100).optional() }).optional(),
+      memory: z
+        .strictObject({ warning: z.number().gt(0).lte(100).optional(), critical: z.number().gt(0).lte(100).optional() })
+        .optional(),
       latency: z.strictObject({ warning: duration.optional(), critical: duration.optional() }).optional(),
     })
     .optional(),

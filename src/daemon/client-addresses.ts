@@ -10,7 +10,12 @@ export type AddressMemory = Map<string, { readonly startup: ReadonlySet<string>;
  * Without `expectedClients`, where workers connect from is only logged (info) when it
  * changes from what this watchdog saw at startup: a hint, never an alert.
  */
-export function noteClientAddresses(snapshots: readonly RedisSnapshot[], config: Config, seen: AddressMemory, log: Logger): void {
+export function noteClientAddresses(
+  snapshots: readonly RedisSnapshot[],
+  config: Config,
+  seen: AddressMemory,
+  log: Logger,
+): void {
   snapshots.forEach((snapshot, i) => {
     const target = config.targets[i];
     if (!snapshot.reachable || !target || target.expectedClients !== null || !snapshot.clientList.ok) return;
@@ -25,6 +30,10 @@ export function noteClientAddresses(snapshots: readonly RedisSnapshot[], config:
     known.last = key;
     const added = [...now].filter((ip) => !known.startup.has(ip));
     const gone = [...known.startup].filter((ip) => !now.has(ip));
-    if (added.length > 0 || gone.length > 0) log.info({ target: target.name, added, gone }, 'worker addresses differ from those seen at startup (set redis.expectedClients to alert on strangers)');
+    if (added.length > 0 || gone.length > 0)
+      log.info(
+        { target: target.name, added, gone },
+        'worker addresses differ from those seen at startup (set redis.expectedClients to alert on strangers)',
+      );
   });
 }

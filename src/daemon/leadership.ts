@@ -45,15 +45,26 @@ export class Leadership {
       const holder = held ? this.lease.holder : await this.lease.current();
       const gained = held && !this.view.leader;
       if (gained) {
-        this.log.info({ lease: this.lease.key, holder: this.lease.holder }, 'became the leader: this watchdog now notifies queue and Redis incidents');
+        this.log.info(
+          { lease: this.lease.key, holder: this.lease.holder },
+          'became the leader: this watchdog now notifies queue and Redis incidents',
+        );
       } else if (!held && this.view.leader) {
         this.log.warn({ lease: this.lease.key, holder }, 'lost the leadership');
       }
       const term = this.view.term + (gained ? 1 : 0);
-      this.view = { ...this.view, leader: held, holder, leaderSince: held ? (this.view.leaderSince ?? this.now()) : null, storeError: null, term };
+      this.view = {
+        ...this.view,
+        leader: held,
+        holder,
+        leaderSince: held ? (this.view.leaderSince ?? this.now()) : null,
+        storeError: null,
+        term,
+      };
     } catch (error) {
       const message = (error as Error).message;
-      if (this.view.storeError === null) this.log.warn({ err: message, leader: this.view.leader }, 'lease store unreachable: keeping the role we had');
+      if (this.view.storeError === null)
+        this.log.warn({ err: message, leader: this.view.leader }, 'lease store unreachable: keeping the role we had');
       this.view = { ...this.view, storeError: message };
     }
   }
@@ -83,7 +94,10 @@ export class Leadership {
     const seen = await redis.get(key);
     if (seen !== null && seen !== mine && !this.warnedIdentity) {
       this.warnedIdentity = true;
-      this.log.warn({ identity: key }, 'another watchdog with the same identity is running (same host name and config?); one of them is probably a mistake');
+      this.log.warn(
+        { identity: key },
+        'another watchdog with the same identity is running (same host name and config?); one of them is probably a mistake',
+      );
     }
     await redis.set(key, mine, 'PX', ttlMs);
   }

@@ -56,4 +56,9 @@ export class Lease {
   }
 }
 
-const holderSchema: z.ZodType<LeaseHolder> = z.object({ id: z.string(), host: z.string(), pid: z.number(), since: z.number() });
+const holderSchema: z.ZodType<LeaseHolder> = z.object({
+  id: z.string(),
+  host: z.string(),
+  pid: z.number(),
+  since: z.number(),
+});

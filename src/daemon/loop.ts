@@ -38,7 +38,15 @@ export class PollLoop {
     private readonly budgetMs: number,
     private readonly hooks: LoopHooks,
   ) {
-    this.state = { startedAt: world.now(), lastStartedAt: null, lastCompletedAt: null, lastResult: null, lastFailure: null, polls: 0, skipped: 0 };
+    this.state = {
+      startedAt: world.now(),
+      lastStartedAt: null,
+      lastCompletedAt: null,
+      lastResult: null,
+      lastFailure: null,
+      polls: 0,
+      skipped: 0,
+    };
   }
 
   get current(): LoopState {
@@ -90,7 +98,11 @@ export class PollLoop {
       controller.abort();
     }, this.budgetMs);
     try {
-      const { result, memory } = await runPoll(this.world, this.memory, { signal: controller.signal, deadline: started + this.budgetMs, inFlight: 'carry' });
+      const { result, memory } = await runPoll(this.world, this.memory, {
+        signal: controller.signal,
+        deadline: started + this.budgetMs,
+        inFlight: 'carry',
+      });
       // Kept even when the poll then counts as failed: what it notified was notified.
       this.memory = memory;
       if (controller.signal.aborted) throw new Error('poll budget exceeded');

@@ -5,7 +5,8 @@ import { check, checkUntil, has } from './watchdog-runs.ts';
 /** One act of the demo: something breaks the way an incident did, the watchdog catches it, it is fixed. */
 export type Act = (stage: Stage) => Promise<ActResult>;
 
-const checksOf = (run: { report: { findings: readonly { check: string }[] } }): string[] => run.report.findings.map((f) => f.check);
+const checksOf = (run: { report: { findings: readonly { check: string }[] } }): string[] =>
+  run.report.findings.map((f) => f.check);
 
 /** Act 1 (docs/incidents.md#003-paused-queue-deleted-release): a second app on our database pauses our queue. */
 export const pausedBySecondApp: Act = async ({ io, fixture, queue, configs, show, conclude }) => {
@@ -19,8 +20,19 @@ export const pausedBySecondApp: Act = async ({ io, fixture, queue, configs, show
   io.say('  Fix: give newsletter its own database, resume the queue.');
   await fixture.hdel('queue-watchdog:claims:bull', 'newsletter');
   await queue.resume();
-  const after = await checkUntil(configs.ours, (r) => !has(r, 'queue.paused') && !has(r, 'redis.tenant-collision'), 15_000);
-  return conclude({ act: 1, title: 'second app pauses our queue', expected: ['queue.paused', 'redis.tenant-collision'], seen: checksOf(paused), healed: !has(after.report, 'queue.paused'), left: checksOf(after) });
+  const after = await checkUntil(
+    configs.ours,
+    (r) => !has(r, 'queue.paused') && !has(r, 'redis.tenant-collision'),
+    15_000,
+  );
+  return conclude({
+    act: 1,
+    title: 'second app pauses our queue',
+    expected: ['queue.paused', 'redis.tenant-collision'],
+    seen: checksOf(paused),
+    healed: !has(after.report, 'queue.paused'),
+    left: checksOf(after),
+  });
 };
 
 /** Act 2 (docs/incidents.md#003-paused-queue-deleted-release): a deploy deletes the release the master runs from; the watchdog restarts it. */
@@ -30,11 +42,20 @@ export const deletedRelease: Act = async ({ io, queue, app, configs, show, concl
   io.say('  Deploy: current -> releases/2 (the master does not restart); cleanup deletes releases/1.');
   await layout.switchCurrent(2);
   await layout.deleteRelease(1);
-  const producer = setInterval(() => void queue.add('reminder', { at: Date.now() }, { delay: 500 }).catch(() => undefined), 700);
+  const producer = setInterval(
+    () => void queue.add('reminder', { at: Date.now() }, { delay: 500 }).catch(() => undefined),
+    700,
+  );
   try {
-    const broken = await checkUntil(configs.ours, (r) => has(r, 'process.release-deleted') && has(r, 'queue.no-workers'), 40_000);
+    const broken = await checkUntil(
+      configs.ours,
+      (r) => has(r, 'process.release-deleted') && has(r, 'queue.no-workers'),
+      40_000,
+    );
     show(broken.report.findings.filter((f) => f.check.startsWith('process.') || f.check === 'queue.no-workers'));
-    io.say(`  The supervisor saw nothing: master pid ${supervisor.masterPid() ?? '?'} is still "running". The watchdog restarts it (signal strategy).`);
+    io.say(
+      `  The supervisor saw nothing: master pid ${supervisor.masterPid() ?? '?'} is still "running". The watchdog restarts it (signal strategy).`,
+    );
     const before = supervisor.masterPid();
     const healed = await check(configs.healing);
     const restart = healed.log.split('\n').find((line) => line.includes('"remediate.restart"'));
@@ -42,10 +63,24 @@ export const deletedRelease: Act = async ({ io, queue, app, configs, show, concl
     const completedBefore = await queue.getCompletedCount();
     const flowing = await checkUntil(configs.ours, (r) => r.status === 'ok', 30_000);
     // Healed means jobs complete again, not only a quiet report: wait for the next reminder to be sent.
-    const completedAfter = await lastUntil(() => queue.getCompletedCount(), (n) => n > completedBefore, 10_000, 250);
-    io.say(`  Master pid ${before ?? '?'} -> ${supervisor.masterPid() ?? '?'} in releases/2; ${completedAfter - completedBefore} reminders sent since.`);
+    const completedAfter = await lastUntil(
+      () => queue.getCompletedCount(),
+      (n) => n > completedBefore,
+      10_000,
+      250,
+    );
+    io.say(
+      `  Master pid ${before ?? '?'} -> ${supervisor.masterPid() ?? '?'} in releases/2; ${completedAfter - completedBefore} reminders sent since.`,
+    );
     const healedNow = flowing.report.status === 'ok' && completedAfter > completedBefore;
-    return conclude({ act: 2, title: 'deploy deletes the running release', expected: ['process.release-deleted', 'queue.no-workers'], seen: checksOf(broken), healed: healedNow, left: checksOf(flowing) });
+    return conclude({
+      act: 2,
+      title: 'deploy deletes the running release',
+      expected: ['process.release-deleted', 'queue.no-workers'],
+      seen: checksOf(broken),
+      healed: healedNow,
+      left: checksOf(flowing),
+    });
   } finally {
     clearInterval(producer);
   }
@@ -60,7 +95,14 @@ export const evictingRedis: Act = async ({ io, fixture, configs, show, conclude 
   io.say('  Fix: CONFIG SET maxmemory-policy noeviction.');
   await fixture.config('SET', 'maxmemory-policy', 'noeviction');
   const fixed = await check(configs.ours);
-  return conclude({ act: 3, title: 'evicting Redis', expected: ['redis.eviction-policy'], seen: checksOf(evicting), healed: !has(fixed.report, 'redis.eviction-policy'), left: checksOf(fixed) });
+  return conclude({
+    act: 3,
+    title: 'evicting Redis',
+    expected: ['redis.eviction-policy'],
+    seen: checksOf(evicting),
+    healed: !has(fixed.report, 'redis.eviction-policy'),
+    left: checksOf(fixed),
+  });
 };
 
 /** The acts, in the order they are played. */

@@ -13,7 +13,12 @@ export interface DemoApp {
  * `queue:work --max-time`, so the master forks again and again: a deleted release shows within
  * seconds. `env` is the environment of the supervisor, the master and the workers.
  */
-export async function startDemoApp(root: string, redisUrl: string, env: NodeJS.ProcessEnv, keepOutput = true): Promise<DemoApp> {
+export async function startDemoApp(
+  root: string,
+  redisUrl: string,
+  env: NodeJS.ProcessEnv,
+  keepOutput = true,
+): Promise<DemoApp> {
   const layout = await createDeployLayout([1, 2], 1, { root });
   try {
     const supervisor = await layout.startSupervisor({

@@ -45,7 +45,9 @@ export interface LayoutOptions {
 // compiled JavaScript: next to this module in dist/, or, when this module runs from src/
 // under tsx (the tests), in dist/ too, which `npm test` builds first.
 const HERE = dirname(fileURLToPath(import.meta.url));
-const PROCESSES = import.meta.url.endsWith('.ts') ? join(HERE, '..', '..', 'dist', 'demo', 'processes') : join(HERE, 'processes');
+const PROCESSES = import.meta.url.endsWith('.ts')
+  ? join(HERE, '..', '..', 'dist', 'demo', 'processes')
+  : join(HERE, 'processes');
 
 /**
  * The node_modules folder that holds bullmq, wherever npm put it (hoisted or not). Releases
@@ -64,7 +66,11 @@ function script(name: string): string {
   return path;
 }
 
-export async function createDeployLayout(releases: readonly number[] = [1, 2], currentRelease = releases[0] ?? 1, options: LayoutOptions = {}): Promise<DeployLayout> {
+export async function createDeployLayout(
+  releases: readonly number[] = [1, 2],
+  currentRelease = releases[0] ?? 1,
+  options: LayoutOptions = {},
+): Promise<DeployLayout> {
   const scripts = { master: script('master'), worker: script('worker'), supervisor: script('supervisor') };
   const given = options.root;
   // Resolved, so paths compare equal to what the kernel reports in /proc/<pid>/cwd.

@@ -37,7 +37,14 @@ export async function freePort(): Promise<number> {
 
 /** Whether the server answers PING yet (with the password, when it requires one). */
 async function answers(port: number, password: string | undefined): Promise<boolean> {
-  const probe = new Redis({ port, host: '127.0.0.1', password, lazyConnect: true, retryStrategy: () => null, maxRetriesPerRequest: 0 });
+  const probe = new Redis({
+    port,
+    host: '127.0.0.1',
+    password,
+    lazyConnect: true,
+    retryStrategy: () => null,
+    maxRetriesPerRequest: 0,
+  });
   probe.on('error', () => undefined);
   try {
     await probe.connect();
@@ -53,7 +60,21 @@ async function answers(port: number, password: string | undefined): Promise<bool
 async function launch(port: number, extraArgs: readonly string[], password: string | undefined): Promise<ChildProcess> {
   const child = spawn(
     'redis-server',
-    ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no', '--daemonize', 'no', '--loglevel', 'warning', ...extraArgs],
+    [
+      '--port',
+      String(port),
+      '--bind',
+      '127.0.0.1',
+      '--save',
+      '',
+      '--appendonly',
+      'no',
+      '--daemonize',
+      'no',
+      '--loglevel',
+      'warning',
+      ...extraArgs,
+    ],
     { stdio: ['ignore', 'pipe', 'pipe'] },
   );
   let output = '';
@@ -62,18 +83,28 @@ async function launch(port: number, extraArgs: readonly string[], password: stri
   // No redis-server on the PATH is the likely first-run problem of `watchdog demo`: say what to do.
   let failed: Error | undefined;
   child.once('error', (error: NodeJS.ErrnoException) => {
-    failed = new Error(`redis-server could not start (${error.code ?? error.message}): install it, e.g. apt-get install redis-server`);
+    failed = new Error(
+      `redis-server could not start (${error.code ?? error.message}): install it, e.g. apt-get install redis-server`,
+    );
   });
   try {
-    await until(async () => {
-      if (failed) throw failed;
-      if (child.exitCode !== null) throw new Error(`redis-server exited with ${child.exitCode}: ${output}`);
-      return answers(port, password);
-    }, START_TIMEOUT_MS, 'redis-server', 50);
+    await until(
+      async () => {
+        if (failed) throw failed;
+        if (child.exitCode !== null) throw new Error(`redis-server exited with ${child.exitCode}: ${output}`);
+        return answers(port, password);
+      },
+      START_TIMEOUT_MS,
+      'redis-server',
+      50,
+    );
     return child;
   } catch (error) {
     child.kill('SIGKILL');
-    if (error instanceof UntilTimeoutError) throw new Error(`redis-server did not start within ${START_TIMEOUT_MS / 1000}s on port ${port}: ${output}`, { cause: error });
+    if (error instanceof UntilTimeoutError)
+      throw new Error(`redis-server did not start within ${START_TIMEOUT_MS / 1000}s on port ${port}: ${output}`, {
+        cause: error,
+      });
     throw error;
   }
 }

@@ -41,7 +41,9 @@ export async function runDemo(io: DemoIo): Promise<ActResult[]> {
   try {
     redis = await startRedis(['--maxmemory-policy', 'noeviction']);
     stage = await buildStage(io, dir, redis, (started) => (app = started));
-    io.say(`A private Redis on port ${redis.port}, the app "shop" in ${stage.app.layout.current} -> releases/1, a master forking BullMQ workers.`);
+    io.say(
+      `A private Redis on port ${redis.port}, the app "shop" in ${stage.app.layout.current} -> releases/1, a master forking BullMQ workers.`,
+    );
     await stage.queue.add('welcome', { to: 'ada@example.com' });
     const quiet = await checkUntil(stage.configs.ours, (r) => r.status === 'ok', 15_000);
     io.say(`Act 0 - all quiet: the watchdog says ${quiet.report.status.toUpperCase()}.\n`);

@@ -42,7 +42,12 @@ export interface Stage {
   readonly conclude: (act: Omit<ActResult, 'ok'>) => ActResult;
 }
 
-export async function buildStage(io: DemoIo, dir: string, redis: RedisServer, started: (app: DemoApp) => void): Promise<Stage> {
+export async function buildStage(
+  io: DemoIo,
+  dir: string,
+  redis: RedisServer,
+  started: (app: DemoApp) => void,
+): Promise<Stage> {
   const url = redis.url(0);
   const app = await startDemoApp(join(dir, 'app'), url, io.env);
   started(app);
@@ -57,8 +62,14 @@ export async function buildStage(io: DemoIo, dir: string, redis: RedisServer, st
   ];
   const configs = {
     ours: await writeConfig(dir, 'shop', base),
-    healing: await writeConfig(dir, 'shop-heal', [...base, '    restart: { on: [release-deleted], strategy: signal, grace: 2s, verify: 20s }']),
-    neighbour: await writeConfig(dir, 'newsletter', ['app: newsletter', `redis:\n  url: ${url}\n  app: newsletter\n  queues: [newsletter]`]),
+    healing: await writeConfig(dir, 'shop-heal', [
+      ...base,
+      '    restart: { on: [release-deleted], strategy: signal, grace: 2s, verify: 20s }',
+    ]),
+    neighbour: await writeConfig(dir, 'newsletter', [
+      'app: newsletter',
+      `redis:\n  url: ${url}\n  app: newsletter\n  queues: [newsletter]`,
+    ]),
   };
   return {
     io,

@@ -95,7 +95,12 @@ async function stopChild(child: ChildProcess): Promise<void> {
  * Starts the supervisor program (`script`) on `current`. Every master it reports started is
  * added to `masters`, so the layout's cleanup can kill a group left behind.
  */
-export function launchSupervisor(script: string, current: string, options: SupervisorOptions, masters: MasterSeen[]): Supervisor {
+export function launchSupervisor(
+  script: string,
+  current: string,
+  options: SupervisorOptions,
+  masters: MasterSeen[],
+): Supervisor {
   const keep = options.keepOutput ?? true;
   const args = [script, current, String(options.intervalMs ?? 500), String(options.workers ?? 1)];
   // stdin stays an open pipe: if this process dies, the supervisor sees its end and stops.
@@ -136,15 +141,21 @@ export function launchSupervisor(script: string, current: string, options: Super
     masterPid: () => master,
     async waitForLine(pattern, from = 0, timeoutMs = 15_000) {
       if (!keep) throw new Error('waitForLine needs the output kept (keepOutput)');
-      const context = (): string => `${String(pattern)} from line ${from}; lines: ${JSON.stringify(lines)}; stderr: ${stderr}`;
-      return until(() => {
-        for (let index = from; index < lines.length; index++) {
-          const match = pattern.exec(lines[index] ?? '');
-          if (match) return { match, index };
-        }
-        if (exited()) throw new Error(`the supervisor exited waiting for ${context()}`);
-        return undefined;
-      }, timeoutMs, context, 25);
+      const context = (): string =>
+        `${String(pattern)} from line ${from}; lines: ${JSON.stringify(lines)}; stderr: ${stderr}`;
+      return until(
+        () => {
+          for (let index = from; index < lines.length; index++) {
+            const match = pattern.exec(lines[index] ?? '');
+            if (match) return { match, index };
+          }
+          if (exited()) throw new Error(`the supervisor exited waiting for ${context()}`);
+          return undefined;
+        },
+        timeoutMs,
+        context,
+        25,
+      );
     },
     stop: () => stopChild(child),
   };

@@ -26,7 +26,9 @@ export interface CheckRun {
 /** Runs the real `watchdog check --json` (with the environment, so SENTRY_DSN is honoured). */
 export async function check(config: string, extra: readonly string[] = []): Promise<CheckRun> {
   if (stopped) throw new Error('the demo is stopping');
-  const child = spawn(process.execPath, [CLI, 'check', '--json', '--config', config, ...extra], { stdio: ['ignore', 'pipe', 'pipe'] });
+  const child = spawn(process.execPath, [CLI, 'check', '--json', '--config', config, ...extra], {
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
   running.add(child);
   child.on('exit', () => running.delete(child));
   let stdout = '';
@@ -44,8 +46,17 @@ export async function writeConfig(dir: string, name: string, lines: readonly str
 }
 
 /** Polls `check` every second until `done(report)` or the deadline; returns the last run. */
-export async function checkUntil(config: string, done: (report: Report) => boolean, timeoutMs: number): Promise<CheckRun> {
-  return lastUntil(() => check(config), (run) => done(run.report), timeoutMs, 1_000);
+export async function checkUntil(
+  config: string,
+  done: (report: Report) => boolean,
+  timeoutMs: number,
+): Promise<CheckRun> {
+  return lastUntil(
+    () => check(config),
+    (run) => done(run.report),
+    timeoutMs,
+    1_000,
+  );
 }
 
 export const has = (report: Report, check: string): boolean => report.findings.some((f) => f.check === check);

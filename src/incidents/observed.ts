@@ -17,7 +17,9 @@ export function observedBy(snapshots: readonly RedisSnapshot[], host?: HostSnaps
     snapshots.flatMap((s) => (s.reachable ? s.queues.map((q) => targetQueueKey(s.target.name, q.ref)) : [])),
   );
   const unreadable = new Set(
-    snapshots.flatMap((s) => (s.reachable ? s.queues.filter((q) => !q.ok).map((q) => targetQueueKey(s.target.name, q.ref)) : [])),
+    snapshots.flatMap((s) =>
+      s.reachable ? s.queues.filter((q) => !q.ok).map((q) => targetQueueKey(s.target.name, q.ref)) : [],
+    ),
   );
   const apps = new Set(host?.apps.map((a) => a.app) ?? []);
   return (subject) => {

@@ -53,7 +53,10 @@ export class IncidentStore {
    *
    * `before` is what the store holds; returns what it holds after the save.
    */
-  async save(before: ReadonlyMap<string, IncidentRecord>, after: ReadonlyMap<string, IncidentRecord>): Promise<ReadonlyMap<string, IncidentRecord>> {
+  async save(
+    before: ReadonlyMap<string, IncidentRecord>,
+    after: ReadonlyMap<string, IncidentRecord>,
+  ): Promise<ReadonlyMap<string, IncidentRecord>> {
     const removed = [...before.keys()].filter((fingerprint) => !after.has(fingerprint));
     const changed: string[] = [];
     const stored = new Map<string, IncidentRecord>();
@@ -69,7 +72,8 @@ export class IncidentStore {
     if (removed.length === 0 && changed.length === 0 && after.size === 0) return stored;
     const pipeline = this.redis.pipeline();
     for (let i = 0; i < removed.length; i += SAVE_BATCH) pipeline.hdel(this.key, ...removed.slice(i, i + SAVE_BATCH));
-    for (let i = 0; i < changed.length; i += 2 * SAVE_BATCH) pipeline.hset(this.key, ...changed.slice(i, i + 2 * SAVE_BATCH));
+    for (let i = 0; i < changed.length; i += 2 * SAVE_BATCH)
+      pipeline.hset(this.key, ...changed.slice(i, i + 2 * SAVE_BATCH));
     if (after.size > 0) pipeline.pexpire(this.key, this.ttlMs);
     const replies = (await pipeline.exec()) ?? [];
     const failed = replies.find(([error]) => error);

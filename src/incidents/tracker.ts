@@ -41,9 +41,21 @@ export function decide(
 ): Decision | undefined {
   if (!finding) {
     if (!previous) return undefined;
-    if (!observed) return { fingerprint: previous.fingerprint, notify: null, reason: 'not observed this poll: kept as it was', record: previous };
-    if (previous.openedAt === null) return { fingerprint: previous.fingerprint, notify: null, reason: 'cleared before it opened', record: previous };
-    return { fingerprint: previous.fingerprint, notify: 'resolved', reason: `resolved after ${formatDuration(now - previous.openedAt)}`, record: previous };
+    if (!observed)
+      return {
+        fingerprint: previous.fingerprint,
+        notify: null,
+        reason: 'not observed this poll: kept as it was',
+        record: previous,
+      };
+    if (previous.openedAt === null)
+      return { fingerprint: previous.fingerprint, notify: null, reason: 'cleared before it opened', record: previous };
+    return {
+      fingerprint: previous.fingerprint,
+      notify: 'resolved',
+      reason: `resolved after ${formatDuration(now - previous.openedAt)}`,
+      record: previous,
+    };
   }
 
   const base: IncidentRecord = {
@@ -78,7 +90,8 @@ export function decide(
     const raised = RANK[finding.severity] > RANK[base.notifiedSeverity ?? 'unknown'];
     return sent('changed', raised ? 'severity raised' : 'severity lowered');
   }
-  if (base.notifiedAt !== null && now - base.notifiedAt >= policy.repeatIntervalMs) return sent('repeated', 'repeat interval elapsed');
+  if (base.notifiedAt !== null && now - base.notifiedAt >= policy.repeatIntervalMs)
+    return sent('repeated', 'repeat interval elapsed');
   return held('suppressed: within repeat interval');
 }
 
@@ -121,11 +134,15 @@ export function track(
 }
 
 /** Marks incidents whose notification did not reach Sentry as not notified, so the next poll sends them again. */
-export function markUndelivered(state: ReadonlyMap<string, IncidentRecord>, fingerprints: Iterable<string>): Map<string, IncidentRecord> {
+export function markUndelivered(
+  state: ReadonlyMap<string, IncidentRecord>,
+  fingerprints: Iterable<string>,
+): Map<string, IncidentRecord> {
   const next = new Map(state);
   for (const fingerprint of fingerprints) {
     const record = next.get(fingerprint);
-    if (record && record.openedAt !== null) next.set(fingerprint, { ...record, notifiedAt: null, notifiedSeverity: null });
+    if (record && record.openedAt !== null)
+      next.set(fingerprint, { ...record, notifiedAt: null, notifiedSeverity: null });
   }
   return next;
 }

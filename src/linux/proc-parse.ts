@@ -85,7 +85,13 @@ export function parseStatusUids(text: string): ProcUids | undefined {
   if (line === undefined) return undefined;
   const ids = line.slice('Uid:'.length).trim().split(/\s+/).map(toInteger);
   const [real, effective, saved, filesystem] = ids;
-  if (ids.length !== 4 || real === undefined || effective === undefined || saved === undefined || filesystem === undefined) {
+  if (
+    ids.length !== 4 ||
+    real === undefined ||
+    effective === undefined ||
+    saved === undefined ||
+    filesystem === undefined
+  ) {
     return undefined;
   }
   return { real, effective, saved, filesystem };

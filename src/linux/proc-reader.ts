@@ -10,7 +10,13 @@ import type { Result } from '../result.ts';
  * process is gone or exiting), `EINVAL` (not a pid), `MALFORMED` (content we could not
  * parse). Any other errno code is passed through as it came.
  */
-export type ProcResult<T> = Result<T, { readonly code: 'EACCES' | 'ENOENT' | 'ESRCH' | 'EINVAL' | 'MALFORMED' | (string & Record<never, never>); readonly message: string }>;
+export type ProcResult<T> = Result<
+  T,
+  {
+    readonly code: 'EACCES' | 'ENOENT' | 'ESRCH' | 'EINVAL' | 'MALFORMED' | (string & Record<never, never>);
+    readonly message: string;
+  }
+>;
 
 export type ProcLink = 'cwd' | 'exe' | 'root';
 

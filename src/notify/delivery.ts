@@ -11,7 +11,8 @@ export function describeResponse(statusCode: number | undefined): { ok: boolean;
   if (statusCode === undefined) return { ok: false, detail: 'not sent: the SDK is backing off after a rate limit' };
   if (statusCode >= 200 && statusCode < 300) return { ok: true, detail: `accepted (HTTP ${statusCode})` };
   if (statusCode === 429) return { ok: false, detail: 'rate limited by Sentry (HTTP 429)' };
-  if (statusCode === 401 || statusCode === 403) return { ok: false, detail: `refused: the DSN key is not valid for this project (HTTP ${statusCode})` };
+  if (statusCode === 401 || statusCode === 403)
+    return { ok: false, detail: `refused: the DSN key is not valid for this project (HTTP ${statusCode})` };
   return { ok: false, detail: `Sentry answered HTTP ${statusCode}` };
 }
 

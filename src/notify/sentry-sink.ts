@@ -23,7 +23,11 @@ const ANSWER_MS = 60_000;
  * every item in it (by event id or check-in id), and is reported to
  * `onEnvelope` (the log line, the delivery metric).
  */
-export function createSentrySink(config: SentryConfig & { dsn: string }, schedule: HeartbeatSchedule, onEnvelope: (envelope: EnvelopeOutcome) => void): Sink {
+export function createSentrySink(
+  config: SentryConfig & { dsn: string },
+  schedule: HeartbeatSchedule,
+  onEnvelope: (envelope: EnvelopeOutcome) => void,
+): Sink {
   const waiting = new Map<string, (outcome: Outcome) => void>();
   const settle = (ids: readonly string[], outcome: Outcome): void => {
     for (const id of ids) {
@@ -54,7 +58,10 @@ export function createSentrySink(config: SentryConfig & { dsn: string }, schedul
   /** The outcome of the item `id`, once its envelope is answered (or lost). */
   const answer = (id: string): Promise<Outcome> =>
     new Promise((resolve) => {
-      const timer = setTimeout(() => settle([id], { ok: false, detail: `no answer within ${ANSWER_MS / 1000}s` }), ANSWER_MS);
+      const timer = setTimeout(
+        () => settle([id], { ok: false, detail: `no answer within ${ANSWER_MS / 1000}s` }),
+        ANSWER_MS,
+      );
       timer.unref();
       waiting.set(id, (outcome) => {
         clearTimeout(timer);
@@ -68,7 +75,12 @@ export function createSentrySink(config: SentryConfig & { dsn: string }, schedul
       return answer(Sentry.captureEvent({ ...event }));
     },
     heartbeat(status, durationMs) {
-      return answer(Sentry.captureCheckIn({ monitorSlug: config.heartbeat.slug, status, duration: durationMs / 1000 }, monitorConfig));
+      return answer(
+        Sentry.captureCheckIn(
+          { monitorSlug: config.heartbeat.slug, status, duration: durationMs / 1000 },
+          monitorConfig,
+        ),
+      );
     },
     async flush(timeoutMs) {
       return Sentry.flush(timeoutMs);
@@ -80,7 +92,10 @@ export function createSentrySink(config: SentryConfig & { dsn: string }, schedul
 }
 
 /** Node's transport, wrapped so every envelope's answer is reported and settles the items in it. */
-function reportingTransport(settle: (ids: readonly string[], outcome: Outcome) => void, onEnvelope: (envelope: EnvelopeOutcome) => void): (options: TransportOptions) => Transport {
+function reportingTransport(
+  settle: (ids: readonly string[], outcome: Outcome) => void,
+  onEnvelope: (envelope: EnvelopeOutcome) => void,
+): (options: TransportOptions) => Transport {
   return (options) => {
     const inner = Sentry.makeNodeTransport(options);
     return {
@@ -110,7 +125,9 @@ type Items = Array<[{ type?: string }, Record<string, unknown>]>;
 
 function eventFingerprints(envelope: Envelope): string[] {
   return (envelope[1] as unknown as Items).flatMap(([header, payload]) =>
-    header.type === 'event' && Array.isArray(payload.fingerprint) && typeof payload.fingerprint[0] === 'string' ? [payload.fingerprint[0]] : [],
+    header.type === 'event' && Array.isArray(payload.fingerprint) && typeof payload.fingerprint[0] === 'string'
+      ? [payload.fingerprint[0]]
+      : [],
   );
 }
 

@@ -33,16 +33,39 @@ export async function act(plan: Plan, deps: ActDeps): Promise<RestartOutcome & {
   const policy = app.restart;
   const host = deps.config.host;
   const subject = { kind: 'host', host, app: app.name } as const;
-  const before = { pid: master.pid, starttime: master.starttime, cwd: master.cwd.ok ? master.cwd.path + (master.cwd.deleted ? ' (deleted)' : '') : null };
-  const send = (level: 'info' | 'warning' | 'error', message: string, outcome: string, extra: Record<string, unknown>): void =>
+  const before = {
+    pid: master.pid,
+    starttime: master.starttime,
+    cwd: master.cwd.ok ? master.cwd.path + (master.cwd.deleted ? ' (deleted)' : '') : null,
+  };
+  const send = (
+    level: 'info' | 'warning' | 'error',
+    message: string,
+    outcome: string,
+    extra: Record<string, unknown>,
+  ): void =>
     deps.announce(
-      { message, level, fingerprint: [fingerprintOf('remediate.restart', subject)], tags: { check: 'remediate.restart', host, app: app.name, outcome }, contexts: { restart: { trigger: plan.trigger, before, ...extra } } },
+      {
+        message,
+        level,
+        fingerprint: [fingerprintOf('remediate.restart', subject)],
+        tags: { check: 'remediate.restart', host, app: app.name, outcome },
+        contexts: { restart: { trigger: plan.trigger, before, ...extra } },
+      },
       { audit: true, trigger: plan.trigger, before, ...extra },
     );
   if (!policy) return { ok: false, steps: [], reason: 'restarts are off', after: null };
-  const what = policy.strategy === 'signal' ? `SIGTERM pid ${master.pid}, then SIGKILL its group after ${formatDuration(policy.graceMs)}` : `run ${JSON.stringify(policy.command)}`;
+  const what =
+    policy.strategy === 'signal'
+      ? `SIGTERM pid ${master.pid}, then SIGKILL its group after ${formatDuration(policy.graceMs)}`
+      : `run ${JSON.stringify(policy.command)}`;
   if (deps.config.dryRun) {
-    send('info', `Dry run: would restart the worker master of app "${app.name}" on ${host} (${plan.trigger}): ${what}.`, 'dry-run', {});
+    send(
+      'info',
+      `Dry run: would restart the worker master of app "${app.name}" on ${host} (${plan.trigger}): ${what}.`,
+      'dry-run',
+      {},
+    );
     return { ok: true, steps: [`dry run: ${what}`], reason: 'dry run', after: null };
   }
   const lockMs = policy.graceMs + policy.timeoutMs + policy.verifyMs;
@@ -59,9 +82,19 @@ export async function act(plan: Plan, deps: ActDeps): Promise<RestartOutcome & {
     const after = outcome.ok ? await verify(plan, policy.verifyMs, deps) : null;
     const afterText = after ? { pid: after.pid, cwd: after.cwd.ok ? after.cwd.path : null } : null;
     if (after) {
-      send('info', `Restarted the worker master of app "${app.name}" on ${host} (${plan.trigger}): pid ${before.pid} in ${before.cwd ?? '?'} → pid ${after.pid} in ${afterText?.cwd ?? '?'}. ${outcome.steps.join('; ')}.`, 'restarted', { after: afterText, steps: outcome.steps });
+      send(
+        'info',
+        `Restarted the worker master of app "${app.name}" on ${host} (${plan.trigger}): pid ${before.pid} in ${before.cwd ?? '?'} → pid ${after.pid} in ${afterText?.cwd ?? '?'}. ${outcome.steps.join('; ')}.`,
+        'restarted',
+        { after: afterText, steps: outcome.steps },
+      );
     } else {
-      send('error', `Restarting the worker master of app "${app.name}" on ${host} did not bring up a master on the current release within ${formatDuration(policy.verifyMs)}: ${outcome.reason}. ${outcome.steps.join('; ')}.`, 'failed', { steps: outcome.steps, reason: outcome.reason });
+      send(
+        'error',
+        `Restarting the worker master of app "${app.name}" on ${host} did not bring up a master on the current release within ${formatDuration(policy.verifyMs)}: ${outcome.reason}. ${outcome.steps.join('; ')}.`,
+        'failed',
+        { steps: outcome.steps, reason: outcome.reason },
+      );
     }
     return { ...outcome, ok: outcome.ok && after !== null, after };
   } finally {
@@ -101,7 +134,9 @@ export class Remediation {
       if (this.stopped || this.running.has(plan.app.name)) continue;
       const run = act(plan, this.deps)
         .then(() => undefined)
-        .catch((error: unknown) => this.deps.log.error({ app: plan.app.name, err: (error as Error).message }, 'restart failed'))
+        .catch((error: unknown) =>
+          this.deps.log.error({ app: plan.app.name, err: (error as Error).message }, 'restart failed'),
+        )
         .finally(() => this.running.delete(plan.app.name));
       this.running.set(plan.app.name, run);
       started.push(run);
@@ -115,7 +150,10 @@ export class Remediation {
     const apps = [...this.running.keys()];
     if (apps.length > 0) {
       let timer: NodeJS.Timeout | undefined;
-      await Promise.race([Promise.allSettled(this.running.values()), new Promise((resolve) => (timer = setTimeout(resolve, graceMs)))]);
+      await Promise.race([
+        Promise.allSettled(this.running.values()),
+        new Promise((resolve) => (timer = setTimeout(resolve, graceMs))),
+      ]);
       clearTimeout(timer);
     }
     return apps;

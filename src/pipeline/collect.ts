@@ -29,27 +29,43 @@ export interface Facts {
  */
 export async function collect(world: PollWorld, cache: CollectCache | undefined): Promise<Facts> {
   const { config } = world;
-  const snapshots = await Promise.all(config.targets.map((target, i) => snapshotOf(world, target, world.targets[i] as TargetConnection, cache)));
+  const snapshots = await Promise.all(
+    config.targets.map((target, i) => snapshotOf(world, target, world.targets[i] as TargetConnection, cache)),
+  );
   const claims = await exchangeAll(world, snapshots);
-  const host = world.proc && config.apps.length > 0 ? await collectHost(world.proc, config.apps, config.host, world.now()) : null;
+  const host =
+    world.proc && config.apps.length > 0 ? await collectHost(world.proc, config.apps, config.host, world.now()) : null;
   const restarts = host ? await restartsUsed(world, config) : null;
   return { snapshots, claims, host, restarts };
 }
 
-function snapshotOf(world: PollWorld, target: TargetConfig, connection: TargetConnection, cache: CollectCache | undefined): Promise<RedisSnapshot> {
+function snapshotOf(
+  world: PollWorld,
+  target: TargetConfig,
+  connection: TargetConnection,
+  cache: CollectCache | undefined,
+): Promise<RedisSnapshot> {
   const { client } = connection;
   // 'wait' is a lazy client not connected yet (a one-shot check): readTarget connects it.
   if (client.status !== 'ready' && client.status !== 'wait') {
     // ioredis is reconnecting with backoff: say why, without waiting for it.
     const last = connection.lastError?.();
     const reason = `${last === undefined ? 'not connected' : describeRedisError(last)} (reconnecting)`;
-    return Promise.resolve({ target: { name: target.name, label: target.endpoint.label, db: target.endpoint.db }, reachable: false, reason, durationMs: 0 });
+    return Promise.resolve({
+      target: { name: target.name, label: target.endpoint.label, db: target.endpoint.db },
+      reachable: false,
+      reason,
+      durationMs: 0,
+    });
   }
   return readTarget(client, target, world.config.timeoutMs, undefined, world.now, cache);
 }
 
 /** Our claim written to, and the others read from, each reachable database we own a prefix of. */
-async function exchangeAll(world: PollWorld, snapshots: readonly RedisSnapshot[]): Promise<Map<string, ReadonlyMap<string, readonly Claim[]>>> {
+async function exchangeAll(
+  world: PollWorld,
+  snapshots: readonly RedisSnapshot[],
+): Promise<Map<string, ReadonlyMap<string, readonly Claim[]>>> {
   const { config, now, log } = world;
   const claims = new Map<string, ReadonlyMap<string, readonly Claim[]>>();
   await Promise.all(
@@ -58,7 +74,9 @@ async function exchangeAll(world: PollWorld, snapshots: readonly RedisSnapshot[]
       const ttlMs = Math.max(3 * config.intervalMs, 60_000);
       const claim = { app: target.app, host: config.host, startedAt: world.startedAt, expiresAt: now() + ttlMs };
       const client = (world.targets[i] as TargetConnection).client;
-      const exchanged = await attempt(() => exchangeClaims(client, config.incidents.namespace, target.prefixes, claim, ttlMs, now()));
+      const exchanged = await attempt(() =>
+        exchangeClaims(client, config.incidents.namespace, target.prefixes, claim, ttlMs, now()),
+      );
       if (exchanged.ok) claims.set(target.name, exchanged.value);
       else warnClaims(log, target.name, exchanged.reason);
     }),
@@ -76,7 +94,9 @@ async function restartsUsed(world: PollWorld, config: Config): Promise<Result<Re
   if (apps.length === 0) return null;
   const now = world.now();
   return attempt(async () => {
-    const counts = await Promise.all(apps.map((app) => world.budget.used(config.host, app.name, app.restart?.budget.windowMs ?? 0, now)));
+    const counts = await Promise.all(
+      apps.map((app) => world.budget.used(config.host, app.name, app.restart?.budget.windowMs ?? 0, now)),
+    );
     return new Map(apps.map((app, i) => [app.name, counts[i] ?? 0]));
   });
 }

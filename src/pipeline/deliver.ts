@@ -24,12 +24,23 @@ export interface Delivered {
  * when nothing is sent), and each notification goes to every sink. Returns
  * the deliveries; their outcomes are recorded once known (record.ts).
  */
-export function deliverDecisions(decisions: readonly Decision[], sinks: readonly Sink[], ctx: AlertContext, log: Logger): Delivery[] {
+export function deliverDecisions(
+  decisions: readonly Decision[],
+  sinks: readonly Sink[],
+  ctx: AlertContext,
+  log: Logger,
+): Delivery[] {
   const deliveries: Delivery[] = [];
   const external = sinks.some((sink) => sink.name !== 'log');
   for (const decision of decisions) {
     const { record } = decision;
-    const fields = { check: record.check, severity: record.severity, fingerprint: record.fingerprint, subject: record.subject, reason: decision.reason };
+    const fields = {
+      check: record.check,
+      severity: record.severity,
+      fingerprint: record.fingerprint,
+      subject: record.subject,
+      reason: decision.reason,
+    };
     if (!decision.notify) {
       log.debug(fields, 'no notification');
       continue;
@@ -42,12 +53,20 @@ export function deliverDecisions(decisions: readonly Decision[], sinks: readonly
 }
 
 /** An event that is not an incident (a restart and its outcome): to every sink, with the caller's log fields. */
-export function deliverEvent(sinks: readonly Sink[], event: AlertEvent, fields: Readonly<Record<string, unknown>>): Promise<Outcome> {
+export function deliverEvent(
+  sinks: readonly Sink[],
+  event: AlertEvent,
+  fields: Readonly<Record<string, unknown>>,
+): Promise<Outcome> {
   const external = sinks.some((sink) => sink.name !== 'log');
   return sendToAll(sinks, event, { ...fields, ...event.tags, sentry: external });
 }
 
-async function sendToAll(sinks: readonly Sink[], event: AlertEvent, fields: Readonly<Record<string, unknown>>): Promise<Outcome> {
+async function sendToAll(
+  sinks: readonly Sink[],
+  event: AlertEvent,
+  fields: Readonly<Record<string, unknown>>,
+): Promise<Outcome> {
   return combine(await Promise.all(sinks.map((sink) => sink.send(event, fields))));
 }
 
@@ -60,7 +79,10 @@ export async function heartbeat(sinks: readonly Sink[], status: 'ok' | 'error', 
  * Waits for the deliveries' outcomes at most `waitMs`: the ones known by then,
  * and the ones still in flight (a slow channel never holds a poll longer).
  */
-export async function settleWithin(deliveries: readonly Delivery[], waitMs: number): Promise<{ settled: Delivered[]; inFlight: Delivery[] }> {
+export async function settleWithin(
+  deliveries: readonly Delivery[],
+  waitMs: number,
+): Promise<{ settled: Delivered[]; inFlight: Delivery[] }> {
   const known = new Map<Delivery, Outcome>();
   const all = Promise.all(deliveries.map((d) => d.outcome.then((outcome) => void known.set(d, outcome))));
   if (deliveries.length > 0) {

@@ -13,7 +13,11 @@ import type { VersionMemory } from './versions.ts';
  * which are told about the queues' findings (starvation names its cause).
  * Without memory (a one-shot `check`) no version flip can be seen.
  */
-export function evaluateFacts(facts: Facts, config: Config, versions: VersionMemory | null): { findings: Finding[]; versions: VersionMemory | null } {
+export function evaluateFacts(
+  facts: Facts,
+  config: Config,
+  versions: VersionMemory | null,
+): { findings: Finding[]; versions: VersionMemory | null } {
   const tracked = versions ? trackVersions(versions, facts.snapshots) : null;
   const tenancy = new Map<string, TenancyFacts>();
   for (const snapshot of facts.snapshots) {

@@ -57,13 +57,20 @@ export interface IncidentOutput {
  * usually lives on a watched Redis): memory then carries on and is written
  * back once the store answers again.
  */
-export async function runIncidents(memory: IncidentMemory, carried: readonly Delivery[], deps: IncidentDeps, input: IncidentInput): Promise<IncidentOutput> {
+export async function runIncidents(
+  memory: IncidentMemory,
+  carried: readonly Delivery[],
+  deps: IncidentDeps,
+  input: IncidentInput,
+): Promise<IncidentOutput> {
   const { log, store } = deps;
   let incidents = adoptRole(memory, input.role, input.scope);
   if (!incidents.loaded) {
     const load = await attempt(() => store.load());
-    if (load.ok && load.value.skipped.length > 0) log.warn({ key: store.key, skipped: load.value.skipped }, 'skipped unreadable incident records');
-    if (!load.ok) log.warn({ err: load.reason }, 'incident state could not be loaded from Redis; using memory until it can');
+    if (load.ok && load.value.skipped.length > 0)
+      log.warn({ key: store.key, skipped: load.value.skipped }, 'skipped unreadable incident records');
+    if (!load.ok)
+      log.warn({ err: load.reason }, 'incident state could not be loaded from Redis; using memory until it can');
     incidents = adoptLoaded(incidents, load, input.scope);
   }
   const late = await settleWithin(carried, 0);

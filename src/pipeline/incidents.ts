@@ -32,7 +32,13 @@ export interface IncidentMemory {
   readonly dropped: ReadonlySet<string>;
 }
 
-export const NO_INCIDENTS: IncidentMemory = Object.freeze({ state: new Map(), stored: null, loaded: false, role: null, dropped: new Set<string>() });
+export const NO_INCIDENTS: IncidentMemory = Object.freeze({
+  state: new Map(),
+  stored: null,
+  loaded: false,
+  role: null,
+  dropped: new Set<string>(),
+});
 
 /**
  * A change of role (or a new leader term) keeps only what the role owns, and
@@ -41,7 +47,12 @@ export const NO_INCIDENTS: IncidentMemory = Object.freeze({ state: new Map(), st
 export function adoptRole(memory: IncidentMemory, role: Role, scope: Scope): IncidentMemory {
   const key = role.leader ? `leader:${role.term}` : 'follower';
   if (memory.role === key) return memory;
-  return { ...memory, role: key, loaded: false, state: new Map([...memory.state].filter(([, record]) => scope(record.subject))) };
+  return {
+    ...memory,
+    role: key,
+    loaded: false,
+    state: new Map([...memory.state].filter(([, record]) => scope(record.subject))),
+  };
 }
 
 /** Merges what the store held into memory: what memory learned while the store was away is newer. */
@@ -61,17 +72,30 @@ export function decideIncidents(
   policy: IncidentPolicy,
   now: number,
 ): { state: ReadonlyMap<string, IncidentRecord>; decisions: readonly Decision[] } {
-  return track(state, findings.filter((f) => scope(f.subject)), (subject) => scope(subject) && observed(subject), policy, now);
+  return track(
+    state,
+    findings.filter((f) => scope(f.subject)),
+    (subject) => scope(subject) && observed(subject),
+    policy,
+    now,
+  );
 }
 
 /** The record stage (pure): a notification that was not delivered is not notified; the next poll sends it again. */
-export function recordOutcomes(state: ReadonlyMap<string, IncidentRecord>, failed: Iterable<string>): ReadonlyMap<string, IncidentRecord> {
+export function recordOutcomes(
+  state: ReadonlyMap<string, IncidentRecord>,
+  failed: Iterable<string>,
+): ReadonlyMap<string, IncidentRecord> {
   const fingerprints = [...failed];
   return fingerprints.length === 0 ? state : markUndelivered(state, fingerprints);
 }
 
 /** After a save: what the store now holds, or (it failed) a reload next time and the resolutions it missed. */
-export function afterSave(memory: IncidentMemory, before: ReadonlyMap<string, IncidentRecord>, saved: Result<ReadonlyMap<string, IncidentRecord>>): IncidentMemory {
+export function afterSave(
+  memory: IncidentMemory,
+  before: ReadonlyMap<string, IncidentRecord>,
+  saved: Result<ReadonlyMap<string, IncidentRecord>>,
+): IncidentMemory {
   if (saved.ok) return { ...memory, stored: saved.value, dropped: new Set() };
   const dropped = new Set(memory.dropped);
   for (const fingerprint of before.keys()) if (!memory.state.has(fingerprint)) dropped.add(fingerprint);

@@ -9,7 +9,10 @@ import type { Result } from '../result.ts';
 
 export const REMEDIATE_BUDGET_EXHAUSTED = 'remediate.budget-exhausted';
 
-const TRIGGERS: Readonly<Record<string, RestartTrigger>> = { [PROCESS_RELEASE_DELETED]: 'release-deleted', [PROCESS_RELEASE_STALE]: 'release-stale' };
+const TRIGGERS: Readonly<Record<string, RestartTrigger>> = {
+  [PROCESS_RELEASE_DELETED]: 'release-deleted',
+  [PROCESS_RELEASE_STALE]: 'release-stale',
+};
 
 /** A restart this poll asks for: which app, why, and the master as judged (pid and start time). */
 export interface Plan {
@@ -31,7 +34,12 @@ export interface PlanResult {
  * findings, the host snapshot and the restarts already used. Carried out
  * after the incidents are notified (remediation.ts).
  */
-export function planRestarts(findings: readonly Finding[], host: HostSnapshot | null, config: Config, restarts: Result<ReadonlyMap<string, number>> | null): PlanResult {
+export function planRestarts(
+  findings: readonly Finding[],
+  host: HostSnapshot | null,
+  config: Config,
+  restarts: Result<ReadonlyMap<string, number>> | null,
+): PlanResult {
   const plans: Plan[] = [];
   const extra: Finding[] = [];
   if (!host || !restarts) return { plans, findings: extra, budgetProblem: null };

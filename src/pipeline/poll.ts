@@ -31,7 +31,12 @@ export interface PollMemory {
 }
 
 export function freshMemory(options: { keep: boolean; collect?: CollectCache }): PollMemory {
-  return { ...(options.collect && { collect: options.collect }), versions: options.keep ? NO_VERSIONS : null, incidents: NO_INCIDENTS, inFlight: [] };
+  return {
+    ...(options.collect && { collect: options.collect }),
+    versions: options.keep ? NO_VERSIONS : null,
+    incidents: NO_INCIDENTS,
+    inFlight: [],
+  };
 }
 
 export interface PollResult {
@@ -63,7 +68,11 @@ export class PollAborted extends Error {
  * incidents, so replicas never double an alert; every watchdog owns its own
  * host's processes.
  */
-export async function runPoll(world: PollWorld, memory: PollMemory, options: PollOptions): Promise<{ result: PollResult; memory: PollMemory }> {
+export async function runPoll(
+  world: PollWorld,
+  memory: PollMemory,
+  options: PollOptions,
+): Promise<{ result: PollResult; memory: PollMemory }> {
   const { config, log } = world;
   const started = world.now();
   const role = world.role();
@@ -73,17 +82,46 @@ export async function runPoll(world: PollWorld, memory: PollMemory, options: Pol
   if (options.signal.aborted) throw new PollAborted('poll budget exceeded during collection');
   const evaluated = evaluateFacts(facts, config, memory.versions);
   const planned = planRestarts(evaluated.findings, facts.host, config, facts.restarts);
-  if (planned.budgetProblem) log.warn({ err: planned.budgetProblem }, 'restart budget unavailable (its Redis is unreachable): no restart this poll');
+  if (planned.budgetProblem)
+    log.warn(
+      { err: planned.budgetProblem },
+      'restart budget unavailable (its Redis is unreachable): no restart this poll',
+    );
   const findings = [...evaluated.findings, ...planned.findings];
   const report = buildReport(facts.snapshots, findings, started, world.now() - started, facts.host);
-  const result = { snapshots: facts.snapshots, findings, report, decisions: [], leader: role.leader, host: facts.host, plans: planned.plans, undelivered: 0 };
+  const result = {
+    snapshots: facts.snapshots,
+    findings,
+    report,
+    decisions: [],
+    leader: role.leader,
+    host: facts.host,
+    plans: planned.plans,
+    undelivered: 0,
+  };
   const next = { ...memory, versions: evaluated.versions };
   // No store, no incident stage: a `check` without a DSN only reports.
   if (!world.store) return { result, memory: next };
 
-  const deps = { store: world.store, sinks: world.sinks, alertContext: world.alertContext, policy: config.incidents, deliveryTimeoutMs: config.sentry.deliveryTimeoutMs, log, clock: world.now };
+  const deps = {
+    store: world.store,
+    sinks: world.sinks,
+    alertContext: world.alertContext,
+    policy: config.incidents,
+    deliveryTimeoutMs: config.sentry.deliveryTimeoutMs,
+    log,
+    clock: world.now,
+  };
   const observed = observedBy(facts.snapshots, facts.host ?? undefined);
-  const input = { findings, observed, role, scope, now: world.now(), deadline: options.deadline, inFlight: options.inFlight };
+  const input = {
+    findings,
+    observed,
+    role,
+    scope,
+    now: world.now(),
+    deadline: options.deadline,
+    inFlight: options.inFlight,
+  };
   const incidents = await runIncidents(memory.incidents, memory.inFlight, deps, input);
   return {
     result: { ...result, decisions: incidents.decisions, undelivered: incidents.undelivered },

@@ -13,13 +13,15 @@ export interface VersionMemory {
 
 export const NO_VERSIONS: VersionMemory = Object.freeze({ last: new Map<string, string>(), flips: new Map() });
 
-
 /**
  * Pure: this poll's versions against the remembered ones → the flips to
  * report per target (keyed by [prefix, name]) and the next memory. The maps
  * are copied only when something changed: most polls change nothing.
  */
-export function trackVersions(memory: VersionMemory, snapshots: readonly RedisSnapshot[]): { flips: Map<string, Map<string, VersionFlip>>; memory: VersionMemory } {
+export function trackVersions(
+  memory: VersionMemory,
+  snapshots: readonly RedisSnapshot[],
+): { flips: Map<string, Map<string, VersionFlip>>; memory: VersionMemory } {
   let last: Map<string, string> | null = null;
   let flips: Map<string, VersionFlip & { target: string }> | null = null;
   const byTarget = new Map<string, Map<string, VersionFlip>>();
@@ -49,5 +51,8 @@ export function trackVersions(memory: VersionMemory, snapshots: readonly RedisSn
       }
     }
   }
-  return { flips: byTarget, memory: last || flips ? { last: last ?? memory.last, flips: flips ?? memory.flips } : memory };
+  return {
+    flips: byTarget,
+    memory: last || flips ? { last: last ?? memory.last, flips: flips ?? memory.flips } : memory,
+  };
 }

@@ -22,7 +22,12 @@ export class RestartBudget {
 
   async record(host: string, app: string, windowMs: number, now: number): Promise<void> {
     const key = this.key(host, app);
-    await this.redis.multi().zremrangebyscore(key, '-inf', `(${now - windowMs}`).zadd(key, now, String(now)).pexpire(key, windowMs).exec();
+    await this.redis
+      .multi()
+      .zremrangebyscore(key, '-inf', `(${now - windowMs}`)
+      .zadd(key, now, String(now))
+      .pexpire(key, windowMs)
+      .exec();
   }
 
   /** One watchdog acts on one host's app at a time. */

@@ -35,13 +35,26 @@ async function sameProcess(reader: ProcReader, target: Target): Promise<boolean>
  * behind the start-time check; the supervisor (systemd, supervisord, the
  * kubelet) starts it again. A pid whose start time changed is never signalled.
  */
-export async function restartBySignal(target: Target, policy: RestartPolicy, deps: RestartDeps): Promise<RestartOutcome> {
+export async function restartBySignal(
+  target: Target,
+  policy: RestartPolicy,
+  deps: RestartDeps,
+): Promise<RestartOutcome> {
   const steps: string[] = [];
   if (!(await sameProcess(deps.reader, target))) {
-    return { ok: false, steps: [`pid ${target.pid}: start time changed or process gone; nothing signalled`], reason: 'the process is no longer the one judged (pid reused or exited)' };
+    return {
+      ok: false,
+      steps: [`pid ${target.pid}: start time changed or process gone; nothing signalled`],
+      reason: 'the process is no longer the one judged (pid reused or exited)',
+    };
   }
   const sent = signal(deps, target.pid, 'SIGTERM');
-  if (sent) return { ok: false, steps: [`SIGTERM → pid ${target.pid} refused: ${sent}`], reason: `the master could not be signalled (${sent})` };
+  if (sent)
+    return {
+      ok: false,
+      steps: [`SIGTERM → pid ${target.pid} refused: ${sent}`],
+      reason: `the master could not be signalled (${sent})`,
+    };
   steps.push(`SIGTERM → pid ${target.pid}`);
   const deadline = Date.now() + policy.graceMs;
   while (Date.now() < deadline) {
@@ -51,11 +64,17 @@ export async function restartBySignal(target: Target, policy: RestartPolicy, dep
       return { ok: true, steps, reason: 'the master exited on SIGTERM' };
     }
   }
-  if (!(await sameProcess(deps.reader, target))) return { ok: true, steps: [...steps, `pid ${target.pid} exited`], reason: 'the master exited on SIGTERM' };
+  if (!(await sameProcess(deps.reader, target)))
+    return { ok: true, steps: [...steps, `pid ${target.pid} exited`], reason: 'the master exited on SIGTERM' };
   // The group only when the master leads its own (a supervisor's setsid); never group 1 or ours.
   const ownGroup = target.pgrp === target.pid && target.pgrp > 1 && target.pgrp !== deps.ownGroup;
   const refused = signal(deps, ownGroup ? -target.pgrp : target.pid, 'SIGKILL');
-  if (refused) return { ok: false, steps: [...steps, `SIGKILL refused: ${refused}`], reason: `the master could not be killed (${refused})` };
+  if (refused)
+    return {
+      ok: false,
+      steps: [...steps, `SIGKILL refused: ${refused}`],
+      reason: `the master could not be killed (${refused})`,
+    };
   steps.push(`SIGKILL → ${ownGroup ? `process group ${target.pgrp}` : `pid ${target.pid}`} after ${policy.graceMs} ms`);
   return { ok: true, steps, reason: `the master ignored SIGTERM and was killed${ownGroup ? ' with its group' : ''}` };
 }
@@ -80,7 +99,13 @@ export async function restartByCommand(command: readonly string[], timeoutMs: nu
       const code = error ? ((error as { code?: number | string }).code ?? 'error') : 0;
       const killed = error && (error as { killed?: boolean }).killed;
       const step = `ran ${JSON.stringify(command)}: exit ${killed ? `timeout after ${timeoutMs} ms` : code}${tail ? `; output: ${tail}` : ''}`;
-      resolve({ ok: !error, steps: [step], reason: error ? `the restart command failed (exit ${killed ? 'timeout' : code})` : 'the restart command succeeded' });
+      resolve({
+        ok: !error,
+        steps: [step],
+        reason: error
+          ? `the restart command failed (exit ${killed ? 'timeout' : code})`
+          : 'the restart command succeeded',
+      });
     });
   });
 }

@@ -73,7 +73,13 @@ export function overallStatus(findings: readonly Finding[]): Status {
   return 'ok';
 }
 
-export function buildReport(snapshots: readonly RedisSnapshot[], findings: Finding[], checkedAt: number, durationMs: number, host: HostSnapshot | null = null): Report {
+export function buildReport(
+  snapshots: readonly RedisSnapshot[],
+  findings: Finding[],
+  checkedAt: number,
+  durationMs: number,
+  host: HostSnapshot | null = null,
+): Report {
   const order: Record<Severity, number> = { critical: 0, warning: 1, unknown: 2 };
   return {
     status: overallStatus(findings),
@@ -101,7 +107,24 @@ function summarizeQueues(snapshot: RedisSnapshot): QueueSummary[] {
   return snapshot.queues.map((reading) => {
     const base = { target: snapshot.target.name, prefix: reading.ref.prefix, name: reading.ref.name };
     if (!reading.ok) {
-      return { ...base, readable: false, paused: null, waiting: null, prioritized: null, active: null, delayed: null, delayedDue: null, completed: null, failed: null, oldestWaitSeconds: null, workers: null, stalledCheck: null, activeWithoutLock: null, legacyPaused: null, version: null };
+      return {
+        ...base,
+        readable: false,
+        paused: null,
+        waiting: null,
+        prioritized: null,
+        active: null,
+        delayed: null,
+        delayedDue: null,
+        completed: null,
+        failed: null,
+        oldestWaitSeconds: null,
+        workers: null,
+        stalledCheck: null,
+        activeWithoutLock: null,
+        legacyPaused: null,
+        version: null,
+      };
     }
     const f = reading.figures;
     const oldest = oldestWaitingAt(f);
@@ -129,7 +152,16 @@ function summarizeQueues(snapshot: RedisSnapshot): QueueSummary[] {
 function summarizeTarget(snapshot: RedisSnapshot): TargetSummary {
   const { name, label } = snapshot.target;
   if (!snapshot.reachable) {
-    return { name, label, reachable: false, durationMs: snapshot.durationMs, roundTrips: null, queues: 0, clientList: null, discovered: null };
+    return {
+      name,
+      label,
+      reachable: false,
+      durationMs: snapshot.durationMs,
+      roundTrips: null,
+      queues: 0,
+      clientList: null,
+      discovered: null,
+    };
   }
   return {
     name,
@@ -147,16 +179,22 @@ function noticesOf(snapshot: RedisSnapshot): string[] {
   if (!snapshot.reachable) return [];
   const notices: string[] = [];
   if (!snapshot.clientList.ok) {
-    notices.push(`${snapshot.target.name}: ${snapshot.clientList.reason}; worker presence is judged from the stalled-check key alone.`);
+    notices.push(
+      `${snapshot.target.name}: ${snapshot.clientList.reason}; worker presence is judged from the stalled-check key alone.`,
+    );
   }
   if (snapshot.server.configProblem) {
     notices.push(`${snapshot.target.name}: ${snapshot.server.configProblem}; redis.eviction-policy cannot be checked.`);
   }
   if (snapshot.discovery.truncated) {
-    notices.push(`${snapshot.target.name}: queue discovery stopped at its time or count limit; some queues were not checked. Declare the queues in the config.`);
+    notices.push(
+      `${snapshot.target.name}: queue discovery stopped at its time or count limit; some queues were not checked. Declare the queues in the config.`,
+    );
   }
   if (!snapshot.discovery.declared && snapshot.queues.length === 0) {
-    notices.push(`${snapshot.target.name}: no BullMQ queue was found (no <prefix>:*:meta key). Check the database number and the prefixes.`);
+    notices.push(
+      `${snapshot.target.name}: no BullMQ queue was found (no <prefix>:*:meta key). Check the database number and the prefixes.`,
+    );
   }
   return notices;
 }

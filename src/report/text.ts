@@ -33,10 +33,17 @@ function statusLine(report: Report): string {
 function queueTable(report: Report): string[] {
   if (report.queues.length === 0) return [];
   const flagged = new Set(
-    report.findings.flatMap((f) => (f.subject.kind === 'queue' ? [targetQueueKey(f.subject.target, { prefix: f.subject.prefix, name: f.subject.queue })] : [])),
+    report.findings.flatMap((f) =>
+      f.subject.kind === 'queue'
+        ? [targetQueueKey(f.subject.target, { prefix: f.subject.prefix, name: f.subject.queue })]
+        : [],
+    ),
   );
   const key = (q: QueueSummary): string => targetQueueKey(q.target, q);
-  const shown = report.queues.length <= MAX_QUEUE_ROWS ? report.queues : report.queues.filter((q) => flagged.has(key(q))).slice(0, MAX_QUEUE_ROWS);
+  const shown =
+    report.queues.length <= MAX_QUEUE_ROWS
+      ? report.queues
+      : report.queues.filter((q) => flagged.has(key(q))).slice(0, MAX_QUEUE_ROWS);
   const header = ['QUEUE', 'PAUSED', 'WAITING', 'ACTIVE', 'DELAYED', 'DUE', 'OLDEST', 'WORKERS', 'FAILED'];
   const rows = shown.map((q) => [
     `${q.prefix}/${q.name} @ ${q.target}`,
@@ -50,9 +57,14 @@ function queueTable(report: Report): string[] {
     num(q.failed),
   ]);
   const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => (r[i] ?? '').length)));
-  const format = (cells: string[]): string => cells.map((cell, i) => cell.padEnd(widths[i] ?? 0)).join('  ').trimEnd();
+  const format = (cells: string[]): string =>
+    cells
+      .map((cell, i) => cell.padEnd(widths[i] ?? 0))
+      .join('  ')
+      .trimEnd();
   const lines = [format(header), ...rows.map(format)];
-  if (shown.length < report.queues.length) lines.push(`... ${report.queues.length - shown.length} more queue(s) without findings (see --json)`);
+  if (shown.length < report.queues.length)
+    lines.push(`... ${report.queues.length - shown.length} more queue(s) without findings (see --json)`);
   return lines;
 }
 

@@ -23,14 +23,19 @@ export function daemonEndpoints(config: Config, view: DaemonView): Endpoints {
       const since = view.now() - (state.lastStartedAt ?? state.startedAt);
       return since <= staleAfter
         ? { ok: true, detail: `last poll started ${since} ms ago` }
-        : { ok: false, detail: `no poll has started for ${since} ms (expected every ${config.intervalMs} ms): the loop is stuck` };
+        : {
+            ok: false,
+            detail: `no poll has started for ${since} ms (expected every ${config.intervalMs} ms): the loop is stuck`,
+          };
     },
     readyz() {
       const { lastResult, lastFailure } = view.loop();
       if (!lastResult) return { ok: false, detail: 'no poll has completed yet' };
       if (lastFailure) return { ok: false, detail: `the last poll failed: ${lastFailure}` };
       const down = lastResult.report.targets.filter((t) => !t.reachable).map((t) => t.name);
-      return down.length === 0 ? { ok: true, detail: 'the last poll reached every Redis' } : { ok: false, detail: `unreachable: ${down.join(', ')}` };
+      return down.length === 0
+        ? { ok: true, detail: 'the last poll reached every Redis' }
+        : { ok: false, detail: `unreachable: ${down.join(', ')}` };
     },
     async metrics() {
       return { contentType: view.metrics.registry.contentType, body: await view.metrics.registry.metrics() };
@@ -39,10 +44,29 @@ export function daemonEndpoints(config: Config, view: DaemonView): Endpoints {
       const state = view.loop();
       const lead = view.leadership();
       return {
-        ...(state.lastResult?.report ?? { status: 'unknown', checkedAt: null, findings: [], queues: [], targets: [], notices: ['no poll has completed yet'] }),
-        leadership: { leader: lead.leader, self: lead.self, holder: lead.holder, leaderSince: lead.leaderSince, storeError: lead.storeError },
+        ...(state.lastResult?.report ?? {
+          status: 'unknown',
+          checkedAt: null,
+          findings: [],
+          queues: [],
+          targets: [],
+          notices: ['no poll has completed yet'],
+        }),
+        leadership: {
+          leader: lead.leader,
+          self: lead.self,
+          holder: lead.holder,
+          leaderSince: lead.leaderSince,
+          storeError: lead.storeError,
+        },
         incidents: lead.leader ? [...view.incidents().values()] : [],
-        loop: { polls: state.polls, skipped: state.skipped, lastStartedAt: state.lastStartedAt, lastCompletedAt: state.lastCompletedAt, lastFailure: state.lastFailure },
+        loop: {
+          polls: state.polls,
+          skipped: state.skipped,
+          lastStartedAt: state.lastStartedAt,
+          lastCompletedAt: state.lastCompletedAt,
+          lastFailure: state.lastFailure,
+        },
       };
     },
   };

@@ -18,7 +18,12 @@ export interface HttpServer {
 }
 
 /** A small GET-only server: /healthz, /readyz, /metrics, /status. */
-export async function startHttpServer(host: string, port: number, endpoints: Endpoints, onError: (error: Error) => void): Promise<HttpServer> {
+export async function startHttpServer(
+  host: string,
+  port: number,
+  endpoints: Endpoints,
+  onError: (error: Error) => void,
+): Promise<HttpServer> {
   const sockets = new Set<Socket>();
   const server: Server = createServer((req, res) => {
     handle(req, res, endpoints).catch((error: unknown) => {
@@ -55,7 +60,9 @@ async function handle(req: IncomingMessage, res: ServerResponse, endpoints: Endp
     case '/healthz':
     case '/readyz': {
       const probe = path === '/healthz' ? endpoints.healthz() : endpoints.readyz();
-      res.writeHead(probe.ok ? 200 : 503, { 'content-type': 'text/plain' }).end(`${probe.ok ? 'ok' : 'unavailable'}: ${probe.detail}\n`);
+      res
+        .writeHead(probe.ok ? 200 : 503, { 'content-type': 'text/plain' })
+        .end(`${probe.ok ? 'ok' : 'unavailable'}: ${probe.detail}\n`);
       return;
     }
     case '/metrics': {
@@ -64,9 +71,13 @@ async function handle(req: IncomingMessage, res: ServerResponse, endpoints: Endp
       return;
     }
     case '/status':
-      res.writeHead(200, { 'content-type': 'application/json' }).end(`${JSON.stringify(endpoints.status(), null, 2)}\n`);
+      res
+        .writeHead(200, { 'content-type': 'application/json' })
+        .end(`${JSON.stringify(endpoints.status(), null, 2)}\n`);
       return;
     default:
-      res.writeHead(404, { 'content-type': 'text/plain' }).end('not found: try /healthz, /readyz, /metrics or /status\n');
+      res
+        .writeHead(404, { 'content-type': 'text/plain' })
+        .end('not found: try /healthz, /readyz, /metrics or /status\n');
   }
 }

@@ -37,9 +37,23 @@ export class Metrics {
       stalled: queueGauge('stalled_jobs', 'Active jobs whose lock is gone'),
       failed: queueGauge('failed_jobs', 'Jobs in the failed set'),
     };
-    this.redisUp = new Gauge({ name: 'queue_watchdog_redis_up', help: '1 when the last poll reached the Redis target', labelNames: ['target'], registers });
-    this.incidentsOpen = new Gauge({ name: 'queue_watchdog_incidents_open', help: 'Open incidents', labelNames: ['check', 'severity'], registers });
-    this.leader = new Gauge({ name: 'queue_watchdog_leader', help: '1 when this watchdog holds the leader lease', registers });
+    this.redisUp = new Gauge({
+      name: 'queue_watchdog_redis_up',
+      help: '1 when the last poll reached the Redis target',
+      labelNames: ['target'],
+      registers,
+    });
+    this.incidentsOpen = new Gauge({
+      name: 'queue_watchdog_incidents_open',
+      help: 'Open incidents',
+      labelNames: ['check', 'severity'],
+      registers,
+    });
+    this.leader = new Gauge({
+      name: 'queue_watchdog_leader',
+      help: '1 when this watchdog holds the leader lease',
+      registers,
+    });
     this.pollDuration = new Histogram({
       name: 'queue_watchdog_poll_duration_seconds',
       help: 'Duration of polls by result (ok, failed)',
@@ -47,9 +61,23 @@ export class Metrics {
       buckets: [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30],
       registers,
     });
-    this.pollsSkipped = new Counter({ name: 'queue_watchdog_polls_skipped_total', help: 'Polls skipped because the previous one was still running', registers });
-    this.notifications = new Counter({ name: 'queue_watchdog_notifications_total', help: 'Notifications by kind (opened, changed, repeated, resolved)', labelNames: ['kind'], registers });
-    this.deliveries = new Counter({ name: 'queue_watchdog_sentry_deliveries_total', help: 'Envelopes sent to Sentry by result (ok, failed)', labelNames: ['result'], registers });
+    this.pollsSkipped = new Counter({
+      name: 'queue_watchdog_polls_skipped_total',
+      help: 'Polls skipped because the previous one was still running',
+      registers,
+    });
+    this.notifications = new Counter({
+      name: 'queue_watchdog_notifications_total',
+      help: 'Notifications by kind (opened, changed, repeated, resolved)',
+      labelNames: ['kind'],
+      registers,
+    });
+    this.deliveries = new Counter({
+      name: 'queue_watchdog_sentry_deliveries_total',
+      help: 'Envelopes sent to Sentry by result (ok, failed)',
+      labelNames: ['result'],
+      registers,
+    });
   }
 
   pollSucceeded(result: PollResult, durationMs: number, open: ReadonlyMap<string, IncidentRecord>): void {
@@ -75,7 +103,8 @@ export class Metrics {
     // Only the leader tracks incidents; followers export none, so a sum over replicas stays right.
     this.incidentsOpen.reset();
     if (result.leader) {
-      for (const record of open.values()) if (record.openedAt !== null) this.incidentsOpen.inc({ check: record.check, severity: record.severity });
+      for (const record of open.values())
+        if (record.openedAt !== null) this.incidentsOpen.inc({ check: record.check, severity: record.severity });
     }
   }
 

@@ -39,10 +39,16 @@ function eventsFor(queue: string): Array<Record<string, unknown>> {
 describe('Sentry alerts from watchdog check (real SDK, local envelope server, state in real Redis)', () => {
   it('opens an incident once across many runs; severity change and recovery notify once each', async () => {
     const q = new Queue('billing', { connection: connection() });
-    await q.addBulk([{ name: 'a', data: {} }, { name: 'b', data: {} }]);
+    await q.addBulk([
+      { name: 'a', data: {} },
+      { name: 'b', data: {} },
+    ]);
     await q.pause();
     const env = { SENTRY_DSN: sentry.dsn(), REDIS_URL: redis.url() };
-    const file = await config('billing', 'app: shop\nincidents:\n  for: { warning: 0s }\nredis:\n  queues: [billing]\n');
+    const file = await config(
+      'billing',
+      'app: shop\nincidents:\n  for: { warning: 0s }\nredis:\n  queues: [billing]\n',
+    );
     for (let run = 0; run < 4; run += 1) {
       const { code } = await checkJson(['--config', file], env);
       assert.equal(code, 2);
@@ -51,11 +57,24 @@ describe('Sentry alerts from watchdog check (real SDK, local envelope server, st
     assert.equal(events.length, 1, 'four runs, one incident, one event');
     const [opened] = events;
     assert.equal(opened?.level, 'error');
-    assert.match(String(opened?.message), /^Queue "billing" \(prefix bull\) on 127\.0\.0\.1:\d+\/0 is paused since .* with 2 jobs waiting behind the pause/);
+    assert.match(
+      String(opened?.message),
+      /^Queue "billing" \(prefix bull\) on 127\.0\.0\.1:\d+\/0 is paused since .* with 2 jobs waiting behind the pause/,
+    );
     assert.equal((opened?.fingerprint as string[])[0]?.startsWith('queue.paused:'), true);
     assert.deepEqual(
       { ...(opened?.tags as Record<string, string>), host: 'x' },
-      { check: 'queue.paused', severity: 'critical', notification: 'opened', target: `127.0.0.1:${redis.port}/0`, redis: `127.0.0.1:${redis.port}/0`, host: 'x', queue: 'billing', prefix: 'bull', app: 'shop' },
+      {
+        check: 'queue.paused',
+        severity: 'critical',
+        notification: 'opened',
+        target: `127.0.0.1:${redis.port}/0`,
+        redis: `127.0.0.1:${redis.port}/0`,
+        host: 'x',
+        queue: 'billing',
+        prefix: 'bull',
+        app: 'shop',
+      },
     );
     assert.equal((opened?.contexts as Record<string, Record<string, unknown>>).finding?.backlog, 2);
 
@@ -96,7 +115,10 @@ describe('Sentry alerts from watchdog check (real SDK, local envelope server, st
     assert.equal((north[1]?.tags as Record<string, string>).notification, 'repeated');
     assert.notDeepEqual(eventsFor('south')[0]?.fingerprint, north[0]?.fingerprint);
     const state = await redis.client().hgetall('queue-watchdog:incidents');
-    assert.ok(Object.keys(state).some((f) => f === (north[0]?.fingerprint as string[])[0]), 'state lives under the watchdog namespace');
+    assert.ok(
+      Object.keys(state).some((f) => f === (north[0]?.fingerprint as string[])[0]),
+      'state lives under the watchdog namespace',
+    );
     assert.ok((await redis.client().pttl('queue-watchdog:incidents')) > 0, 'with a TTL');
   });
 
@@ -126,16 +148,22 @@ describe('Sentry alerts from watchdog check (real SDK, local envelope server, st
   });
 
   it('sends a heartbeat check-in with the configured monitor schedule', async () => {
-    const file = await config('heartbeat', [
-      'interval: 5m',
-      'sentry:',
-      '  environment: staging',
-      '  heartbeat: { slug: shop-watchdog, margin: 2m, maxRuntime: 3m, timezone: Europe/Berlin }',
-      'redis:',
-      '  queues: [nothing-here]',
-    ].join('\n'));
+    const file = await config(
+      'heartbeat',
+      [
+        'interval: 5m',
+        'sentry:',
+        '  environment: staging',
+        '  heartbeat: { slug: shop-watchdog, margin: 2m, maxRuntime: 3m, timezone: Europe/Berlin }',
+        'redis:',
+        '  queues: [nothing-here]',
+      ].join('\n'),
+    );
     const before = sentry.items('check_in').length;
-    const { code } = await checkJson(['--config', file, '--heartbeat'], { SENTRY_DSN: sentry.dsn(), REDIS_URL: redis.url() });
+    const { code } = await checkJson(['--config', file, '--heartbeat'], {
+      SENTRY_DSN: sentry.dsn(),
+      REDIS_URL: redis.url(),
+    });
     assert.equal(code, 1, 'queue.missing is a warning');
     const checkIn = sentry.items('check_in')[before];
     assert.equal(checkIn?.monitor_slug, 'shop-watchdog');
@@ -154,7 +182,10 @@ describe('Sentry alerts from watchdog check (real SDK, local envelope server, st
     await q.add('x', {});
     await q.pause();
     await q.close();
-    const file = await config('slow', 'sentry:\n  deliveryTimeout: 1s\nincidents:\n  namespace: slow-test\nredis:\n  queues: [slowpoke]\n');
+    const file = await config(
+      'slow',
+      'sentry:\n  deliveryTimeout: 1s\nincidents:\n  namespace: slow-test\nredis:\n  queues: [slowpoke]\n',
+    );
     sentry.respondWith(200, 8_000);
     const slow = await checkJson(['--config', file], { SENTRY_DSN: sentry.dsn(), REDIS_URL: redis.url() });
     sentry.respondWith(200);
@@ -163,7 +194,10 @@ describe('Sentry alerts from watchdog check (real SDK, local envelope server, st
     assert.match(slow.stderr, /Sentry delivery did not finish within 1s; the report stands/);
     const port = await freePort();
     const fresh = await config('down', 'incidents:\n  namespace: down-test\nredis:\n  queues: [slowpoke]\n');
-    const down = await checkJson(['--config', fresh], { SENTRY_DSN: `http://k@127.0.0.1:${port}/1`, REDIS_URL: redis.url() });
+    const down = await checkJson(['--config', fresh], {
+      SENTRY_DSN: `http://k@127.0.0.1:${port}/1`,
+      REDIS_URL: redis.url(),
+    });
     assert.equal(down.code, 2);
     assert.match(down.stderr, /Sentry delivery failed: connection refused/);
   });
@@ -183,7 +217,10 @@ describe('Sentry alerts from watchdog check (real SDK, local envelope server, st
     await checkJson(['--config', file], env);
     const events = eventsFor('retry-me');
     assert.equal(events.length, 2, 'sent again');
-    assert.equal((events[1]?.contexts as Record<string, Record<string, unknown>>).incident?.reason, 'retry: the last delivery to Sentry failed');
+    assert.equal(
+      (events[1]?.contexts as Record<string, Record<string, unknown>>).incident?.reason,
+      'retry: the last delivery to Sentry failed',
+    );
     await checkJson(['--config', file], env);
     assert.equal(eventsFor('retry-me').length, 2, 'and then not again');
   });
@@ -194,7 +231,8 @@ describe('Sentry alerts from watchdog check (real SDK, local envelope server, st
     const file = await config('secret', 'incidents:\n  namespace: secret-test\nredis:\n  queues: [billing, north]\n');
     const result = await runCli(['check', '--config', file, '--log-level', 'trace', '--heartbeat'], env);
     await sentry.waitFor((s) => s.envelopes.some((e) => e.url.includes(key)));
-    for (const envelope of sentry.envelopes) assert.ok(!envelope.raw.includes(PASSWORD), 'no Redis password on the wire');
+    for (const envelope of sentry.envelopes)
+      assert.ok(!envelope.raw.includes(PASSWORD), 'no Redis password on the wire');
     assert.ok(!result.stderr.includes(PASSWORD) && !result.stdout.includes(PASSWORD));
     assert.ok(!result.stderr.includes(key), 'no DSN key in the log');
   });
@@ -205,7 +243,10 @@ describe('watchdog test-alert', () => {
     const before = sentry.envelopes.length;
     const result = await runCli(['test-alert'], { SENTRY_DSN: sentry.dsn() });
     assert.equal(result.code, 0, result.stdout + result.stderr);
-    assert.match(result.stdout, /^OK - Sentry at 127\.0\.0\.1:\d+, project 1 accepted the test event and the heartbeat check-in/);
+    assert.match(
+      result.stdout,
+      /^OK - Sentry at 127\.0\.0\.1:\d+, project 1 accepted the test event and the heartbeat check-in/,
+    );
     const items = sentry.envelopes.slice(before).flatMap((e) => e.items.map((i) => i.type));
     assert.deepEqual(items.sort(), ['check_in', 'event']);
   });
@@ -215,7 +256,10 @@ describe('watchdog test-alert', () => {
     const refused = await runCli(['test-alert'], { SENTRY_DSN: `http://k@127.0.0.1:${port}/1` });
     assert.equal(refused.code, 2);
     assert.match(refused.stdout, /^FAILED .*\n {2}event: connection refused/);
-    for (const [status, reason] of [[429, /rate limited by Sentry \(HTTP 429\)/], [500, /Sentry answered HTTP 500/]] as const) {
+    for (const [status, reason] of [
+      [429, /rate limited by Sentry \(HTTP 429\)/],
+      [500, /Sentry answered HTTP 500/],
+    ] as const) {
       sentry.respondWith(status);
       const result = await runCli(['test-alert'], { SENTRY_DSN: sentry.dsn() });
       sentry.respondWith(200);

@@ -22,10 +22,16 @@ describe('watchdog check when things are broken', () => {
     const q = new Queue('payments', { connection: { port: redis.port, host: '127.0.0.1' } });
     t.after(() => q.close());
     await q.add('charge', { amount: 10 });
-    const worker = spawn(process.execPath, [fileURLToPath(new URL('../fixtures/hanging-worker.mjs', import.meta.url)), String(redis.port), 'payments'], {
-      stdio: ['ignore', 'pipe', 'inherit'],
-    });
-    await new Promise<void>((resolve) => worker.stdout.on('data', (chunk: Buffer) => chunk.toString().includes('active') && resolve()));
+    const worker = spawn(
+      process.execPath,
+      [fileURLToPath(new URL('../fixtures/hanging-worker.mjs', import.meta.url)), String(redis.port), 'payments'],
+      {
+        stdio: ['ignore', 'pipe', 'inherit'],
+      },
+    );
+    await new Promise<void>((resolve) =>
+      worker.stdout.on('data', (chunk: Buffer) => chunk.toString().includes('active') && resolve()),
+    );
     const alive = await checkJson(['--redis', redis.url(), '--queue', 'payments']);
     assert.deepEqual(findingsOf(alive.report, 'queue.stalled'), [], 'a live worker holds the lock');
     worker.kill('SIGKILL');
@@ -41,7 +47,14 @@ describe('watchdog check when things are broken', () => {
 
   it('reports redis.unreachable (critical) within the time bound for a stopped server', async () => {
     const port = await freePort();
-    const { code, report, ms } = await checkJson(['--redis', `redis://127.0.0.1:${port}/0`, '--queue', 'emails', '--timeout', '2s']);
+    const { code, report, ms } = await checkJson([
+      '--redis',
+      `redis://127.0.0.1:${port}/0`,
+      '--queue',
+      'emails',
+      '--timeout',
+      '2s',
+    ]);
     assert.equal(code, 2);
     const [finding] = findingsOf(report, 'redis.unreachable');
     assert.equal(finding?.severity, 'critical');
@@ -60,7 +73,14 @@ describe('watchdog check when things are broken', () => {
       server.close();
     });
     const port = (server.address() as { port: number }).port;
-    const { code, report, ms } = await checkJson(['--redis', `redis://127.0.0.1:${port}/0`, '--queue', 'q', '--timeout', '1s']);
+    const { code, report, ms } = await checkJson([
+      '--redis',
+      `redis://127.0.0.1:${port}/0`,
+      '--queue',
+      'q',
+      '--timeout',
+      '1s',
+    ]);
     assert.equal(code, 2);
     assert.equal(findingsOf(report, 'redis.unreachable').length, 1);
     assert.ok(ms < 4_000, `took ${ms} ms`);
@@ -94,14 +114,24 @@ describe('watchdog check when things are broken', () => {
     const q = new Queue('fine', { connection: { port: redis.port, host: '127.0.0.1', db: 3 } });
     await q.add('x', {});
     await q.close();
-    const { code, report } = await checkJson(['--redis', redis.url(3), ...['strmeta', 'hashwait', 'oddjob', 'fine'].flatMap((q) => ['--queue', q])]);
+    const { code, report } = await checkJson([
+      '--redis',
+      redis.url(3),
+      ...['strmeta', 'hashwait', 'oddjob', 'fine'].flatMap((q) => ['--queue', q]),
+    ]);
     const unreadable = findingsOf(report, 'queue.unreadable');
     assert.deepEqual(unreadable.map((f) => f.subject.queue).sort(), ['hashwait', 'strmeta']);
-    assert.match(unreadable.find((f) => f.subject.queue === 'strmeta')?.summary ?? '', /meta is a string \(expected a hash\)/);
-    assert.match(unreadable.find((f) => f.subject.queue === 'hashwait')?.summary ?? '', /wait is a hash \(expected a list\)/);
+    assert.match(
+      unreadable.find((f) => f.subject.queue === 'strmeta')?.summary ?? '',
+      /meta is a string \(expected a hash\)/,
+    );
+    assert.match(
+      unreadable.find((f) => f.subject.queue === 'hashwait')?.summary ?? '',
+      /wait is a hash \(expected a list\)/,
+    );
     assert.equal(report.queues.find((x) => x.name === 'fine')?.waiting, 1);
     const odd = report.queues.find((x) => x.name === 'oddjob');
-    assert.equal(odd?.readable, true, 'a job hash of the wrong type only loses that job\'s age');
+    assert.equal(odd?.readable, true, "a job hash of the wrong type only loses that job's age");
     assert.equal(odd?.oldestWaitSeconds, null);
     assert.equal(code, 2, 'the unserved queues are still critical');
   });
@@ -114,7 +144,10 @@ describe('watchdog check refuses bad input with exit 3 and one clear line', () =
     await writeFile(`${dir}/bad.yml`, 'redis:\n  queues:\n    - name: emails\n      waitAge: { warning: soon }\n');
     const result = await runCli(['check', '--config', `${dir}/bad.yml`]);
     assert.equal(result.code, 3);
-    assert.match(result.stderr, /redis\.queues\[0\]\.waitAge\.warning: expected a duration like "30s", "5m" or "4h", got "soon"/);
+    assert.match(
+      result.stderr,
+      /redis\.queues\[0\]\.waitAge\.warning: expected a duration like "30s", "5m" or "4h", got "soon"/,
+    );
     assert.doesNotMatch(result.stderr, /\n\s+at /, 'no stack trace for a user mistake');
   });
 

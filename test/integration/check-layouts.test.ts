@@ -35,7 +35,7 @@ async function dumpAll(client: Redis): Promise<Map<string, string>> {
 
 describe('queue names, prefixes and layouts', () => {
   // BullMQ itself forbids ':' in queue names; prefixes may hold them.
-  const oddNames = ['with space', 'dots.and-dashes', '{braced}', 'ünï-cødé ✉', '$(rm -rf /);`x`|&', "quote'\"s"];
+  const oddNames = ['with space', 'dots.and-dashes', '{braced}', 'ünï-cødé ✉', '$(rm -rf /);`x`|&', 'quote\'"s'];
   const prefixOf = (i: number): string => ['bull', '{app}', 'my:app'][i % 3] ?? 'bull';
 
   it('checks queues whose names and prefixes hold spaces, colons, braces, unicode and shell characters', async () => {
@@ -48,7 +48,9 @@ describe('queue names, prefixes and layouts', () => {
     // Declared: each name with its prefix through a config file.
     const { mkdtemp, writeFile } = await import('node:fs/promises');
     const dir = await mkdtemp('/tmp/qw-');
-    const queues = oddNames.map((name, i) => `      - name: ${JSON.stringify(name)}\n        prefix: ${JSON.stringify(prefixOf(i))}\n`).join('');
+    const queues = oddNames
+      .map((name, i) => `      - name: ${JSON.stringify(name)}\n        prefix: ${JSON.stringify(prefixOf(i))}\n`)
+      .join('');
     await writeFile(`${dir}/w.yml`, `redis:\n  url: ${redis.url(1)}\n  queues:\n${queues}`);
     const declared = await checkJson(['--config', `${dir}/w.yml`]);
     assert.equal(declared.report.queues.length, oddNames.length);
@@ -58,7 +60,16 @@ describe('queue names, prefixes and layouts', () => {
       assert.equal(figures?.prefix, prefixOf(i));
     }
     // Discovered across two prefixes: the same queues, found by their meta keys.
-    const discovered = await checkJson(['--redis', redis.url(1), '--prefix', 'bull', '--prefix', '{app}', '--prefix', 'my:app']);
+    const discovered = await checkJson([
+      '--redis',
+      redis.url(1),
+      '--prefix',
+      'bull',
+      '--prefix',
+      '{app}',
+      '--prefix',
+      'my:app',
+    ]);
     assert.deepEqual(discovered.report.queues.map((q) => q.name).sort(), [...oddNames].sort());
     assert.equal(discovered.report.targets[0]?.discovered, true);
     const noWorkers = findingsOf(discovered.report, 'queue.no-workers');
@@ -69,8 +80,17 @@ describe('queue names, prefixes and layouts', () => {
   it('is read-only: every key, value and expiry is identical before and after a check', async () => {
     const db = 2;
     const q = new Queue('orders', { connection: connection(db) });
-    await q.addBulk(Array.from({ length: 20 }, (_, n) => ({ name: 'o', data: { n }, opts: { delay: n % 3 === 0 ? 10 : 0, priority: n % 4 } })));
-    const worker = new Worker('orders', async () => new Promise((resolve) => setTimeout(resolve, 50)), { connection: connection(db), autorun: false });
+    await q.addBulk(
+      Array.from({ length: 20 }, (_, n) => ({
+        name: 'o',
+        data: { n },
+        opts: { delay: n % 3 === 0 ? 10 : 0, priority: n % 4 },
+      })),
+    );
+    const worker = new Worker('orders', async () => new Promise((resolve) => setTimeout(resolve, 50)), {
+      connection: connection(db),
+      autorun: false,
+    });
     await q.pause();
     const fixture = redis.client(db);
     await fixture.set('unrelated:key', 'value');
@@ -87,7 +107,10 @@ describe('queue names, prefixes and layouts', () => {
 
   it('reads the BullMQ 5 layout: a queue paused by BullMQ 5 keeps its jobs in the paused list', async () => {
     const q5 = new Queue5('legacy', { connection: connection(4) });
-    await q5.addBulk([{ name: 'a', data: {} }, { name: 'b', data: {} }]);
+    await q5.addBulk([
+      { name: 'a', data: {} },
+      { name: 'b', data: {} },
+    ]);
     await q5.pause();
     const { code, report } = await checkJson(['--redis', redis.url(4), '--queue', 'legacy']);
     assert.equal(code, 2);
@@ -143,11 +166,18 @@ describe('Redis without CLIENT (managed Redis)', () => {
     let release = (): void => undefined;
     const busy = new Promise<void>((resolve) => (release = resolve));
     const started: string[] = [];
-    const worker = new Worker('jobs', async (job) => {
-      started.push(job.id ?? '');
-      await busy;
-    }, { connection: conn });
-    cleanup.push(() => worker.close(), async () => release());
+    const worker = new Worker(
+      'jobs',
+      async (job) => {
+        started.push(job.id ?? '');
+        await busy;
+      },
+      { connection: conn },
+    );
+    cleanup.push(
+      () => worker.close(),
+      async () => release(),
+    );
     await until(() => started.length === 1, 10_000, 'the first job to start');
     await q.add('j2', {});
     const served = await checkJson(['--redis', managed.url(), '--queue', 'jobs']);

@@ -38,7 +38,12 @@ describe('watchdog check on real BullMQ queues', () => {
     assert.equal(paused.details.backlog, 3);
     assert.ok(Math.abs(Number(paused.details.pausedAt) - before) < 5_000, 'paused time comes from the events stream');
     assert.match(paused.summary, /Queue "emails".* is paused since .* with 3 jobs waiting behind the pause/);
-    assert.deepEqual(paused.subject, { kind: 'queue', target: `127.0.0.1:${redis.port}/0`, prefix: 'bull', queue: 'emails' });
+    assert.deepEqual(paused.subject, {
+      kind: 'queue',
+      target: `127.0.0.1:${redis.port}/0`,
+      prefix: 'bull',
+      queue: 'emails',
+    });
     const figures = report.queues.find((x) => x.name === 'emails');
     assert.equal(figures?.paused, true);
     assert.equal(figures?.waiting, 3);
@@ -57,7 +62,10 @@ describe('watchdog check on real BullMQ queues', () => {
     );
     const allowed = await checkJson(['--config', `${dir}/w.yml`]);
     assert.equal(allowed.code, 0, JSON.stringify(allowed.report.findings));
-    await writeFile(`${dir}/w.yml`, `redis:\n  url: ${redis.url()}\n  queues:\n    - name: reports\n      mayBePaused: 1ms\n`);
+    await writeFile(
+      `${dir}/w.yml`,
+      `redis:\n  url: ${redis.url()}\n  queues:\n    - name: reports\n      mayBePaused: 1ms\n`,
+    );
     await new Promise((resolve) => setTimeout(resolve, 20));
     const tooLong = await checkJson(['--config', `${dir}/w.yml`]);
     assert.equal(tooLong.code, 2);

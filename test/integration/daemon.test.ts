@@ -46,22 +46,33 @@ async function daemon(args: string[], env: Record<string, string> = {}): Promise
   return started;
 }
 
-const eventsOf = (queue: string) => sentry.items('event').filter((e) => (e.tags as Record<string, string>).queue === queue);
+const eventsOf = (queue: string) =>
+  sentry.items('event').filter((e) => (e.tags as Record<string, string>).queue === queue);
 
 describe('watchdog run', () => {
   it('two replicas notify a paused queue exactly once; killing the leader hands over without re-notifying', async () => {
     await pausedQueue('replicated', 1, 3);
-    const file = await configFile('replicas', `redis:\n  url: ${redis.url(1)}\n  queues: [replicated]\nleadership:\n  lease: 2s\n`);
+    const file = await configFile(
+      'replicas',
+      `redis:\n  url: ${redis.url(1)}\n  queues: [replicated]\nleadership:\n  lease: 2s\n`,
+    );
     const env = { SENTRY_DSN: sentry.dsn() };
     const first = await daemon(['--config', file, '--interval', '1s', '--log-level', 'debug'], env);
     const second = await daemon(['--config', file, '--interval', '1s', '--log-level', 'debug'], env);
     await sentry.waitFor(() => eventsOf('replicated').length >= 1);
     await second.waitForLog((l) => l.msg === 'poll finished' && Number(l.poll) >= 3);
     assert.equal(eventsOf('replicated').length, 1, 'one event from two replicas');
-    const [leader, follower] = (await first.status()).leadership && ((await first.status()).leadership as { leader: boolean }).leader ? [first, second] : [second, first];
+    const [leader, follower] =
+      (await first.status()).leadership && ((await first.status()).leadership as { leader: boolean }).leader
+        ? [first, second]
+        : [second, first];
     const followerStatus = (await follower.status()).leadership as { leader: boolean; holder: { id: string } };
     assert.equal(followerStatus.leader, false);
-    assert.equal(followerStatus.holder.id, ((await leader.status()).leadership as { self: { id: string } }).self.id, '/status names the holder');
+    assert.equal(
+      followerStatus.holder.id,
+      ((await leader.status()).leadership as { self: { id: string } }).self.id,
+      '/status names the holder',
+    );
     assert.ok(
       [first, second].some((d) => d.logs.some((l) => /another watchdog with the same identity/.test(String(l.msg)))),
       'two watchdogs with one identity are called out',
@@ -72,7 +83,9 @@ describe('watchdog run', () => {
     await follower.waitForLog((l) => l.msg?.startsWith('became the leader') === true, 10_000);
     assert.ok(Date.now() - killedAt < 2_000 + 1_500, 'taken over within a lease period (plus one renewal tick)');
     const polls = follower.logs.filter((l) => l.msg === 'poll finished').length;
-    await follower.waitForLog((l) => l.msg === 'poll finished' && follower.logs.filter((x) => x.msg === 'poll finished').length >= polls + 3);
+    await follower.waitForLog(
+      (l) => l.msg === 'poll finished' && follower.logs.filter((x) => x.msg === 'poll finished').length >= polls + 3,
+    );
     assert.equal(eventsOf('replicated').length, 1, 'the new leader does not re-notify the open incident');
     assert.equal(((await follower.status()).incidents as unknown[]).length, 1);
   });
@@ -81,7 +94,14 @@ describe('watchdog run', () => {
     const own = await startRedis();
     t.after(() => own.stop());
     const d = await daemon(['--redis', own.url(), '--interval', '1s', '--timeout', '1s'], { SENTRY_DSN: sentry.dsn() });
-    const unreachable = () => sentry.items('event').filter((e) => (e.tags as Record<string, string>).check === 'redis.unreachable' && (e.tags as Record<string, string>).redis === `127.0.0.1:${own.port}/0`);
+    const unreachable = () =>
+      sentry
+        .items('event')
+        .filter(
+          (e) =>
+            (e.tags as Record<string, string>).check === 'redis.unreachable' &&
+            (e.tags as Record<string, string>).redis === `127.0.0.1:${own.port}/0`,
+        );
     await d.waitForLog((l) => l.msg === 'watchdog running');
     await own.stop();
     await sentry.waitFor(() => unreachable().length >= 1, 10_000);
@@ -93,7 +113,9 @@ describe('watchdog run', () => {
     assert.equal(unreachable()[1]?.level, 'info');
     assert.match(String(unreachable()[1]?.message), /^Resolved/);
     assert.equal(d.child.exitCode, null);
-    await d.waitForLog((l) => l.msg === 'poll finished' && d.logs.indexOf(l) > d.logs.length - 3, 5_000).catch(() => undefined);
+    await d
+      .waitForLog((l) => l.msg === 'poll finished' && d.logs.indexOf(l) > d.logs.length - 3, 5_000)
+      .catch(() => undefined);
     assert.equal((await d.get('/readyz')).status, 200);
   });
 
@@ -101,12 +123,18 @@ describe('watchdog run', () => {
     await pausedQueue('refused', 4, 1);
     sentry.respondWith(503);
     t.after(() => sentry.respondWith(200));
-    const d = await daemon(['--redis', redis.url(4), '--queue', 'refused', '--interval', '1s', '--log-level', 'debug'], { SENTRY_DSN: sentry.dsn() });
+    const d = await daemon(
+      ['--redis', redis.url(4), '--queue', 'refused', '--interval', '1s', '--log-level', 'debug'],
+      { SENTRY_DSN: sentry.dsn() },
+    );
     await sentry.waitFor(() => eventsOf('refused').length >= 1);
     await d.waitForLog((l) => /Sentry delivery failed: Sentry answered HTTP 503/.test(String(l.msg)));
     sentry.respondWith(200);
     await sentry.waitFor(() => eventsOf('refused').length >= 2, 10_000);
-    assert.equal((eventsOf('refused')[1]?.contexts as Record<string, Record<string, unknown>>).incident?.reason, 'retry: the last delivery to Sentry failed');
+    assert.equal(
+      (eventsOf('refused')[1]?.contexts as Record<string, Record<string, unknown>>).incident?.reason,
+      'retry: the last delivery to Sentry failed',
+    );
     const polls = d.logs.filter((x) => x.msg === 'poll finished').length;
     await d.waitForLog(() => d.logs.filter((x) => x.msg === 'poll finished').length >= polls + 3, 10_000);
     assert.equal(eventsOf('refused').length, 2, 'once accepted, not again');
@@ -114,11 +142,24 @@ describe('watchdog run', () => {
 
   it('exports valid Prometheus text whose numbers match the queues', async () => {
     const q = new Queue('measured', { connection: { host: '127.0.0.1', port: redis.port, db: 2 } });
-    await q.addBulk([{ name: 'a', data: {} }, { name: 'b', data: {} }, { name: 'c', data: {}, opts: { priority: 3 } }]);
+    await q.addBulk([
+      { name: 'a', data: {} },
+      { name: 'b', data: {} },
+      { name: 'c', data: {}, opts: { priority: 3 } },
+    ]);
     await q.add('later', {}, { delay: 60_000 });
     await q.add('due', {}, { delay: 1 });
     await q.close();
-    const d = await daemon(['--redis', redis.url(2), '--queue', 'measured', '--interval', '1s', '--log-level', 'debug']);
+    const d = await daemon([
+      '--redis',
+      redis.url(2),
+      '--queue',
+      'measured',
+      '--interval',
+      '1s',
+      '--log-level',
+      'debug',
+    ]);
     await d.waitForLog((l) => l.msg === 'poll finished');
     const samples = parsePrometheus((await d.get('/metrics')).body);
     const labels = { target: `127.0.0.1:${redis.port}/2`, prefix: 'bull', queue: 'measured' };
@@ -129,7 +170,10 @@ describe('watchdog run', () => {
     assert.equal(valueOf(samples, 'queue_watchdog_queue_workers', labels), 0);
     assert.equal(valueOf(samples, 'queue_watchdog_redis_up', { target: labels.target }), 1);
     assert.equal(valueOf(samples, 'queue_watchdog_leader'), 1);
-    assert.equal(valueOf(samples, 'queue_watchdog_incidents_open', { check: 'queue.no-workers', severity: 'critical' }), 1);
+    assert.equal(
+      valueOf(samples, 'queue_watchdog_incidents_open', { check: 'queue.no-workers', severity: 'critical' }),
+      1,
+    );
     assert.ok((valueOf(samples, 'queue_watchdog_poll_duration_seconds_count', { result: 'ok' }) ?? 0) >= 1);
     assert.ok(valueOf(samples, 'process_resident_memory_bytes') !== undefined, 'process metrics from prom-client');
   });
@@ -138,7 +182,10 @@ describe('watchdog run', () => {
     // DEBUG SLEEP freezes a real Redis: the hang of an overloaded or swapped-out server.
     const frozen = await startRedis(['--enable-debug-command', 'yes']);
     t.after(() => frozen.stop());
-    const file = await configFile('stuck', `interval: 1s\npollTimeout: 1s\ntimeout: 1h\nredis:\n  url: ${frozen.url()}\n  queues: [q]\n`);
+    const file = await configFile(
+      'stuck',
+      `interval: 1s\npollTimeout: 1s\ntimeout: 1h\nredis:\n  url: ${frozen.url()}\n  queues: [q]\n`,
+    );
     const d = await daemon(['--config', file, '--log-level', 'debug']);
     await d.waitForLog((l) => l.msg === 'poll finished');
     assert.equal((await d.get('/healthz')).status, 200);
@@ -152,10 +199,15 @@ describe('watchdog run', () => {
     const samples = parsePrometheus((await d.get('/metrics')).body);
     assert.ok((valueOf(samples, 'queue_watchdog_polls_skipped_total') ?? 0) >= 2);
     await sleeping;
-    await d.waitForLog((l) => l.msg === 'poll finished' && d.logs.filter((x) => x.msg === 'poll finished').length >= 2, 5_000);
+    await d.waitForLog(
+      (l) => l.msg === 'poll finished' && d.logs.filter((x) => x.msg === 'poll finished').length >= 2,
+      5_000,
+    );
     // Start/finish lines strictly alternate: no poll began while another was running.
     const sequence = d.logs.filter((l) => l.msg === 'poll started' || l.msg === 'poll finished').map((l) => l.msg);
-    sequence.forEach((msg, i) => assert.equal(msg, i % 2 === 0 ? 'poll started' : 'poll finished', JSON.stringify(sequence)));
+    sequence.forEach((msg, i) =>
+      assert.equal(msg, i % 2 === 0 ? 'poll started' : 'poll finished', JSON.stringify(sequence)),
+    );
   });
 
   it('on SIGTERM during a poll: finishes it, flushes the event, releases the lease and exits 0 within 10 s', async (t) => {
@@ -168,30 +220,47 @@ describe('watchdog run', () => {
     await q.add('x', {});
     await q.pause();
     await q.close();
-    const file = await configFile('shutdown', [
-      'interval: 1s',
-      'timeout: 8s',
-      'pollTimeout: 8s',
-      'incidents:',
-      '  for: { critical: 4s }',
-      'redis:',
-      `  url: ${slow.url()}`,
-      '  queues: [shutdown]',
-    ].join('\n'));
+    const file = await configFile(
+      'shutdown',
+      [
+        'interval: 1s',
+        'timeout: 8s',
+        'pollTimeout: 8s',
+        'incidents:',
+        '  for: { critical: 4s }',
+        'redis:',
+        `  url: ${slow.url()}`,
+        '  queues: [shutdown]',
+      ].join('\n'),
+    );
     const d = await daemon(['--config', file, '--log-level', 'debug'], { SENTRY_DSN: sentry.dsn() });
     await d.waitForLog((l) => l.msg === 'poll finished');
     const probe = slow.client();
     await probe.ping();
-    const sleeping = slow.client().call('DEBUG', 'SLEEP', '5').catch(() => undefined);
+    const sleeping = slow
+      .client()
+      .call('DEBUG', 'SLEEP', '5')
+      .catch(() => undefined);
     // Frozen for sure once a connected client's PING gets no answer.
-    await until(async () => (await Promise.race([probe.ping().then(() => false), new Promise((resolve) => setTimeout(() => resolve(true), 200))])) === true, 5_000, 'DEBUG SLEEP to take hold');
+    await until(
+      async () =>
+        (await Promise.race([
+          probe.ping().then(() => false),
+          new Promise((resolve) => setTimeout(() => resolve(true), 200)),
+        ])) === true,
+      5_000,
+      'DEBUG SLEEP to take hold',
+    );
     await d.waitForLog((l) => l.msg === 'poll skipped: the previous poll is still running', 5_000);
     assert.equal(eventsOf('shutdown').length, 0, 'nothing notified before the frozen poll completes');
     const { code, ms } = await d.stop('SIGTERM');
     assert.equal(code, 0);
     assert.ok(ms < 10_000, `exit took ${ms} ms`);
     const shutdownAt = d.logs.findIndex((l) => l.msg === 'shutting down');
-    assert.ok(d.logs.slice(shutdownAt).some((l) => l.msg === 'poll finished'), 'the in-flight poll finished after the signal');
+    assert.ok(
+      d.logs.slice(shutdownAt).some((l) => l.msg === 'poll finished'),
+      'the in-flight poll finished after the signal',
+    );
     assert.equal(eventsOf('shutdown').length, 1, 'its notification was flushed before exit');
     assert.equal(await slow.client().exists('queue-watchdog:leader'), 0, 'the lease was released');
     await sleeping;

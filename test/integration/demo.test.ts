@@ -26,29 +26,45 @@ describe('watchdog demo', () => {
     const dirsBefore = new Set(demoDirs());
     const result = await runCli(['demo', '--json'], { HOME: process.env.HOME ?? '' });
     assert.equal(result.code, 0, result.stdout + result.stderr);
-    const outcome = JSON.parse(result.stdout) as { ok: boolean; seconds: number; acts: Array<{ act: number; expected: string[]; seen: string[]; healed: boolean; ok: boolean }> };
+    const outcome = JSON.parse(result.stdout) as {
+      ok: boolean;
+      seconds: number;
+      acts: Array<{ act: number; expected: string[]; seen: string[]; healed: boolean; ok: boolean }>;
+    };
     assert.equal(outcome.ok, true);
-    assert.deepEqual(outcome.acts.map((a) => a.act), [1, 2, 3]);
+    assert.deepEqual(
+      outcome.acts.map((a) => a.act),
+      [1, 2, 3],
+    );
     for (const act of outcome.acts) {
-      for (const check of act.expected) assert.ok(act.seen.includes(check), `act ${act.act} saw ${act.seen.join(', ')}`);
+      for (const check of act.expected)
+        assert.ok(act.seen.includes(check), `act ${act.act} saw ${act.seen.join(', ')}`);
       assert.equal(act.healed, true, `act ${act.act} healed`);
     }
     assert.ok(outcome.seconds < 120, `took ${outcome.seconds}s`);
     assert.deepEqual(demoProcesses(), []);
-    assert.deepEqual(demoDirs().filter((d) => !dirsBefore.has(d)), []);
+    assert.deepEqual(
+      demoDirs().filter((d) => !dirsBefore.has(d)),
+      [],
+    );
   });
 
   it('cleans up every process and file on Ctrl-C', async () => {
     const dirsBefore = new Set(demoDirs());
     const child = spawn(process.execPath, [CLI, 'demo'], { stdio: ['ignore', 'pipe', 'pipe'] });
     let out = '';
-    await new Promise<void>((resolve) => child.stdout.on('data', (chunk: Buffer) => (out += chunk.toString()).includes('Act 1') && resolve()));
+    await new Promise<void>((resolve) =>
+      child.stdout.on('data', (chunk: Buffer) => (out += chunk.toString()).includes('Act 1') && resolve()),
+    );
     child.kill('SIGINT');
     const code = await new Promise<number | null>((resolve) => child.on('close', resolve));
     assert.equal(code, 130, out);
     assert.match(out, /Interrupted: cleaning up/);
     await new Promise((resolve) => setTimeout(resolve, 500));
     assert.deepEqual(demoProcesses(), []);
-    assert.deepEqual(demoDirs().filter((d) => !dirsBefore.has(d)), []);
+    assert.deepEqual(
+      demoDirs().filter((d) => !dirsBefore.has(d)),
+      [],
+    );
   });
 });

@@ -16,7 +16,8 @@ function valueOf<T>(result: ProcResult<T>): T {
   return result.value;
 }
 
-const cwdOf = async (pid: number): Promise<{ path: string; deleted: boolean }> => valueOf(await proc.readLink(pid, 'cwd'));
+const cwdOf = async (pid: number): Promise<{ path: string; deleted: boolean }> =>
+  valueOf(await proc.readLink(pid, 'cwd'));
 const starttimeOf = async (pid: number): Promise<number> => valueOf(await proc.readStat(pid)).starttime;
 
 async function resultOf(queue: Queue, job: Job): Promise<{ cwd: string; pid: number }> {
@@ -47,8 +48,16 @@ describe('deploy layout fixture (incident 003)', () => {
     const master = Number(started.match[1]);
     const stat = valueOf(await proc.readStat(master));
     assert.equal(stat.pgrp, master, 'the master leads its own process group');
-    assert.equal(valueOf(await proc.readCmdline(master))[1], join(layout.current, 'master.mjs'), 'cmdline keeps the unresolved path');
-    assert.deepEqual(await cwdOf(master), { path: layout.releaseDir(1), deleted: false }, 'the kernel records the resolved release');
+    assert.equal(
+      valueOf(await proc.readCmdline(master))[1],
+      join(layout.current, 'master.mjs'),
+      'cmdline keeps the unresolved path',
+    );
+    assert.deepEqual(
+      await cwdOf(master),
+      { path: layout.releaseDir(1), deleted: false },
+      'the kernel records the resolved release',
+    );
     await supervisor.waitForLine(/^forked \d+$/, started.index);
     assert.equal((await resultOf(queue, await queue.add('send', { n: 1 }))).cwd, layout.releaseDir(1));
 
@@ -59,7 +68,11 @@ describe('deploy layout fixture (incident 003)', () => {
     const forkedAfterSwitch = await supervisor.waitForLine(/^forked (\d+)$/, switched);
     const staleWorker = Number(forkedAfterSwitch.match[1]);
     assert.equal(valueOf(await proc.readStat(staleWorker)).pgrp, master, 'workers share the master group');
-    assert.deepEqual(await cwdOf(staleWorker), { path: layout.releaseDir(1), deleted: false }, 'a worker forked after the deploy runs the old release');
+    assert.deepEqual(
+      await cwdOf(staleWorker),
+      { path: layout.releaseDir(1), deleted: false },
+      'a worker forked after the deploy runs the old release',
+    );
 
     // Cleanup of old releases removes 1: the master runs on, every fork dies in the child.
     await layout.deleteRelease(1);
@@ -77,18 +90,32 @@ describe('deploy layout fixture (incident 003)', () => {
       [`started ${master}`],
       'the supervisor saw nothing wrong',
     );
-    assert.ok(!supervisor.lines.slice(deleted).some((line) => line.startsWith('forked ')), 'no fork succeeded after the delete');
+    assert.ok(
+      !supervisor.lines.slice(deleted).some((line) => line.startsWith('forked ')),
+      'no fork succeeded after the delete',
+    );
 
     // The respectful restart: SIGTERM to the master, behind the starttime check.
     assert.equal(await starttimeOf(master), stat.starttime);
     process.kill(master, 'SIGTERM');
     const restarted = await supervisor.waitForLine(/^started (\d+)$/, started.index + 1);
-    assert.ok(supervisor.lines.slice(deleted, restarted.index).includes(`exited ${master} exit=0`), 'the old master exited 0 on SIGTERM');
+    assert.ok(
+      supervisor.lines.slice(deleted, restarted.index).includes(`exited ${master} exit=0`),
+      'the old master exited 0 on SIGTERM',
+    );
     const master2 = Number(restarted.match[1]);
     assert.notEqual(master2, master);
-    assert.deepEqual(await cwdOf(master2), { path: layout.releaseDir(2), deleted: false }, 'restarted from current → 2');
+    assert.deepEqual(
+      await cwdOf(master2),
+      { path: layout.releaseDir(2), deleted: false },
+      'restarted from current → 2',
+    );
     await supervisor.waitForLine(/^forked \d+$/, restarted.index);
-    assert.equal((await resultOf(queue, waiting)).cwd, layout.releaseDir(2), 'the job that waited is done by release 2');
+    assert.equal(
+      (await resultOf(queue, waiting)).cwd,
+      layout.releaseDir(2),
+      'the job that waited is done by release 2',
+    );
 
     // Stopping the supervisor takes the master's whole group with it.
     await supervisor.stop();

@@ -28,23 +28,31 @@ const record = (fingerprint: string, lastSeenAt: number, over: Partial<IncidentR
   notifiedSeverity: 'critical',
   ...over,
 });
-const stateOf = (...records: IncidentRecord[]): Map<string, IncidentRecord> => new Map(records.map((r) => [r.fingerprint, r]));
+const stateOf = (...records: IncidentRecord[]): Map<string, IncidentRecord> =>
+  new Map(records.map((r) => [r.fingerprint, r]));
 
 describe('incident store', () => {
   it('rewrites an open incident only for a lasting change or a sentence 15 minutes old, and says what it holds', async () => {
     const store = new IncidentStore(redis.client(), 'store-test', 86_400_000);
     const held = await store.save(new Map(), stateOf(record('a', T0), record('b', T0)));
-    const stored = async (fp: string): Promise<IncidentRecord> => JSON.parse((await redis.client().hget('store-test:incidents', fp)) ?? 'null') as IncidentRecord;
+    const stored = async (fp: string): Promise<IncidentRecord> =>
+      JSON.parse((await redis.client().hget('store-test:incidents', fp)) ?? 'null') as IncidentRecord;
     assert.equal((await stored('a')).summary, 'late by 0 ms');
 
     // A minute later: only the sentence changed for a; b was notified again (lasting).
-    const minute = await store.save(held, stateOf(record('a', T0 + 60_000), record('b', T0 + 60_000, { notifiedAt: T0 + 60_000 })));
+    const minute = await store.save(
+      held,
+      stateOf(record('a', T0 + 60_000), record('b', T0 + 60_000, { notifiedAt: T0 + 60_000 })),
+    );
     assert.equal((await stored('a')).summary, 'late by 0 ms', 'a sentence alone is not written');
     assert.equal((await stored('b')).notifiedAt, T0 + 60_000, 'a lasting change is written');
     assert.equal(minute.get('a')?.lastSeenAt, T0, 'what the store holds, not what memory holds');
 
     // Fifteen minutes after a's last write, its sentence is refreshed.
-    await store.save(minute, stateOf(record('a', T0 + 15 * 60_000), record('b', T0 + 15 * 60_000, { notifiedAt: T0 + 60_000 })));
+    await store.save(
+      minute,
+      stateOf(record('a', T0 + 15 * 60_000), record('b', T0 + 15 * 60_000, { notifiedAt: T0 + 60_000 })),
+    );
     assert.equal((await stored('a')).summary, `late by ${15 * 60_000} ms`);
     assert.equal((await stored('b')).summary, 'late by 60000 ms', 'b was written 14 minutes ago: not yet');
     assert.ok((await redis.client().pttl('store-test:incidents')) > 0);

@@ -54,7 +54,7 @@ async function calls(command: string): Promise<number> {
 const poll = (target: TargetConfig, cache?: CollectCache, now: () => number = Date.now): Promise<RedisSnapshot> =>
   collectTarget(client, target, undefined, now, cache);
 
-describe('incremental reads (the daemon keeps each queue\'s last full read)', () => {
+describe("incremental reads (the daemon keeps each queue's last full read)", () => {
   it('reads an unchanged queue with a few calls and reports exactly what a full read reports', async () => {
     const q = queue('steady');
     await q.addBulk([1, 2, 3].map((n) => ({ name: 'send', data: { n } })));
@@ -87,7 +87,10 @@ describe('incremental reads (the daemon keeps each queue\'s last full read)', ()
     await q.pause();
     const paused = figuresOf(await poll(target, cache), 'announced');
     assert.equal(paused.paused, true);
-    assert.ok(paused.pausedEventAt !== null && Math.abs(paused.pausedEventAt - before) < 5_000, 'the pause time comes from the events stream');
+    assert.ok(
+      paused.pausedEventAt !== null && Math.abs(paused.pausedEventAt - before) < 5_000,
+      'the pause time comes from the events stream',
+    );
     await q.resume();
     assert.equal(figuresOf(await poll(target, cache), 'announced').paused, false);
   });
@@ -104,7 +107,12 @@ describe('incremental reads (the daemon keeps each queue\'s last full read)', ()
     assert.equal(figuresOf(await poll(target, cache), 'timely').delayedDue, 1);
 
     // A worker takes a job and freezes (it renews nothing): its lock and the stall checker's key expire.
-    const worker = new Worker('timely', null, { connection: { port: redis.port, host: '127.0.0.1' }, autorun: false, lockDuration: 1_000, stalledInterval: 600_000 });
+    const worker = new Worker('timely', null, {
+      connection: { port: redis.port, host: '127.0.0.1' },
+      autorun: false,
+      lockDuration: 1_000,
+      stalledInterval: 600_000,
+    });
     closers.push(() => worker.close(true));
     await q.add('now', {});
     const job = await worker.getNextJob('frozen');
@@ -114,7 +122,11 @@ describe('incremental reads (the daemon keeps each queue\'s last full read)', ()
     assert.equal(held.active, 1);
     assert.equal(held.activeWithoutLock, 0);
     assert.ok(held.stalledCheckTtlMs !== null);
-    assert.equal(figuresOf(await poll(target, cache), 'timely').activeWithoutLock, 0, 'before the expiry nothing is read again');
+    assert.equal(
+      figuresOf(await poll(target, cache), 'timely').activeWithoutLock,
+      0,
+      'before the expiry nothing is read again',
+    );
     await new Promise((resolve) => setTimeout(resolve, 1_300));
     const lost = figuresOf(await poll(target, cache), 'timely');
     assert.equal(lost.activeWithoutLock, 1, 'the expired lock is seen without any event');
@@ -132,9 +144,17 @@ describe('incremental reads (the daemon keeps each queue\'s last full read)', ()
     // An operator pushes a job id by hand: BullMQ announces nothing.
     await redis.client().lpush('bull:edited:wait', 'by-hand');
     clock += 1_000;
-    assert.equal(figuresOf(await poll(target, cache, now), 'edited').waiting, 1, 'within the period the memory is used');
+    assert.equal(
+      figuresOf(await poll(target, cache, now), 'edited').waiting,
+      1,
+      'within the period the memory is used',
+    );
     clock += FULL_READ_EVERY_MS;
-    assert.equal(figuresOf(await poll(target, cache, now), 'edited').waiting, 2, 'after the period the queue is read in full');
+    assert.equal(
+      figuresOf(await poll(target, cache, now), 'edited').waiting,
+      2,
+      'after the period the queue is read in full',
+    );
   });
 
   it('sees a drain on the next poll, though BullMQ announces none', async () => {

@@ -27,7 +27,12 @@ async function tempDir(t: TestContext): Promise<string> {
 }
 
 /** A real node child that prints "ready" and then idles until killed by the test's teardown. */
-async function startChild(t: TestContext, cwd: string, script: string, args: readonly string[] = []): Promise<ChildProcess> {
+async function startChild(
+  t: TestContext,
+  cwd: string,
+  script: string,
+  args: readonly string[] = [],
+): Promise<ChildProcess> {
   const child = spawn(process.execPath, [script, ...args], { cwd, stdio: ['ignore', 'pipe', 'inherit'] });
   t.after(async () => {
     if (child.exitCode !== null || child.signalCode !== null) return;
@@ -72,7 +77,10 @@ describe('ProcReader on the real /proc', () => {
     const uid = process.getuid?.() ?? assert.fail('no uid on this platform');
     assert.deepEqual(valueOf(await proc.readStatus(pid)), { real: uid, effective: uid, saved: uid, filesystem: uid });
     assert.deepEqual(valueOf(await proc.readLink(pid, 'cwd')), { path: work, deleted: false });
-    assert.deepEqual(valueOf(await proc.readLink(pid, 'exe')), { path: await realpath(process.execPath), deleted: false });
+    assert.deepEqual(valueOf(await proc.readLink(pid, 'exe')), {
+      path: await realpath(process.execPath),
+      deleted: false,
+    });
     assert.deepEqual(valueOf(await proc.readLink(pid, 'root')), { path: '/', deleted: false });
     assert.ok(valueOf(await proc.listPids()).includes(pid));
 
@@ -130,7 +138,15 @@ describe('ProcReader on the real /proc', () => {
     const fake = createProcReader(root);
     assert.equal(fake.root, root);
     assert.deepEqual(valueOf(await fake.listPids()), [7, 42]);
-    assert.deepEqual(valueOf(await fake.readStat(42)), { pid: 42, comm: 'a (b) c', state: 'S', ppid: 1, pgrp: 42, session: 42, starttime: 999 });
+    assert.deepEqual(valueOf(await fake.readStat(42)), {
+      pid: 42,
+      comm: 'a (b) c',
+      state: 'S',
+      ppid: 1,
+      pgrp: 42,
+      session: 42,
+      starttime: 999,
+    });
     const malformed = await fake.readStat(7);
     assert.equal(malformed.ok ? undefined : malformed.code, 'MALFORMED');
     const missing = await createProcReader(join(root, 'nowhere')).listPids();

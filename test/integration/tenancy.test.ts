@@ -34,11 +34,17 @@ after(async () => {
 /** A real worker process, optionally connecting from another loopback address. */
 async function worker(db: number, queue: string, from?: string): Promise<ChildProcess> {
   const args = from ? ['--import', BIND, WORKER] : [WORKER];
-  const child = spawn(process.execPath, [...args, String(redis.port), String(db), queue], { env: { ...process.env, BIND_LOCAL: from ?? '' }, stdio: ['ignore', 'pipe', 'inherit'] });
+  const child = spawn(process.execPath, [...args, String(redis.port), String(db), queue], {
+    env: { ...process.env, BIND_LOCAL: from ?? '' },
+    stdio: ['ignore', 'pipe', 'inherit'],
+  });
   children.push(child);
   await new Promise<void>((resolve, reject) => {
     child.stdout?.on('data', (chunk: Buffer) => chunk.toString().includes('ready') && resolve());
-    setTimeout(() => reject(new Error(`worker ${queue} on db ${db}${from ? ` from ${from}` : ''} did not become ready`)), 10_000).unref();
+    setTimeout(
+      () => reject(new Error(`worker ${queue} on db ${db}${from ? ` from ${from}` : ''} did not become ready`)),
+      10_000,
+    ).unref();
   });
   return child;
 }
@@ -53,15 +59,23 @@ describe('sharing Redis safely', () => {
   it('two apps on one database and prefix both see redis.tenant-collision; on separate databases both are clean', async () => {
     await worker(1, 'invoices');
     await worker(1, 'reports');
-    const billing = (db: number) => config(`billing-${db}`, ['redis:', `  url: ${redis.url(db)}`, '  app: billing', '  queues: [invoices]']);
-    const reporting = (db: number) => config(`reporting-${db}`, ['redis:', `  url: ${redis.url(db)}`, '  app: reporting', '  queues: [reports]']);
+    const billing = (db: number) =>
+      config(`billing-${db}`, ['redis:', `  url: ${redis.url(db)}`, '  app: billing', '  queues: [invoices]']);
+    const reporting = (db: number) =>
+      config(`reporting-${db}`, ['redis:', `  url: ${redis.url(db)}`, '  app: reporting', '  queues: [reports]']);
     await checkJson(['--config', await billing(1)]);
     const second = await checkJson(['--config', await reporting(1)]);
     const first = await checkJson(['--config', await billing(1)]);
-    for (const [result, other] of [[first, 'reporting'], [second, 'billing']] as const) {
+    for (const [result, other] of [
+      [first, 'reporting'],
+      [second, 'billing'],
+    ] as const) {
       const [collision] = findingsOf(result.report, 'redis.tenant-collision');
       assert.equal(collision?.severity, 'critical');
-      assert.match(collision?.summary ?? '', new RegExp(`Two apps share Redis .* under prefix "bull": ".*" and "${other}"`));
+      assert.match(
+        collision?.summary ?? '',
+        new RegExp(`Two apps share Redis .* under prefix "bull": ".*" and "${other}"`),
+      );
       assert.equal(result.code, 2);
     }
     assert.match(findingsOf(first.report, 'redis.foreign-queues')[0]?.summary ?? '', /does not declare: bull\/reports/);
@@ -70,7 +84,10 @@ describe('sharing Redis safely', () => {
     await worker(3, 'reports');
     await checkJson(['--config', await billing(2)]);
     await checkJson(['--config', await reporting(3)]);
-    for (const result of [await checkJson(['--config', await billing(2)]), await checkJson(['--config', await reporting(3)])]) {
+    for (const result of [
+      await checkJson(['--config', await billing(2)]),
+      await checkJson(['--config', await reporting(3)]),
+    ]) {
       assert.deepEqual(result.report.findings, [], JSON.stringify(result.report.findings));
       assert.equal(result.code, 0);
     }
@@ -88,13 +105,21 @@ describe('sharing Redis safely', () => {
     const [foreign] = findingsOf(report, 'redis.foreign-queues');
     assert.equal(foreign?.severity, 'warning');
     assert.deepEqual(foreign?.details.strays, ['bull/emails']);
-    assert.match(foreign?.summary ?? '', /bull\/emails has only meta and stalled-check keys: the signature of a worker started against this database or prefix by mistake/);
+    assert.match(
+      foreign?.summary ?? '',
+      /bull\/emails has only meta and stalled-check keys: the signature of a worker started against this database or prefix by mistake/,
+    );
   });
 
   it('workers from an address outside the expected hosts give redis.unexpected-clients naming it', async () => {
     await worker(5, 'payments', '127.0.0.2');
     await worker(5, 'payments', '127.0.0.3');
-    const file = await config('clients', ['redis:', `  url: ${redis.url(5)}`, '  queues: [payments]', '  expectedClients: [127.0.0.2, 10.0.0.0/8]']);
+    const file = await config('clients', [
+      'redis:',
+      `  url: ${redis.url(5)}`,
+      '  queues: [payments]',
+      '  expectedClients: [127.0.0.2, 10.0.0.0/8]',
+    ]);
     const { report } = await checkJson(['--config', file]);
     const [unexpected] = findingsOf(report, 'redis.unexpected-clients');
     assert.equal(unexpected?.severity, 'warning');
@@ -109,7 +134,10 @@ describe('sharing Redis safely', () => {
     t.after(() => evicting.stop());
     const { code, report } = await checkJson(['--redis', evicting.url(), '--queue', 'q']);
     assert.equal(code, 2);
-    assert.match(findingsOf(report, 'redis.eviction-policy')[0]?.summary ?? '', /maxmemory-policy allkeys-lru: when memory fills up it silently deletes keys/);
+    assert.match(
+      findingsOf(report, 'redis.eviction-policy')[0]?.summary ?? '',
+      /maxmemory-policy allkeys-lru: when memory fills up it silently deletes keys/,
+    );
 
     const managed = await startRedis(['--rename-command', 'CONFIG', '', '--rename-command', 'CLIENT', '']);
     t.after(() => managed.stop());
@@ -119,7 +147,11 @@ describe('sharing Redis safely', () => {
     await q.close();
     const locked = await checkJson(['--redis', managed.url(), '--queue', 'jobs']);
     assert.equal(findingsOf(locked.report, 'queue.paused').length, 1, 'the other checks ran');
-    assert.ok(locked.report.notices.some((n) => /CONFIG GET is not available.*redis\.eviction-policy cannot be checked/.test(n)));
+    assert.ok(
+      locked.report.notices.some((n) =>
+        /CONFIG GET is not available.*redis\.eviction-policy cannot be checked/.test(n),
+      ),
+    );
     assert.ok(locked.report.notices.some((n) => /CLIENT LIST is not available/.test(n)));
   });
 
@@ -127,16 +159,29 @@ describe('sharing Redis safely', () => {
     const q = new Queue('shared', { connection: { host: '127.0.0.1', port: redis.port, db: 6 } });
     await q.add('x', {});
     await q.close();
-    const d = await startDaemon(['--redis', redis.url(6), '--queue', 'shared', '--interval', '1s', '--log-level', 'debug']);
+    const d = await startDaemon([
+      '--redis',
+      redis.url(6),
+      '--queue',
+      'shared',
+      '--interval',
+      '1s',
+      '--log-level',
+      'debug',
+    ]);
     t.after(() => d.stop('SIGKILL'));
     await d.waitForLog((l) => l.msg === 'poll finished');
     const legacy = new Queue5('shared', { connection: { host: '127.0.0.1', port: redis.port, db: 6 } }); // another codebase
     await legacy.waitUntilReady();
     await legacy.close();
-    const flip = await until(async () => {
-      const findings = (await d.status()).findings as Array<{ check: string; summary: string }>;
-      return findings.find((f) => f.check === 'redis.version-mix');
-    }, 10_000, 'the version flip to be seen');
+    const flip = await until(
+      async () => {
+        const findings = (await d.status()).findings as Array<{ check: string; summary: string }>;
+        return findings.find((f) => f.check === 'redis.version-mix');
+      },
+      10_000,
+      'the version flip to be seen',
+    );
     assert.match(flip.summary, /Queue "shared" .* was written by bullmq:6\.\d+\.\d+ and then by bullmq:5\.\d+\.\d+/);
   });
 });

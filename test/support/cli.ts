@@ -12,7 +12,11 @@ export interface CliResult {
 }
 
 /** Runs the built `watchdog` command as a user would (npm test builds it first). */
-export async function runCli(args: readonly string[], env: Record<string, string> = {}, cwd?: string): Promise<CliResult> {
+export async function runCli(
+  args: readonly string[],
+  env: Record<string, string> = {},
+  cwd?: string,
+): Promise<CliResult> {
   if (!existsSync(CLI)) throw new Error(`${CLI} is missing: run "npm run build" first (npm test does it)`);
   const started = Date.now();
   const child = spawn(process.execPath, [CLI, ...args], {
@@ -29,7 +33,10 @@ export async function runCli(args: readonly string[], env: Record<string, string
 }
 
 /** Runs `watchdog check --json` and parses its report. */
-export async function checkJson(args: readonly string[], env: Record<string, string> = {}): Promise<CliResult & { report: JsonReport }> {
+export async function checkJson(
+  args: readonly string[],
+  env: Record<string, string> = {},
+): Promise<CliResult & { report: JsonReport }> {
   const result = await runCli(['check', '--json', ...args], env);
   let report: JsonReport;
   try {
@@ -56,7 +63,15 @@ export interface JsonReport {
   findings: JsonFinding[];
   queues: Array<Record<string, unknown> & { name: string; prefix: string }>;
   targets: Array<Record<string, unknown>>;
-  processes: Array<{ app: string; host: string; masterPid: number | null; masterCwd: string | null; current: string | null; workers: number; denied: number }>;
+  processes: Array<{
+    app: string;
+    host: string;
+    masterPid: number | null;
+    masterCwd: string | null;
+    current: string | null;
+    workers: number;
+    denied: number;
+  }>;
   notices: string[];
 }
 

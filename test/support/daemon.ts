@@ -56,12 +56,17 @@ export async function startDaemon(args: readonly string[], env: Record<string, s
       return JSON.parse((await self.get('/status')).body) as Record<string, unknown>;
     },
     waitForLog(predicate, timeoutMs = 15_000) {
-      return until(() => {
-        const found = logs.find(predicate);
-        if (found) return found;
-        if (child.exitCode !== null) throw new Error(`daemon exited with ${child.exitCode}: ${stderr}`);
-        return undefined;
-      }, timeoutMs, () => `a log line; last lines: ${JSON.stringify(logs.slice(-5))}`, 50);
+      return until(
+        () => {
+          const found = logs.find(predicate);
+          if (found) return found;
+          if (child.exitCode !== null) throw new Error(`daemon exited with ${child.exitCode}: ${stderr}`);
+          return undefined;
+        },
+        timeoutMs,
+        () => `a log line; last lines: ${JSON.stringify(logs.slice(-5))}`,
+        50,
+      );
     },
     async stop(signal = 'SIGTERM') {
       if (child.exitCode !== null || child.signalCode !== null) return { code: child.exitCode, ms: 0 };

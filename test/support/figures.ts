@@ -7,10 +7,28 @@ export const NOW = Date.UTC(2026, 10, 22, 12, 0, 0);
 /** Figures of a healthy, idle queue; tests override what they are about. */
 export function figures(overrides: Partial<QueueFigures> = {}): QueueFigures {
   return {
-    metaType: 'hash', paused: false, version: 'bullmq:6.7.0', waiting: 0, oldestWaitingAt: null, prioritized: 0,
-    nextPrioritizedAt: null, legacyPaused: 0, oldestLegacyPausedAt: null, active: 0, activeSampled: 0,
-    activeWithoutLock: 0, delayed: 0, delayedDue: 0, earliestDelayedDueAt: null, completed: 0, failed: 0,
-    stalledCheckTtlMs: null, pausedEventAt: null, workers: 0, hasEvents: true, ...overrides,
+    metaType: 'hash',
+    paused: false,
+    version: 'bullmq:6.7.0',
+    waiting: 0,
+    oldestWaitingAt: null,
+    prioritized: 0,
+    nextPrioritizedAt: null,
+    legacyPaused: 0,
+    oldestLegacyPausedAt: null,
+    active: 0,
+    activeSampled: 0,
+    activeWithoutLock: 0,
+    delayed: 0,
+    delayedDue: 0,
+    earliestDelayedDueAt: null,
+    completed: 0,
+    failed: 0,
+    stalledCheckTtlMs: null,
+    pausedEventAt: null,
+    workers: 0,
+    hasEvents: true,
+    ...overrides,
   };
 }
 

@@ -24,7 +24,8 @@ export function parsePrometheus(text: string): Sample[] {
     const meta = /^# (HELP|TYPE) (\S+) (.*)$/.exec(line);
     if (meta) {
       if (meta[1] === 'TYPE') {
-        if (!['counter', 'gauge', 'histogram', 'summary', 'untyped'].includes(meta[3] ?? '')) throw new Error(`line ${index + 1}: bad type: ${line}`);
+        if (!['counter', 'gauge', 'histogram', 'summary', 'untyped'].includes(meta[3] ?? ''))
+          throw new Error(`line ${index + 1}: bad type: ${line}`);
         declared.set(meta[2] ?? '', meta[3] ?? '');
       }
       continue;
@@ -33,7 +34,8 @@ export function parsePrometheus(text: string): Sample[] {
     if (!match) throw new Error(`line ${index + 1}: not a valid sample: ${line}`);
     const name = match[1] ?? '';
     const family = name.replace(/_(bucket|sum|count|total|created)$/, '');
-    if (!declared.has(name) && !declared.has(family)) throw new Error(`line ${index + 1}: sample of an undeclared metric: ${name}`);
+    if (!declared.has(name) && !declared.has(family))
+      throw new Error(`line ${index + 1}: sample of an undeclared metric: ${name}`);
     const labels: Record<string, string> = {};
     for (const label of (match[2] ?? '').matchAll(LABEL)) labels[label[1] ?? ''] = label[2] ?? '';
     samples.push({ name, labels, value: /^nan$/i.test(match[3] ?? '') ? Number.NaN : Number(match[3]) });
@@ -41,6 +43,10 @@ export function parsePrometheus(text: string): Sample[] {
   return samples;
 }
 
-export function valueOf(samples: readonly Sample[], name: string, labels: Record<string, string> = {}): number | undefined {
+export function valueOf(
+  samples: readonly Sample[],
+  name: string,
+  labels: Record<string, string> = {},
+): number | undefined {
   return samples.find((s) => s.name === name && Object.entries(labels).every(([k, v]) => s.labels[k] === v))?.value;
 }

@@ -95,7 +95,12 @@ export async function startSentryServer(): Promise<SentryServer> {
       delayMs = delay;
     },
     async waitFor(predicate, timeoutMs = 10_000) {
-      await until(() => predicate(self), timeoutMs, () => `envelopes; have ${envelopes.length}`, 50);
+      await until(
+        () => predicate(self),
+        timeoutMs,
+        () => `envelopes; have ${envelopes.length}`,
+        50,
+      );
     },
     async close() {
       for (const socket of sockets) socket.destroy();

@@ -7,7 +7,13 @@ import { describeResponse, describeSendError } from '../../src/notify/delivery.t
 
 const policy = { forMs: { warning: 0, critical: 0, unknown: 0 }, repeatIntervalMs: 1_000 };
 const ctx = { labels: new Map([['main', '10.0.0.5:6379/2']]), app: 'shop', host: 'worker-1' };
-const finding = makeFinding('queue.no-workers', 'critical', { kind: 'queue', target: 'main', prefix: 'bull', queue: 'emails' }, 'No worker is serving emails.', { pending: 3 });
+const finding = makeFinding(
+  'queue.no-workers',
+  'critical',
+  { kind: 'queue', target: 'main', prefix: 'bull', queue: 'emails' },
+  'No worker is serving emails.',
+  { pending: 3 },
+);
 
 describe('alert events', () => {
   it('carry the fingerprint, a level from the severity, filterable tags and the details', () => {
@@ -17,7 +23,17 @@ describe('alert events', () => {
     assert.equal(event.message, 'No worker is serving emails.');
     assert.equal(event.level, 'error');
     assert.deepEqual(event.fingerprint, [finding.fingerprint]);
-    assert.deepEqual(event.tags, { check: 'queue.no-workers', severity: 'critical', notification: 'opened', target: 'main', redis: '10.0.0.5:6379/2', host: 'worker-1', queue: 'emails', prefix: 'bull', app: 'shop' });
+    assert.deepEqual(event.tags, {
+      check: 'queue.no-workers',
+      severity: 'critical',
+      notification: 'opened',
+      target: 'main',
+      redis: '10.0.0.5:6379/2',
+      host: 'worker-1',
+      queue: 'emails',
+      prefix: 'bull',
+      app: 'shop',
+    });
     assert.equal(event.contexts.finding?.pending, 3);
     assert.equal(event.contexts.incident?.reason, 'first notification');
   });
@@ -39,7 +55,10 @@ describe('delivery outcomes', () => {
     assert.equal(describeResponse(429).detail, 'rate limited by Sentry (HTTP 429)');
     assert.match(describeResponse(403).detail, /DSN key is not valid/);
     assert.match(describeResponse(undefined).detail, /backing off/);
-    assert.equal(describeSendError(Object.assign(new Error('x'), { code: 'ENOTFOUND' })), 'DNS lookup of the Sentry host failed');
+    assert.equal(
+      describeSendError(Object.assign(new Error('x'), { code: 'ENOTFOUND' })),
+      'DNS lookup of the Sentry host failed',
+    );
     assert.equal(describeSendError(Object.assign(new Error('x'), { code: 'ECONNREFUSED' })), 'connection refused');
   });
 });

@@ -18,12 +18,22 @@ describe('CLIENT LIST', () => {
   it('parses fields', () => {
     const clients = parseClientList(LIST);
     assert.equal(clients.length, 6);
-    assert.deepEqual(clients[1], { id: '4', addr: '10.0.0.7:40000', name: `bull:${b64('emails')}:w:mailer-1`, db: 0, ageSeconds: 30 });
+    assert.deepEqual(clients[1], {
+      id: '4',
+      addr: '10.0.0.7:40000',
+      name: `bull:${b64('emails')}:w:mailer-1`,
+      db: 0,
+      ageSeconds: 30,
+    });
     assert.equal(clients[4]?.name, '');
   });
 
   it('counts worker connections per queue on our database only (not QueueEvents, not other databases)', () => {
-    const refs = [{ prefix: 'bull', name: 'emails' }, { prefix: 'bull', name: 'idle' }, { prefix: 'my:w:app', name: 'ünï ✉' }];
+    const refs = [
+      { prefix: 'bull', name: 'emails' },
+      { prefix: 'bull', name: 'idle' },
+      { prefix: 'my:w:app', name: 'ünï ✉' },
+    ];
     assert.deepEqual(countWorkers(parseClientList(LIST), 0, refs), [2, 0, 1]);
     assert.deepEqual(countWorkers(parseClientList(LIST), 1, refs), [1, 0, 0]);
     assert.equal(workerClientBase({ prefix: 'bull', name: 'emails' }), 'bull:ZW1haWxz');

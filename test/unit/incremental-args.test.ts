@@ -26,14 +26,18 @@ describe('incremental read arguments', () => {
     assert.deepEqual(queueArgs(ref, undefined, NOW), ['bull', 'emails', '', '0']);
   });
 
-  it('re-reads only what is due on Redis\'s clock: delayed jobs (1), locks and the stall checker (2), with active jobs (4)', () => {
+  it("re-reads only what is due on Redis's clock: delayed jobs (1), locks and the stall checker (2), with active jobs (4)", () => {
     const bits = (m: QueueMemo): number => Number(queueArgs(ref, m, NOW)[3]);
     const flags = (m: QueueMemo): number => bits(m) % 8;
     assert.deepEqual(queueArgs(ref, memo(), NOW).slice(0, 3), ['bull', 'emails', '1700000000000-6']);
     assert.equal(flags(memo()), 0);
     assert.equal(flags(memo({ figures: figures({ delayed: 3, earliestDelayedDueAt: NOW - 1 }) })), 1);
     assert.equal(flags(memo({ figures: figures({ delayed: 3, earliestDelayedDueAt: NOW + 1 }) })), 0);
-    assert.equal(flags(memo({ figures: figures({ delayed: 3, delayedDue: 2, earliestDelayedDueAt: NOW + 1 }) })), 1, 'due at the last read: a clock step must not hide it');
+    assert.equal(
+      flags(memo({ figures: figures({ delayed: 3, delayedDue: 2, earliestDelayedDueAt: NOW + 1 }) })),
+      1,
+      'due at the last read: a clock step must not hide it',
+    );
     assert.equal(flags(memo({ recheckAt: NOW })), 2);
     assert.equal(flags(memo({ recheckAt: NOW - 5, figures: figures({ active: 2 }) })), 6);
     assert.equal(flags(memo({ figures: figures({ active: 2 }) })), 4);

@@ -9,15 +9,24 @@ describe('logging', () => {
     const fd = openSync(path, 'w');
     const log = createLogger('debug', fd);
     log.info({ url: 'redis://:pw-one@h:6379/0', target: { password: 'pw-two' } }, 'connecting');
-    log.warn({ headers: { authorization: 'Bearer tok-three' }, dsn: 'https://key-four@o1.ingest.sentry.io/5' }, 'sending');
-    log.error({ err: 'failed to reach rediss://user:pw-five@cache:6380/1' }, 'failed with https://key-six@sentry.example/7');
+    log.warn(
+      { headers: { authorization: 'Bearer tok-three' }, dsn: 'https://key-four@o1.ingest.sentry.io/5' },
+      'sending',
+    );
+    log.error(
+      { err: 'failed to reach rediss://user:pw-five@cache:6380/1' },
+      'failed with https://key-six@sentry.example/7',
+    );
     log.debug('plain message with redis://:pw-seven@host/0 inside');
     closeSync(fd);
     const text = readFileSync(path, 'utf8');
     for (const secret of ['pw-one', 'pw-two', 'tok-three', 'key-four', 'pw-five', 'key-six', 'pw-seven']) {
       assert.ok(!text.includes(secret), `${secret} leaked: ${text}`);
     }
-    const lines = text.trim().split('\n').map((line) => JSON.parse(line) as Record<string, unknown>);
+    const lines = text
+      .trim()
+      .split('\n')
+      .map((line) => JSON.parse(line) as Record<string, unknown>);
     assert.equal(lines.length, 4, 'one JSON object per line');
     assert.equal(lines[0]?.url, '[redacted]');
     assert.equal(lines[2]?.err, 'failed to reach rediss://[redacted]@cache:6380/1');
@@ -36,6 +45,9 @@ describe('logging', () => {
   });
 
   it('scrubs URL credentials and leaves other text alone', () => {
-    assert.equal(scrubSecrets('redis://127.0.0.1:6379/0 and http://key@127.0.0.1:9/1'), 'redis://127.0.0.1:6379/0 and http://[redacted]@127.0.0.1:9/1');
+    assert.equal(
+      scrubSecrets('redis://127.0.0.1:6379/0 and http://key@127.0.0.1:9/1'),
+      'redis://127.0.0.1:6379/0 and http://[redacted]@127.0.0.1:9/1',
+    );
   });
 });

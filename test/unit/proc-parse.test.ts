@@ -28,7 +28,15 @@ describe('parseStat', () => {
 
   it('reads a zombie (state Z) with its group and session', () => {
     const zombie = stat('77', 'gone', AFTER_COMM.replace(/^S 1 4321 4321/, 'Z 9 9 8'));
-    assert.deepEqual(parseStat(zombie), { pid: 77, comm: 'gone', state: 'Z', ppid: 9, pgrp: 9, session: 8, starttime: 345980 });
+    assert.deepEqual(parseStat(zombie), {
+      pid: 77,
+      comm: 'gone',
+      state: 'Z',
+      ppid: 9,
+      pgrp: 9,
+      session: 8,
+      starttime: 345980,
+    });
   });
 
   const malformed: Array<[string, string]> = [
@@ -50,7 +58,8 @@ describe('parseStat', () => {
 });
 
 describe('parseStatusUids', () => {
-  const status = 'Name:\tnode\nUmask:\t0022\nState:\tS (sleeping)\nPid:\t42\nUid:\t1000\t1001\t1002\t1003\nGid:\t0\t0\t0\t0\n';
+  const status =
+    'Name:\tnode\nUmask:\t0022\nState:\tS (sleeping)\nPid:\t42\nUid:\t1000\t1001\t1002\t1003\nGid:\t0\t0\t0\t0\n';
 
   it('reads real, effective, saved and filesystem uids', () => {
     assert.deepEqual(parseStatusUids(status), { real: 1000, effective: 1001, saved: 1002, filesystem: 1003 });
@@ -65,7 +74,11 @@ describe('parseStatusUids', () => {
 
 describe('parseCmdline', () => {
   const cases: Array<[string, Buffer | string, string[]]> = [
-    ['NUL-separated argv from a buffer', Buffer.from('node\x00/srv/app/current/master.mjs\x00--interval\x00500\x00'), ['node', '/srv/app/current/master.mjs', '--interval', '500']],
+    [
+      'NUL-separated argv from a buffer',
+      Buffer.from('node\x00/srv/app/current/master.mjs\x00--interval\x00500\x00'),
+      ['node', '/srv/app/current/master.mjs', '--interval', '500'],
+    ],
     ['arguments with spaces', 'node\0-e\0console.log(1 + 1)\0', ['node', '-e', 'console.log(1 + 1)']],
     ['an empty argument in the middle', 'a\0\0b\0', ['a', '', 'b']],
     ['a renamed process padded with NULs', 'qw (odd) name\0\0\0\0\0\0', ['qw (odd) name']],
@@ -83,10 +96,18 @@ describe('deletedTarget', () => {
   const cases: Array<[string, string, { path: string; deleted: boolean }]> = [
     ['a removed release', '/srv/app/releases/65 (deleted)', { path: '/srv/app/releases/65', deleted: true }],
     ['a live release', '/srv/app/releases/66', { path: '/srv/app/releases/66', deleted: false }],
-    ['a path that merely contains "deleted"', '/srv/deleted/releases/deleted', { path: '/srv/deleted/releases/deleted', deleted: false }],
+    [
+      'a path that merely contains "deleted"',
+      '/srv/deleted/releases/deleted',
+      { path: '/srv/deleted/releases/deleted', deleted: false },
+    ],
     ['"(deleted)" without the leading space', '/srv/app/x(deleted)', { path: '/srv/app/x(deleted)', deleted: false }],
     ['"(deleted)" in the middle', '/srv/app/x (deleted)/y', { path: '/srv/app/x (deleted)/y', deleted: false }],
-    ['the suffix twice (a deleted dir named "x (deleted)")', '/a/x (deleted) (deleted)', { path: '/a/x (deleted)', deleted: true }],
+    [
+      'the suffix twice (a deleted dir named "x (deleted)")',
+      '/a/x (deleted) (deleted)',
+      { path: '/a/x (deleted)', deleted: true },
+    ],
     ['the suffix alone', ' (deleted)', { path: ' (deleted)', deleted: false }],
   ];
   for (const [name, link, expected] of cases) {
@@ -101,7 +122,12 @@ describe('releaseOf', () => {
   const cases: Array<[string, string, string, string | undefined]> = [
     ['a release directory itself', '/srv/app/releases/65', releases, '/srv/app/releases/65'],
     ['a sub directory of a release', '/srv/app/releases/65/sub/dir', releases, '/srv/app/releases/65'],
-    ['a releases dir written with a trailing slash', '/srv/app/releases/65/sub', '/srv/app/releases/', '/srv/app/releases/65'],
+    [
+      'a releases dir written with a trailing slash',
+      '/srv/app/releases/65/sub',
+      '/srv/app/releases/',
+      '/srv/app/releases/65',
+    ],
     ['a path with . and ..', '/srv/app/releases/65/./a/../b', releases, '/srv/app/releases/65'],
     ['the releases directory itself', '/srv/app/releases', releases, undefined],
     ['a sibling whose name starts the same', '/srv/app/releases-old/65', releases, undefined],

@@ -13,11 +13,15 @@ describe('queue keys', () => {
   });
 
   it('never give two queues on different targets the same key', () => {
-    const keys = new Set(STRINGS.flatMap((target) => STRINGS.flatMap((prefix) => STRINGS.map((name) => targetQueueKey(target, { prefix, name })))));
+    const keys = new Set(
+      STRINGS.flatMap((target) =>
+        STRINGS.flatMap((prefix) => STRINGS.map((name) => targetQueueKey(target, { prefix, name }))),
+      ),
+    );
     assert.equal(keys.size, STRINGS.length ** 3);
   });
 
-  it('are the same for a declared queue\'s config and the reading of that queue: only prefix and name count', () => {
+  it("are the same for a declared queue's config and the reading of that queue: only prefix and name count", () => {
     const declared = { prefix: 'bull', name: 'emails', maxWaitMs: 60_000 };
     assert.equal(queueKey(declared), queueKey({ prefix: 'bull', name: 'emails' }));
     assert.equal(targetQueueKey('main', declared), targetQueueKey('main', { prefix: 'bull', name: 'emails' }));

@@ -1,7 +1,17 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { QUEUE_FIGURES_LUA } from '../../src/collect/queue-figures-script.ts';
-import { ARGS_PER_QUEUE, FULL_AT, FULL_FIELDS, HEADER_ARGS, QUEUE_ARGS, QUEUE_BITS, ROW_TAG, SAME_AT, SAME_FIELDS } from '../../src/collect/queue-row.ts';
+import {
+  ARGS_PER_QUEUE,
+  FULL_AT,
+  FULL_FIELDS,
+  HEADER_ARGS,
+  QUEUE_ARGS,
+  QUEUE_BITS,
+  ROW_TAG,
+  SAME_AT,
+  SAME_FIELDS,
+} from '../../src/collect/queue-row.ts';
 
 // The script and queue-row.ts speak a positional protocol: a field added, dropped or moved on one
 // side only shifts every figure after it without any error. These tests read the Lua source itself.
@@ -25,21 +35,29 @@ function constants(source: string): Map<string, number> {
 function returned(tag: string): string[][] {
   return [...lua.matchAll(new RegExp(`return \\{'${tag}',([^}]*)\\}`, 'g'))].map(([, list = '']) => {
     const names = list.split(',').map((v) => v.trim());
-    for (const name of names) assert.match(name, /^[A-Za-z_]\w*$/, `'${tag}' row returns an expression (${name}), not a local named like its field`);
+    for (const name of names)
+      assert.match(
+        name,
+        /^[A-Za-z_]\w*$/,
+        `'${tag}' row returns an expression (${name}), not a local named like its field`,
+      );
     return names;
   });
 }
 
 describe('the collection script and queue-row.ts agree', () => {
-  it('returns the full row\'s fields in FULL_FIELDS order', () => {
+  it("returns the full row's fields in FULL_FIELDS order", () => {
     const rows = returned(ROW_TAG.full);
     assert.equal(rows.length, 1, 'one place returns a full row');
     assert.deepEqual(rows[0], [...FULL_FIELDS]);
   });
 
-  it('returns the \'same\' row\'s fields in SAME_FIELDS order, the short row ending after `rechecked`', () => {
+  it("returns the 'same' row's fields in SAME_FIELDS order, the short row ending after `rechecked`", () => {
     const rows = returned(ROW_TAG.same);
-    assert.deepEqual(rows.map((r) => r.length).sort((a, b) => a - b), [SAME_AT.rechecked, SAME_FIELDS.length]);
+    assert.deepEqual(
+      rows.map((r) => r.length).sort((a, b) => a - b),
+      [SAME_AT.rechecked, SAME_FIELDS.length],
+    );
     for (const row of rows) assert.deepEqual(row, SAME_FIELDS.slice(0, row.length));
   });
 
@@ -49,23 +67,32 @@ describe('the collection script and queue-row.ts agree', () => {
 
   it('reads the header arguments in HEADER_ARGS order and steps through the queues by ARGS_PER_QUEUE', () => {
     const header = [...lua.matchAll(/^local (\w+) = .*\bARGV\[(\d+)\]/gm)].map(([, name, at]) => [name, Number(at)]);
-    assert.deepEqual(header, HEADER_ARGS.map((name, i) => [name, i + 1]));
+    assert.deepEqual(
+      header,
+      HEADER_ARGS.map((name, i) => [name, i + 1]),
+    );
     const numbers = constants(lua);
     assert.equal(numbers.get('HEADER_ARGS'), HEADER_ARGS.length);
     assert.equal(numbers.get('ARGS_PER_QUEUE'), ARGS_PER_QUEUE);
     assert.match(lua, /\bfor i = HEADER_ARGS \+ 1, #ARGV, ARGS_PER_QUEUE do\n/);
   });
 
-  it('reads each queue\'s arguments in QUEUE_ARGS order', () => {
+  it("reads each queue's arguments in QUEUE_ARGS order", () => {
     const matches = [...lua.matchAll(/^\s*local ([\w, ]+) = (ARGV\[i\][^\n]*)$/gm)];
-    assert.equal(matches.length, 1, 'one line reads a queue\'s arguments');
+    assert.equal(matches.length, 1, "one line reads a queue's arguments");
     const [, names = '', values = ''] = matches[0] ?? [];
-    assert.deepEqual(names.split(',').map((n) => n.trim()), [...QUEUE_ARGS]);
+    assert.deepEqual(
+      names.split(',').map((n) => n.trim()),
+      [...QUEUE_ARGS],
+    );
     const offsets = [...values.matchAll(/ARGV\[i(?: \+ (\d+))?\]/g)].map(([, k]) => Number(k ?? 0));
-    assert.deepEqual(offsets, QUEUE_ARGS.map((_, k) => k));
+    assert.deepEqual(
+      offsets,
+      QUEUE_ARGS.map((_, k) => k),
+    );
   });
 
-  it('gives the bits of a queue\'s `bits` argument the values of QUEUE_BITS', () => {
+  it("gives the bits of a queue's `bits` argument the values of QUEUE_BITS", () => {
     const numbers = constants(lua);
     for (const [name, value] of Object.entries(QUEUE_BITS)) assert.equal(numbers.get(name), value, name);
   });

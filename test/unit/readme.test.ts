@@ -17,13 +17,19 @@ interface Def {
 function keyPaths(def: Def, prefix = ''): string[] {
   switch (def.type) {
     case 'object':
-      return Object.entries(def.shape ?? {}).flatMap(([key, child]) => [`${prefix}${key}`, ...keyPaths(child._zod.def, `${prefix}${key}.`)]);
+      return Object.entries(def.shape ?? {}).flatMap(([key, child]) => [
+        `${prefix}${key}`,
+        ...keyPaths(child._zod.def, `${prefix}${key}.`),
+      ]);
     case 'optional':
     case 'nullable':
     case 'default':
       return def.innerType ? keyPaths(def.innerType._zod.def, prefix) : [];
     case 'pipe':
-      return [...(def.in ? keyPaths(def.in._zod.def, prefix) : []), ...(def.out ? keyPaths(def.out._zod.def, prefix) : [])];
+      return [
+        ...(def.in ? keyPaths(def.in._zod.def, prefix) : []),
+        ...(def.out ? keyPaths(def.out._zod.def, prefix) : []),
+      ];
     case 'array':
       return def.element ? keyPaths(def.element._zod.def, prefix) : [];
     case 'union':
@@ -53,7 +59,8 @@ describe('README', () => {
     const ids = new Set<string>();
     for (const file of files) {
       const text = readFileSync(new URL(String(file), dir), 'utf8');
-      for (const match of text.matchAll(/'((?:queue|redis|process|remediate|watchdog)\.[a-z-]+)'/g)) ids.add(match[1] ?? '');
+      for (const match of text.matchAll(/'((?:queue|redis|process|remediate|watchdog)\.[a-z-]+)'/g))
+        ids.add(match[1] ?? '');
     }
     ids.delete('watchdog.yml'); // a file name, not a check
     const undocumented = [...ids].filter((id) => !readme.includes(`\`${id}\``));

@@ -9,7 +9,8 @@ import { buildReport, EXIT_CODES, overallStatus } from '../../src/report/report.
 import { renderText } from '../../src/report/text.ts';
 import { figures, NOW } from '../support/figures.ts';
 
-const finding = (severity: Severity): Finding => makeFinding('queue.paused', severity, { kind: 'redis', target: 't' }, 's', {});
+const finding = (severity: Severity): Finding =>
+  makeFinding('queue.paused', severity, { kind: 'redis', target: 't' }, 's', {});
 
 describe('overall status and exit codes', () => {
   const cases: Array<[Severity[], string, number]> = [
@@ -48,7 +49,11 @@ describe('evaluate + report', () => {
     roundTrips: 1,
     rttMs: 1,
     queues: [
-      { ref: { prefix: 'bull', name: 'emails' }, ok: true, figures: figures({ paused: true, waiting: 4, workers: null }) },
+      {
+        ref: { prefix: 'bull', name: 'emails' },
+        ok: true,
+        figures: figures({ paused: true, waiting: 4, workers: null }),
+      },
       { ref: { prefix: 'bull', name: 'broken' }, ok: false, problem: 'meta is a string (expected a hash)' },
     ],
     clientList: { ok: false, reason: 'CLIENT LIST is not available on this server (ERR unknown command)' },
@@ -61,7 +66,13 @@ describe('evaluate + report', () => {
     const findings = evaluate([snapshot], config);
     const report = buildReport([snapshot], findings, NOW, 12);
     assert.equal(report.status, 'critical');
-    assert.deepEqual(report.findings.map((f) => [f.check, f.severity]), [['queue.paused', 'critical'], ['queue.unreadable', 'unknown']]);
+    assert.deepEqual(
+      report.findings.map((f) => [f.check, f.severity]),
+      [
+        ['queue.paused', 'critical'],
+        ['queue.unreadable', 'unknown'],
+      ],
+    );
     assert.equal(report.queues[1]?.readable, false);
     assert.equal(report.queues[0]?.waiting, 4);
     assert.equal(report.checkedAt, new Date(NOW).toISOString());
@@ -72,11 +83,19 @@ describe('evaluate + report', () => {
   });
 
   it('reports an unreachable target as a critical finding and no queues', () => {
-    const down: RedisSnapshot = { target: snapshot.target, reachable: false, reason: 'connection refused', durationMs: 2 };
+    const down: RedisSnapshot = {
+      target: snapshot.target,
+      reachable: false,
+      reason: 'connection refused',
+      durationMs: 2,
+    };
     const report = buildReport([down], evaluate([down], config), NOW, 2);
     assert.equal(report.status, 'critical');
     assert.equal(report.findings[0]?.check, 'redis.unreachable');
-    assert.equal(report.findings[0]?.summary, 'Redis 127.0.0.1:6379/0 is unreachable: connection refused. None of its queues can be checked.');
+    assert.equal(
+      report.findings[0]?.summary,
+      'Redis 127.0.0.1:6379/0 is unreachable: connection refused. None of its queues can be checked.',
+    );
     assert.deepEqual(report.queues, []);
   });
 });

@@ -10,10 +10,19 @@ const policy = { forMs: DEFAULT_INCIDENTS.forMs, repeatIntervalMs: 4 * 3_600_000
 const T0 = 1_800_000_000_000;
 const minute = 60_000;
 const paused = (severity: Severity = 'critical', queue = 'emails'): Finding =>
-  makeFinding('queue.paused', severity, { kind: 'queue', target: 'main', prefix: 'bull', queue }, `paused ${queue}`, {});
+  makeFinding(
+    'queue.paused',
+    severity,
+    { kind: 'queue', target: 'main', prefix: 'bull', queue },
+    `paused ${queue}`,
+    {},
+  );
 
 /** Runs polls through the tracker; returns each poll's notifications as "kind: reason". */
-function polls(steps: Array<{ at: number; findings: Finding[]; observed?: boolean }>, start = new Map<string, IncidentRecord>()) {
+function polls(
+  steps: Array<{ at: number; findings: Finding[]; observed?: boolean }>,
+  start = new Map<string, IncidentRecord>(),
+) {
   let state: ReadonlyMap<string, IncidentRecord> = start;
   const out: string[][] = [];
   const reasons: string[][] = [];
@@ -28,7 +37,9 @@ function polls(steps: Array<{ at: number; findings: Finding[]; observed?: boolea
 
 describe('incident tracker', () => {
   it('opens a critical incident at once and notifies it once across many polls', () => {
-    const { out, reasons } = polls(Array.from({ length: 20 }, (_, i) => ({ at: T0 + i * 15_000, findings: [paused()] })));
+    const { out, reasons } = polls(
+      Array.from({ length: 20 }, (_, i) => ({ at: T0 + i * 15_000, findings: [paused()] })),
+    );
     assert.deepEqual(out[0], ['opened: first notification']);
     assert.deepEqual(out.slice(1).flat(), []);
     assert.equal(reasons[5]?.[0], 'suppressed: within repeat interval');
@@ -57,7 +68,11 @@ describe('incident tracker', () => {
       { at: T0 + minute, findings: [paused('warning')] },
       { at: T0 + 2 * minute, findings: [paused('critical')] },
     ]);
-    assert.deepEqual(out, [['opened: first notification'], ['changed: severity lowered'], ['changed: severity raised']]);
+    assert.deepEqual(out, [
+      ['opened: first notification'],
+      ['changed: severity lowered'],
+      ['changed: severity raised'],
+    ]);
   });
 
   it('repeats after the repeat interval, and only then', () => {
@@ -113,7 +128,10 @@ describe('incident stage with a store that fails', () => {
     // A sink that only remembers what it was asked to send.
     const sink = {
       name: 'test',
-      send: async (_event: unknown, fields: Readonly<Record<string, unknown>>) => (sent.push(`${String(fields.notification)}: ${String(fields.reason)}`), { ok: true, detail: 'kept' }),
+      send: async (_event: unknown, fields: Readonly<Record<string, unknown>>) => (
+        sent.push(`${String(fields.notification)}: ${String(fields.reason)}`),
+        { ok: true, detail: 'kept' }
+      ),
       heartbeat: async () => ({ ok: true, detail: 'none' }),
       flush: async () => true,
       close: async () => undefined,
@@ -137,10 +155,26 @@ describe('incident stage with a store that fails', () => {
       },
     };
     const full = { ...policy, namespace: 'n', stateTtlMs: 1, stateRedis: 't' };
-    const deps = { store, sinks: [sink], alertContext: { labels: new Map(), app: null, host: 'h' }, policy: full, deliveryTimeoutMs: 1_000, log, clock: Date.now };
+    const deps = {
+      store,
+      sinks: [sink],
+      alertContext: { labels: new Map(), app: null, host: 'h' },
+      policy: full,
+      deliveryTimeoutMs: 1_000,
+      log,
+      clock: Date.now,
+    };
     let memory = NO_INCIDENTS;
     const poll = async (findings: ReturnType<typeof paused>[], now: number): Promise<void> => {
-      const input = { findings, observed: () => true, role: { leader: true, term: 1 }, scope: EVERYTHING, now, deadline: Date.now() + 1_000, inFlight: 'carry' as const };
+      const input = {
+        findings,
+        observed: () => true,
+        role: { leader: true, term: 1 },
+        scope: EVERYTHING,
+        now,
+        deadline: Date.now() + 1_000,
+        inFlight: 'carry' as const,
+      };
       memory = (await runIncidents(memory, [], deps, input)).memory;
     };
     await poll([paused()], T0);
