@@ -9,7 +9,7 @@ export const QUEUE_DELAYED_OVERDUE = 'queue.delayed-overdue';
 /**
  * Only workers promote delayed jobs: with no live worker, due jobs sit in
  * `delayed` forever and nothing complains (the 30-minute delayed email of
- * incident 003 never went out).
+ * docs/incidents.md#003-paused-queue-deleted-release never went out).
  */
 export function checkDelayedOverdue(ctx: QueueContext): Finding | undefined {
   const f = ctx.figures;

@@ -7,7 +7,7 @@ export const QUEUE_MISSING = 'queue.missing';
 
 /**
  * A declared queue with no keys at all: nothing ever produced to or worked on
- * it here. Usually a wrong database, prefix or name (incident 003 began with
+ * it here. Usually a wrong database, prefix or name (docs/incidents.md#003-paused-queue-deleted-release began with
  * two apps confused about databases); watching it would report "all quiet".
  */
 export function checkMissing(ctx: QueueContext): Finding | undefined {

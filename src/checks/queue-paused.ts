@@ -7,7 +7,7 @@ import type { Finding } from './finding.ts';
 export const QUEUE_PAUSED = 'queue.paused';
 
 /**
- * A paused queue runs nothing and says nothing (incident 003: six weeks).
+ * A paused queue runs nothing and says nothing (docs/incidents.md#003-paused-queue-deleted-release: six weeks).
  * BullMQ 6 keeps a paused queue's jobs in `wait`; BullMQ <= 5 moved them to a
  * `paused` list, which a v6 worker never reads once the queue is resumed.
  */

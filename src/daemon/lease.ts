@@ -15,7 +15,7 @@ const RELEASE = `if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call
 
 /**
  * A leader lease in Redis (SET NX PX, renewed, released), so replicas or a
- * cloned server (incident 001) never notify or act twice.
+ * cloned server (docs/incidents.md#001-cloned-servers-bulk-email) never notify or act twice.
  */
 export class Lease {
   readonly key: string;

@@ -12,7 +12,7 @@ export type { Supervisor, SupervisorOptions, WorkerSettings } from './supervisor
 
 /**
  * A real deploy layout: `releases/<n>/{master,worker}.mjs` and `current` → `releases/<n>`,
- * and a supervisor that runs the master from `current` — the app of incident 003, for the
+ * and a supervisor that runs the master from `current` — the app of incident 003 (docs/incidents.md), for the
  * demo, `watchdog demo-worker` and the tests.
  */
 export interface DeployLayout {

@@ -112,7 +112,7 @@ export function parseCmdline(raw: Buffer | string): string[] {
 /**
  * Splits off the exact " (deleted)" suffix the kernel appends to `cwd`, `exe` and
  * `fd/*` links whose target was removed: a process started in `current/` holds the
- * resolved release directory, and after cleanup that directory is gone (incident 003).
+ * resolved release directory, and after cleanup that directory is gone (docs/incidents.md#003-paused-queue-deleted-release).
  * A path that merely contains "deleted" elsewhere is not deleted. The kernel offers no
  * escape, so a live directory really named "x (deleted)" reads the same way.
  */
