@@ -46,14 +46,14 @@ function evaluateQueue(
 ): Finding[] {
   const subject = { kind: 'queue', target: target.name, prefix: reading.ref.prefix, queue: reading.ref.name } as const;
   const declared = byKey.get(queueKey(reading.ref));
-  const where = `queue "${reading.ref.name}" (prefix ${reading.ref.prefix}) on ${target.name}`;
+  const where = (): string => `queue "${reading.ref.name}" (prefix ${reading.ref.prefix}) on ${target.name}`;
   if (!reading.ok) {
     return [
       makeFinding(
         QUEUE_UNREADABLE,
         'unknown',
         subject,
-        `${capitalize(where)} cannot be read: ${reading.problem}. Something other than BullMQ wrote these keys, or they are damaged.`,
+        `${capitalize(where())} cannot be read: ${reading.problem}. Something other than BullMQ wrote these keys, or they are damaged.`,
         { problem: reading.problem },
       ),
     ];
@@ -66,8 +66,16 @@ function evaluateQueue(
     now,
     declared: declared !== undefined,
   };
+  // The hot path (every queue, every poll): no closure or array per check, only per finding.
   const found: Finding[] = [];
-  for (const check of QUEUE_CHECKS) found.push(...guarded(check.name, subject, where, () => check(ctx) ?? []));
+  for (const check of QUEUE_CHECKS) {
+    try {
+      const finding = check(ctx);
+      if (finding) found.push(finding);
+    } catch (error) {
+      found.push(checkFailed(check.name, subject, where(), error));
+    }
+  }
   return found;
 }
 
@@ -82,12 +90,14 @@ export function guarded(
     const result = run();
     return isList(result) ? result : [result];
   } catch (error) {
-    return [
-      makeFinding(CHECK_FAILED, 'unknown', subject, `A check failed on ${where}: ${(error as Error).message}.`, {
-        check: name,
-      }),
-    ];
+    return [checkFailed(name, subject, where, error)];
   }
+}
+
+function checkFailed(name: string, subject: Subject, where: string, error: unknown): Finding {
+  return makeFinding(CHECK_FAILED, 'unknown', subject, `A check failed on ${where}: ${(error as Error).message}.`, {
+    check: name,
+  });
 }
 
 function isList(value: Finding | readonly Finding[]): value is readonly Finding[] {

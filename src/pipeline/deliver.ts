@@ -34,6 +34,8 @@ export function deliverDecisions(
   const external = sinks.some((sink) => sink.name !== 'log');
   for (const decision of decisions) {
     const { record } = decision;
+    // Most decisions of a poll send nothing: their log line is built only when debug is on.
+    if (!decision.notify && !log.isLevelEnabled('debug')) continue;
     const fields = {
       check: record.check,
       severity: record.severity,
