@@ -2,6 +2,9 @@
 import { Command, CommanderError, Option } from 'commander';
 import { ConfigError } from './errors.ts';
 import { VERSION } from './commands/wiring.ts';
+// Types only: each command's module is still loaded when it runs.
+import type { CheckFlags } from './commands/check.ts';
+import type { ConfigFlags } from './config/load.ts';
 
 // Each command's module is imported when the command runs: `check` should not pay for
 // Sentry, prom-client or the demo's BullMQ in memory and start-up time.
@@ -38,21 +41,9 @@ function program(): Command {
   check
     .option('--json', 'print one JSON object instead of the table')
     .option('--heartbeat', 'also send a Sentry cron check-in (for a check run from cron; needs SENTRY_DSN)')
-    .action(
-      async (options: {
-        config?: string;
-        redis?: string;
-        queue: string[];
-        prefix: string[];
-        timeout?: string;
-        logLevel?: string;
-        json?: boolean;
-        heartbeat?: boolean;
-        dryRun?: boolean;
-      }) => {
-        process.exitCode = await (await import('./commands/check.ts')).runCheck(options);
-      },
-    );
+    .action(async (options: CheckFlags) => {
+      process.exitCode = await (await import('./commands/check.ts')).runCheck(options);
+    });
 
   const run = cli
     .command('run')
@@ -61,21 +52,9 @@ function program(): Command {
   run
     .option('-i, --interval <duration>', 'poll interval, dividing a minute/hour/day evenly (default: 15s)')
     .option('-l, --listen <host:port>', 'HTTP address (default: 127.0.0.1:9464)')
-    .action(
-      async (options: {
-        config?: string;
-        redis?: string;
-        queue: string[];
-        prefix: string[];
-        timeout?: string;
-        interval?: string;
-        listen?: string;
-        logLevel?: string;
-        dryRun?: boolean;
-      }) => {
-        process.exitCode = await (await import('./commands/run.ts')).runDaemon(options);
-      },
-    );
+    .action(async (options: ConfigFlags) => {
+      process.exitCode = await (await import('./commands/run.ts')).runDaemon(options);
+    });
 
   cli
     .command('demo')

@@ -1,5 +1,6 @@
 import type { Redis } from 'ioredis';
 import { z } from 'zod';
+import { parseStored } from '../stored-json.ts';
 
 /** "This (database, prefix) belongs to app X": what each watchdog says, and reads back from the others. */
 export interface Claim {
@@ -38,7 +39,7 @@ export async function exchangeClaims(
     const claims: Claim[] = [];
     const expired: string[] = [];
     for (const [field, json] of Object.entries((raw ?? {}) as Record<string, string>)) {
-      const parsed = parseClaim(json);
+      const parsed = parseStored(claimSchema, json);
       if (parsed && parsed.expiresAt > now) claims.push(parsed);
       else expired.push(field);
     }
@@ -54,13 +55,3 @@ const claimSchema: z.ZodType<Claim> = z.object({
   startedAt: z.number(),
   expiresAt: z.number(),
 });
-
-/** Another watchdog's claim, checked against its schema: garbage is treated as expired. */
-function parseClaim(json: string): Claim | undefined {
-  try {
-    const parsed = claimSchema.safeParse(JSON.parse(json));
-    return parsed.success ? parsed.data : undefined;
-  } catch {
-    return undefined;
-  }
-}

@@ -1,5 +1,6 @@
 import type { Redis } from 'ioredis';
 import { z } from 'zod';
+import { parseStored } from '../stored-json.ts';
 
 /** Who holds the lease, as stored in its value. */
 export interface LeaseHolder {
@@ -47,12 +48,7 @@ export class Lease {
   async current(): Promise<LeaseHolder | null> {
     const raw = await this.redis.get(this.key);
     if (raw === null) return null;
-    try {
-      const parsed = holderSchema.safeParse(JSON.parse(raw));
-      return parsed.success ? parsed.data : null;
-    } catch {
-      return null;
-    }
+    return parseStored(holderSchema, raw) ?? null;
   }
 }
 

@@ -4,6 +4,7 @@ import { once } from 'node:events';
 import { createServer } from 'node:net';
 import { Redis } from 'ioredis';
 import { until, UntilTimeoutError } from '../until.ts';
+import { stopChild } from './stop-child.ts';
 
 /**
  * A private redis-server on a free loopback port, without persistence: nothing global is
@@ -109,15 +110,6 @@ async function launch(port: number, extraArgs: readonly string[], password: stri
   }
 }
 
-async function terminate(child: ChildProcess): Promise<void> {
-  if (child.exitCode !== null || child.signalCode !== null) return;
-  const exited = once(child, 'exit');
-  child.kill('SIGTERM');
-  const timer = setTimeout(() => child.kill('SIGKILL'), STOP_GRACE_MS);
-  await exited;
-  clearTimeout(timer);
-}
-
 /** Starts redis-server with `extraArgs` (e.g. `--requirepass`, then pass the same `password` here). */
 export async function startRedis(extraArgs: readonly string[] = [], password?: string): Promise<RedisServer> {
   const port = await freePort();
@@ -135,10 +127,10 @@ export async function startRedis(extraArgs: readonly string[] = [], password?: s
     },
     async stop() {
       for (const client of clients.splice(0)) client.disconnect();
-      await terminate(child);
+      await stopChild(child, STOP_GRACE_MS);
     },
     async restart() {
-      await terminate(child);
+      await stopChild(child, STOP_GRACE_MS);
       child = await launch(port, extraArgs, password);
     },
   };

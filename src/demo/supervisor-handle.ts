@@ -1,9 +1,9 @@
 import { spawn } from 'node:child_process';
 import type { ChildProcess } from 'node:child_process';
 import { readFileSync } from 'node:fs';
-import { once } from 'node:events';
 import { parseStat } from '../linux/proc-parse.ts';
 import { until } from '../until.ts';
+import { stopChild } from './stop-child.ts';
 
 const STOP_GRACE_MS = 8_000;
 
@@ -82,15 +82,6 @@ function workerEnv(worker: WorkerSettings | undefined): Record<string, string> {
   };
 }
 
-async function stopChild(child: ChildProcess): Promise<void> {
-  if (child.exitCode !== null || child.signalCode !== null) return;
-  const exited = once(child, 'exit');
-  child.kill('SIGTERM');
-  const timer = setTimeout(() => child.kill('SIGKILL'), STOP_GRACE_MS);
-  await exited;
-  clearTimeout(timer);
-}
-
 /**
  * Starts the supervisor program (`script`) on `current`. Every master it reports started is
  * added to `masters`, so the layout's cleanup can kill a group left behind.
@@ -157,6 +148,6 @@ export function launchSupervisor(
         25,
       );
     },
-    stop: () => stopChild(child),
+    stop: () => stopChild(child, STOP_GRACE_MS),
   };
 }

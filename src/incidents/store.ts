@@ -1,4 +1,5 @@
 import type { Redis } from 'ioredis';
+import { parseStored } from '../stored-json.ts';
 import { incidentRecordSchema } from './record-schema.ts';
 import type { IncidentRecord } from './tracker.ts';
 
@@ -32,7 +33,7 @@ export class IncidentStore {
     const state = new Map<string, IncidentRecord>();
     const skipped: string[] = [];
     for (const [fingerprint, json] of Object.entries(raw)) {
-      const record = parseRecord(json);
+      const record = parseStored(incidentRecordSchema, json);
       if (record && record.fingerprint === fingerprint) state.set(fingerprint, record);
       else skipped.push(fingerprint);
     }
@@ -96,14 +97,4 @@ function sameLasting(a: IncidentRecord, b: IncidentRecord): boolean {
     a.notifiedAt === b.notifiedAt &&
     a.notifiedSeverity === b.notifiedSeverity
   );
-}
-
-/** Stored JSON is checked against the record's schema, never trusted with a cast. */
-function parseRecord(json: string): IncidentRecord | undefined {
-  try {
-    const parsed = incidentRecordSchema.safeParse(JSON.parse(json));
-    return parsed.success ? parsed.data : undefined;
-  } catch {
-    return undefined;
-  }
 }
