@@ -48,13 +48,21 @@ function evaluateQueue(
   const declared = byKey.get(queueKey(reading.ref));
   const where = (): string => `queue "${reading.ref.name}" (prefix ${reading.ref.prefix}) on ${target.name}`;
   if (!reading.ok) {
+    // Refused by the server (permission, cluster): said once for the target (redis.permission-denied, redis.cluster-unsupported).
+    if (reading.cause === 'permission' || reading.cause === 'cluster') return [];
+    const blame =
+      reading.cause === 'other'
+        ? 'The watchdog could not run its read on it.'
+        : 'Something other than BullMQ wrote these keys, or they are damaged.';
     return [
       makeFinding(
         QUEUE_UNREADABLE,
         'unknown',
         subject,
-        `${capitalize(where())} cannot be read: ${reading.problem}. Something other than BullMQ wrote these keys, or they are damaged.`,
-        { problem: reading.problem },
+        `${capitalize(where())} cannot be read: ${reading.problem}. ${blame}`,
+        {
+          problem: reading.problem,
+        },
       ),
     ];
   }

@@ -9,6 +9,7 @@ import { checkPaused } from './queue-paused.ts';
 import { checkStalled } from './queue-stalled.ts';
 import { checkWaitAge } from './queue-wait-age.ts';
 import type { RedisCheck } from './redis-context.ts';
+import { COVERAGE_CHECKS } from './redis-coverage.ts';
 import { SERVER_CHECKS } from './redis-server.ts';
 import { TENANCY_CHECKS } from './redis-tenancy.ts';
 
@@ -32,7 +33,7 @@ export const QUEUE_CHECKS: readonly QueueCheck[] = [
 ];
 
 /** Per reachable Redis target (`redis.unreachable` is the one check of an unreachable one). */
-export const REDIS_CHECKS: readonly RedisCheck[] = [...SERVER_CHECKS, ...TENANCY_CHECKS];
+export const REDIS_CHECKS: readonly RedisCheck[] = [...COVERAGE_CHECKS, ...SERVER_CHECKS, ...TENANCY_CHECKS];
 
 /** Per declared app on this host (the release checks). */
 export { HOST_CHECKS };

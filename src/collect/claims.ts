@@ -14,7 +14,8 @@ export interface Claim {
  * Writes our claim for each prefix into the watched database (under the
  * watchdog's namespace, never a BullMQ key) and returns the live claims of
  * every app there, ours included. One round trip. Expired claims (a watchdog
- * that went away) are ignored and cleaned up.
+ * that went away) are ignored and cleaned up. `writeError` says why our own
+ * claim could not be written (the others' were still read).
  */
 export async function exchangeClaims(
   redis: Redis,
@@ -23,7 +24,7 @@ export async function exchangeClaims(
   claim: Claim,
   ttlMs: number,
   now: number,
-): Promise<Map<string, Claim[]>> {
+): Promise<{ claims: Map<string, Claim[]>; writeError: string | null }> {
   const pipeline = redis.pipeline();
   for (const prefix of prefixes) {
     const key = `${namespace}:claims:${prefix}`;
@@ -32,6 +33,8 @@ export async function exchangeClaims(
     pipeline.hgetall(key);
   }
   const replies = (await pipeline.exec()) ?? [];
+  // Others' claims can still be read when ours may not be written (a read-only user): say so, go on.
+  const writeError = replies.find(([error], i) => error && i % 3 === 0)?.[0]?.message.split('\n')[0] ?? null;
   const result = new Map<string, Claim[]>();
   prefixes.forEach((prefix, i) => {
     const [error, raw] = replies[i * 3 + 2] ?? [new Error('no reply'), null];
@@ -43,10 +46,11 @@ export async function exchangeClaims(
       if (parsed && parsed.expiresAt > now) claims.push(parsed);
       else expired.push(field);
     }
-    if (expired.length > 0) void redis.hdel(`${namespace}:claims:${prefix}`, ...expired).catch(() => undefined);
+    if (expired.length > 0 && writeError === null)
+      void redis.hdel(`${namespace}:claims:${prefix}`, ...expired).catch(() => undefined);
     result.set(prefix, claims);
   });
-  return result;
+  return { claims: result, writeError };
 }
 
 const claimSchema: z.ZodType<Claim> = z.object({

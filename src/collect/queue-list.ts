@@ -1,24 +1,19 @@
 import type { Redis } from 'ioredis';
 import type { TargetConfig } from '../config/types.ts';
-import { discoverQueues } from './discover.ts';
+import { advanceDiscovery, discoveredQueues, NEW_DISCOVERY } from './discover.ts';
+import type { DiscoveryState } from './discover.ts';
 import { queueKey } from './queue-key.ts';
 import type { QueueMemo } from './queue-memo.ts';
 import type { DiscoveryReading, QueueRef } from './snapshot.ts';
 
-/** Discovered queues per target, reused for a few minutes: SCAN walks the whole keyspace. */
-export type DiscoveryCache = Map<
-  string,
-  { readonly at: number; readonly refs: QueueRef[]; readonly reading: DiscoveryReading }
->;
-const DISCOVERY_TTL_MS = 5 * 60_000;
-
 /**
- * What a long-lived watchdog keeps between polls, per target: the discovered
- * queues, and each queue's last full read (so an unchanged queue costs a few
- * calls). A one-shot `check` has none and reads everything in full.
+ * What a long-lived watchdog keeps between polls, per target: where discovery
+ * stands (it resumes its walk of the keyspace each poll), and each queue's last
+ * full read (so an unchanged queue costs a few calls). A one-shot `check` has
+ * none: it walks from the start within its time budget and reads in full.
  */
 export interface CollectCache {
-  readonly discovery: DiscoveryCache;
+  readonly discovery: Map<string, DiscoveryState>;
   readonly queues: Map<string, Map<string, QueueMemo>>;
   /** Redis's clock minus ours at the last poll, per target: what is due is judged on Redis's clock. */
   readonly clockOffsets: Map<string, number>;
@@ -34,12 +29,17 @@ export interface QueueList {
   readonly watched: readonly QueueRef[];
   readonly foreign: readonly QueueRef[];
   readonly discovery: DiscoveryReading;
+  /** Queues that were discovered, not declared: dropped from the readings when all their keys are gone. */
+  readonly discovered: ReadonlySet<string>;
 }
 
 /**
  * The declared queues, or (none declared) the discovered ones; with an owning
- * app, also the queues under its prefixes it does not declare. Discovery is a
- * bounded SCAN, cached in the daemon.
+ * app, also the queues under its prefixes it does not declare. Discovery
+ * resumes where the last poll stopped (the daemon, `discovery.perPoll` at a
+ * time), so every queue is found given enough polls and a new one within a
+ * few on a keyspace of ordinary size; a `check` walks from the start for
+ * `discovery.timeout`.
  */
 export async function queuesToRead(
   redis: Redis,
@@ -48,21 +48,35 @@ export async function queuesToRead(
   cache?: CollectCache,
 ): Promise<QueueList> {
   const declared: QueueRef[] = target.queues.map(({ prefix, name }) => ({ prefix, name }));
-  // Discover when nothing is declared, or to find queues the owning app did not declare (tenancy).
-  if (declared.length > 0 && target.app === null)
-    return { watched: declared, foreign: [], discovery: { declared: true, truncated: false, scanned: 0 } };
-  let found = cache?.discovery.get(target.name);
-  if (!found || now() - found.at >= DISCOVERY_TTL_MS) {
-    found = { at: now(), ...(await discoverQueues(redis, target.prefixes, target.discovery, now)) };
-    cache?.discovery.set(target.name, found);
-  } else {
-    found = { ...found, reading: { ...found.reading, scanned: 0 } }; // no SCAN this poll
+  if (declared.length > 0 && target.app === null) {
+    return {
+      watched: declared,
+      foreign: [],
+      discovery: { declared: true, truncated: false, scanned: 0, found: 0, capped: false },
+      discovered: new Set(),
+    };
   }
-  if (declared.length === 0) return { watched: found.refs, foreign: [], discovery: found.reading };
-  const known = new Set(declared.map((ref) => queueKey(ref)));
-  return {
-    watched: declared,
-    foreign: found.refs.filter((ref) => !known.has(queueKey(ref))),
-    discovery: { declared: true, truncated: found.reading.truncated, scanned: found.reading.scanned },
+  const before = cache?.discovery.get(target.name) ?? NEW_DISCOVERY;
+  const budget = cache ? target.discovery.perPollMs : target.discovery.timeoutMs;
+  const { state, calls } = await advanceDiscovery(
+    redis,
+    target.prefixes,
+    before,
+    { timeoutMs: budget, maxQueues: target.discovery.maxQueues },
+    now,
+  );
+  cache?.discovery.set(target.name, state);
+  const { refs, capped } = discoveredQueues(state, target.discovery.maxQueues);
+  const reading = {
+    declared: declared.length > 0,
+    truncated: capped || state.complete === null,
+    scanned: calls,
+    found: refs.length,
+    capped,
   };
+  if (declared.length === 0)
+    return { watched: refs, foreign: [], discovery: reading, discovered: new Set(refs.map(queueKey)) };
+  const known = new Set(declared.map((ref) => queueKey(ref)));
+  const foreign = refs.filter((ref) => !known.has(queueKey(ref)));
+  return { watched: declared, foreign, discovery: reading, discovered: new Set(foreign.map(queueKey)) };
 }

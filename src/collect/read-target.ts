@@ -1,4 +1,5 @@
 import type { Redis } from 'ioredis';
+import { WatchdogError } from '../errors.ts';
 import type { TargetConfig } from '../config/types.ts';
 import { collectTarget, DEFAULT_COLLECT, targetIdentity } from './redis-snapshot.ts';
 import type { CollectCache, CollectSettings } from './redis-snapshot.ts';
@@ -39,7 +40,7 @@ export async function readTarget(
     return {
       target: targetIdentity(target),
       reachable: false,
-      reason: describeRedisError(lastError ?? error),
+      reason: describeRedisError(error instanceof WatchdogError ? error : (lastError ?? error)),
       durationMs: now() - started,
     };
   } finally {
@@ -48,16 +49,24 @@ export async function readTarget(
   }
 }
 
-/** Node errors by `code`, Redis errors by their protocol prefix: never by Node's message text. */
+/** Node errors by `code`, Redis errors by their protocol prefix: never by Node's message text. One sentence each. */
 export function describeRedisError(error: unknown): string {
   const err = error as { code?: string; message?: string; errors?: unknown[] };
   const code = err.code ?? (err.errors?.[0] as { code?: string } | undefined)?.code;
   const message = err.message ?? String(error);
+  const first = message.split('\n')[0] ?? 'unknown error';
+  // Our own diagnosis (a refused database) is already a sentence.
+  if (error instanceof WatchdogError) return message;
   if (code === 'ECONNREFUSED') return 'connection refused';
   if (code === 'ENOTFOUND' || code === 'EAI_AGAIN') return 'host not found';
   if (code === 'ETIMEDOUT') return 'connection timed out';
   if (code === 'ECONNRESET' || code === 'EPIPE') return 'connection reset';
-  if (/^(WRONGPASS|NOAUTH)/.test(message)) return `authentication failed (${message.split('\n')[0]})`;
-  if (/^NOPERM/.test(message)) return `permission denied (${message.split('\n')[0]})`;
-  return message.split('\n')[0] ?? 'unknown error';
+  // NOAUTH arrives as "NOAUTH HELLO must be called with the client already authenticated, ..." on Redis 6+.
+  if (/^NOAUTH/.test(message))
+    return 'authentication failed: this Redis requires a password and none was given (put it in the URL: redis://:password@host:6379/0)';
+  if (/^WRONGPASS/.test(message)) return 'authentication failed: wrong user name or password (WRONGPASS)';
+  if (/^NOPERM/.test(message)) return `permission denied to the watchdog's Redis user (${first})`;
+  if (/^LOADING/.test(message)) return 'Redis is still loading its data set into memory';
+  if (/^(MASTERDOWN|READONLY)/.test(message)) return `Redis cannot serve reads now (${first})`;
+  return first;
 }

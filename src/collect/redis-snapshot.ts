@@ -1,7 +1,9 @@
 import type { ChainableCommander, Redis } from 'ioredis';
 import type { TargetConfig } from '../config/types.ts';
 import { countWorkers, parseClientList } from './client-list.ts';
-import { parseQueueRow, QUEUE_FIGURES_LUA } from './queue-figures-script.ts';
+import { parseQueueRow } from './queue-figures-script.ts';
+import { classifyScriptError, queueScriptCalls, settleScriptReplies } from './script-call.ts';
+import type { Reply } from './script-call.ts';
 import { queueKey } from './queue-key.ts';
 import { nextMemo, queueArgs, usableMemo } from './queue-memo.ts';
 import type { QueueMemo } from './queue-memo.ts';
@@ -10,12 +12,14 @@ import { queuesToRead } from './queue-list.ts';
 import type { CollectCache } from './queue-list.ts';
 import type {
   ClientListReading,
+  QueueFigures,
   QueueReading,
   QueueRef,
   RedisSnapshot,
   ServerReading,
   TargetIdentity,
 } from './snapshot.ts';
+import { WatchdogError } from '../errors.ts';
 import { fail, ok } from '../result.ts';
 
 export interface CollectSettings {
@@ -32,13 +36,10 @@ export const DEFAULT_COLLECT: CollectSettings = Object.freeze({ activeSample: 10
 export type { CollectCache } from './queue-list.ts';
 export { newCollectCache } from './queue-list.ts';
 
-const SCRIPT = 'watchdogQueueFigures';
-type ScriptPipeline = ChainableCommander & Record<typeof SCRIPT, (...args: (string | number)[]) => ChainableCommander>;
-
 /**
  * The commands at the head of every collection pipeline, in the order sent;
- * one script call per chunk of queues follows them, so chunk c's reply is at
- * FIRST_CHUNK + c. Named here so no reply is found by a bare index.
+ * one script call per chunk of queues follows them. Named here so no reply is
+ * found by a bare index.
  */
 const HEAD_COMMANDS = [
   // TIME first: Redis's clock as near as possible to when the pipeline left (the clock offset).
@@ -46,10 +47,11 @@ const HEAD_COMMANDS = [
   { name: 'clientList', send: (p) => p.client('LIST') },
   { name: 'evictionPolicy', send: (p) => p.config('GET', 'maxmemory-policy') },
   { name: 'memoryInfo', send: (p) => p.info('memory') },
+  // redis_mode (cluster is refused plainly) and redis_version.
+  { name: 'serverInfo', send: (p) => p.info('server') },
 ] as const satisfies readonly { name: string; send: (pipeline: ChainableCommander) => ChainableCommander }[];
 type HeadCommand = (typeof HEAD_COMMANDS)[number]['name'];
 const HEAD_AT = Object.fromEntries(HEAD_COMMANDS.map(({ name }, i) => [name, i])) as Record<HeadCommand, number>;
-const FIRST_CHUNK = HEAD_COMMANDS.length;
 
 export function targetIdentity(target: TargetConfig): TargetIdentity {
   return { name: target.name, label: target.endpoint.label, db: target.endpoint.db };
@@ -69,45 +71,93 @@ export async function collectTarget(
   cache?: CollectCache,
 ): Promise<RedisSnapshot> {
   const started = now();
-  if (!(SCRIPT in redis)) redis.defineCommand(SCRIPT, { numberOfKeys: 0, lua: QUEUE_FIGURES_LUA });
+  const db = target.endpoint.db;
+  const discovers = target.queues.length === 0 || target.app !== null;
+  // ioredis ignores a failed SELECT at connect and reads database 0: check it before reading anything.
+  if (db !== 0 && discovers) await selectDatabase(redis, db);
   const list = await queuesToRead(redis, target, now, cache);
   const all = [...list.watched, ...list.foreign];
   const request = plan(all, target, settings, now(), cache);
-  const pipeline = redis.pipeline() as ScriptPipeline;
+  const pipeline = redis.pipeline();
+  const headAt = db !== 0 && !discovers ? 1 : 0;
+  if (headAt === 1) pipeline.select(db);
   for (const { send } of HEAD_COMMANDS) send(pipeline);
-  for (const args of request.calls) pipeline[SCRIPT](...args);
+  const mode = queueScriptCalls(pipeline, redis, request.calls);
   const sentAt = now();
-  const replies = (await pipeline.exec()) ?? [];
+  const replies = ((await pipeline.exec()) ?? []) as Reply[];
   const rttMs = now() - sentAt;
+  const selected = headAt === 1 ? replies[0] : undefined;
+  if (selected?.[0]) throw databaseError(db, selected[0]);
+  const head = (name: HeadCommand): Reply | undefined => replies[headAt + HEAD_AT[name]];
 
-  const [timeError, time] = replies[HEAD_AT.time] ?? [new Error('no reply to TIME'), null];
+  const [timeError, time] = head('time') ?? [new Error('no reply to TIME'), null];
   if (timeError) throw timeError;
   const [seconds, micros] = time as [string, string];
   const redisNow = Number(seconds) * 1000 + Math.floor(Number(micros) / 1000);
   cache?.clockOffsets.set(target.name, redisNow - sentAt); // TIME runs first in the pipeline
-  const clientList = readClientList(replies[HEAD_AT.clientList]);
-  const workers = clientList.ok ? countWorkers(clientList.value, target.endpoint.db, all) : undefined;
-  const readings = readQueues(
-    request,
-    replies.slice(FIRST_CHUNK),
-    workers,
-    settings.chunkSize,
-    cache?.queues.get(target.name),
+  const server = readServer(head('evictionPolicy'), head('memoryInfo'), head('serverInfo'));
+  const chunkReplies = await settleScriptReplies(
+    redis,
+    mode,
+    request.calls,
+    replies.slice(headAt + HEAD_COMMANDS.length),
   );
+  const clientList = readClientList(head('clientList'));
+  const workers = clientList.ok ? countWorkers(clientList.value, db, all) : undefined;
+  const cluster = server.mode === 'cluster';
+  const readings = cluster
+    ? { readings: [], memos: new Map<string, QueueMemo>() }
+    : readQueues(request, chunkReplies, workers, settings.chunkSize, cache?.queues.get(target.name));
   cache?.queues.set(target.name, readings.memos);
   return {
     target: targetIdentity(target),
     reachable: true,
     now: redisNow,
     durationMs: now() - started,
-    roundTrips: list.discovery.scanned + 1,
+    roundTrips: list.discovery.scanned + 1 + (chunkReplies === replies ? 0 : 1) + (db !== 0 && discovers ? 1 : 0),
     rttMs,
-    queues: readings.readings.slice(0, list.watched.length),
-    foreign: readings.readings.slice(list.watched.length),
+    queues: present(readings.readings.slice(0, list.watched.length), list.discovered),
+    foreign: present(readings.readings.slice(list.watched.length), list.discovered),
     clientList,
     discovery: list.discovery,
-    server: readServer(replies[HEAD_AT.evictionPolicy], replies[HEAD_AT.memoryInfo]),
+    server,
+    denied: cluster ? null : deniedOf(chunkReplies),
   };
+}
+
+async function selectDatabase(redis: Redis, db: number): Promise<void> {
+  try {
+    await redis.select(db);
+  } catch (error) {
+    throw databaseError(db, error as Error);
+  }
+}
+
+/** A database we may not use (NOPERM) or that does not exist: the target is unreachable, never silently database 0. */
+function databaseError(db: number, error: Error): WatchdogError {
+  return new WatchdogError('DATABASE_REFUSED', `cannot use database ${db}: ${error.message.split('\n')[0]}`, {
+    cause: error,
+  });
+}
+
+/** The first permission error of the script (a Redis user that may not run it): said once for the target, not per queue. */
+function deniedOf(replies: readonly Reply[]): string | null {
+  const denied = replies.find(([error]) => error && classifyScriptError(error) === 'permission');
+  return denied?.[0] ? (denied[0].message.split('\n')[0] ?? null) : null;
+}
+
+/**
+ * Drops discovered queues whose keys are all gone (deleted, obliterated): they
+ * vanish from the report, /status and /metrics at once, not at the end of the
+ * discovery cycle. A declared queue stays: its absence is `queue.missing`.
+ */
+function present(readings: QueueReading[], discovered: ReadonlySet<string>): QueueReading[] {
+  return readings.filter((r) => !(discovered.has(queueKey(r.ref)) && r.ok && isGone(r.figures)));
+}
+
+function isGone(f: QueueFigures): boolean {
+  const jobs = f.waiting + f.prioritized + f.active + f.delayed + f.completed + f.failed + f.legacyPaused;
+  return f.metaType === 'none' && jobs === 0 && f.stalledCheckTtlMs === null && !f.hasEvents;
 }
 
 /** The script calls of one poll: the queues in chunks, each with what its memo lets the script skip. */
@@ -154,7 +204,13 @@ function readQueues(
   const memos = new Map<string, QueueMemo>();
   const readings = request.refs.map((ref, index): QueueReading => {
     const [error, rows] = chunkReplies[Math.floor(index / chunkSize)] ?? [new Error('no reply'), null];
-    if (error) return { ref, ok: false, problem: `collection script failed: ${error.message}` };
+    if (error)
+      return {
+        ref,
+        ok: false,
+        problem: `collection script failed: ${error.message}`,
+        cause: classifyScriptError(error),
+      };
     const used = request.usable[index];
     const parsed = parseQueueRow(
       ref,
@@ -170,10 +226,7 @@ function readQueues(
   return { readings, memos };
 }
 
-function readServer(
-  config: [Error | null, unknown] | undefined,
-  info: [Error | null, unknown] | undefined,
-): ServerReading {
+function readServer(config: Reply | undefined, info: Reply | undefined, serverInfo: Reply | undefined): ServerReading {
   const [configError, pair] = config ?? [new Error('no reply'), null];
   const policy = !configError && Array.isArray(pair) && typeof pair[1] === 'string' ? pair[1] : null;
   const text = info && !info[0] ? String(info[1]) : '';
@@ -190,6 +243,16 @@ function readServer(
         : null,
     usedMemory: field('used_memory'),
     maxMemory: field('maxmemory'),
+    ...serverFields(serverInfo),
+  };
+}
+
+/** `redis_version` and `redis_mode` (standalone, cluster, sentinel) of INFO server; null when INFO is denied. */
+function serverFields(reply: Reply | undefined): { version: string | null; mode: string | null } {
+  const text = reply && !reply[0] ? String(reply[1]) : '';
+  return {
+    version: /^redis_version:(\S+)/m.exec(text)?.[1] ?? null,
+    mode: /^redis_mode:(\S+)/m.exec(text)?.[1] ?? null,
   };
 }
 

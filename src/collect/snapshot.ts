@@ -46,7 +46,13 @@ export interface QueueFigures {
 
 export type QueueReading =
   | { readonly ref: QueueRef; readonly ok: true; readonly figures: QueueFigures }
-  | { readonly ref: QueueRef; readonly ok: false; readonly problem: string };
+  | {
+      readonly ref: QueueRef;
+      readonly ok: false;
+      readonly problem: string;
+      /** Only `data` blames the keys; `permission` and `cluster` are the server's answer to us (said once per target). */
+      readonly cause?: 'data' | 'permission' | 'cluster' | 'other';
+    };
 
 export interface ClientInfo {
   readonly id: string;
@@ -75,13 +81,22 @@ export interface ServerReading {
   readonly usedMemory: number | null;
   /** 0 = no limit. */
   readonly maxMemory: number | null;
+  /** `redis_version` of INFO server; null or absent when INFO is not allowed. */
+  readonly version?: string | null;
+  /** `redis_mode`: standalone, cluster or sentinel; null or absent when INFO is not allowed. */
+  readonly mode?: string | null;
 }
 
 export interface DiscoveryReading {
   readonly declared: boolean;
-  /** True when the bounded SCAN stopped before the end of the keyspace. */
+  /** True when not every queue can have been found: the first walk of the keyspace has not finished, or `maxQueues` cut the list. */
   readonly truncated: boolean;
+  /** SCAN calls this poll. */
   readonly scanned: number;
+  /** Queues discovery knows of. */
+  readonly found: number;
+  /** `maxQueues` cut the list. */
+  readonly capped: boolean;
 }
 
 export type RedisSnapshot =
@@ -100,6 +115,8 @@ export type RedisSnapshot =
       readonly server: ServerReading;
       /** Queues under our prefixes that the config does not declare (read only when the target names its app). */
       readonly foreign: readonly QueueReading[];
+      /** Why the collection script was refused (NOPERM: the watchdog's Redis user may not run it); null when it ran. */
+      readonly denied?: string | null;
     }
   | {
       readonly target: TargetIdentity;

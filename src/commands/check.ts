@@ -42,7 +42,7 @@ export async function runCheck(flags: CheckFlags, io: Io = realIo()): Promise<nu
       sinks,
       log,
       now: io.now,
-      incidents: config.sentry.dsn !== null,
+      incidents: config.sentry.dsn !== null ? 'redis-or-file' : 'off',
       role: () => ({ leader: true, term: 0 }),
     });
     const { result } = await runPoll(world, freshMemory({ keep: false }), {

@@ -95,7 +95,7 @@ async function startDaemon(config: Config, schedule: string, log: Logger, io: Io
     sinks,
     log,
     now: io.now,
-    incidents: true,
+    incidents: 'redis',
     role: () => leadership.current,
   });
   const remediation = new Remediation(actDeps(world));
@@ -125,6 +125,7 @@ async function startDaemon(config: Config, schedule: string, log: Logger, io: Io
     loop: () => loop.current,
     leadership: () => leadership.current,
     incidents: () => loop.remembered.incidents.state,
+    stateDenied: () => loop.remembered.incidents.writeDenied,
     metrics,
     now: io.now,
   };

@@ -13,7 +13,10 @@ import { collectHost } from '../collect/proc-snapshot.ts';
 import { loadConfig } from '../config/load.ts';
 import type { ConfigFlags } from '../config/load.ts';
 import type { Config } from '../config/types.ts';
+import { fallbackStore, fileStore } from '../incidents/local-store.ts';
+import type { StateStore } from '../incidents/local-store.ts';
 import { IncidentStore } from '../incidents/store.ts';
+import { warnOnce } from '../log-once.ts';
 import { parseStat } from '../linux/proc-parse.ts';
 import { createProcReader } from '../linux/proc-reader.ts';
 import type { AlertContext } from '../notify/alert-event.ts';
@@ -99,8 +102,12 @@ export interface WorldParts {
   readonly sinks: readonly Sink[];
   readonly log: Logger;
   readonly now: () => number;
-  /** Whether the incident stage runs (its state lives in Redis). */
-  readonly incidents: boolean;
+  /**
+   * Whether the incident stage runs, and where its state lives: Redis (`run`:
+   * what may not be written there is kept in memory), or Redis with the local
+   * state file behind it (`check`, which has no memory between runs).
+   */
+  readonly incidents: 'off' | 'redis' | 'redis-or-file';
   readonly role: PollWorld['role'];
 }
 
@@ -115,7 +122,7 @@ export function buildWorld(parts: WorldParts): PollWorld {
     config,
     targets: parts.targets,
     proc: config.apps.length > 0 ? createProcReader(config.procRoot) : null,
-    store: parts.incidents ? new IncidentStore(state, config.incidents.namespace, config.incidents.stateTtlMs) : null,
+    store: stateStore(parts, new IncidentStore(state, config.incidents.namespace, config.incidents.stateTtlMs)),
     budget: new RestartBudget(state, config.incidents.namespace),
     sinks: parts.sinks,
     alertContext: alertContext(config),
@@ -124,6 +131,20 @@ export function buildWorld(parts: WorldParts): PollWorld {
     log: parts.log,
     now: parts.now,
   };
+}
+
+function stateStore(parts: WorldParts, redis: IncidentStore): StateStore | null {
+  if (parts.incidents === 'off') return null;
+  if (parts.incidents === 'redis') return redis;
+  const path = parts.config.incidents.stateFile;
+  return fallbackStore(redis, fileStore(path), (reason) =>
+    warnOnce(
+      parts.log,
+      `state-file:${path}`,
+      { key: redis.key, file: path, err: reason },
+      `the Redis user may not write the incident state ${redis.key}: this check keeps it in ${path} instead, so the next run does not notify again`,
+    ),
+  );
 }
 
 /** What a restart needs: the budget and sinks of the poll, /proc, the real kill and clock. */

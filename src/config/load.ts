@@ -97,8 +97,16 @@ export function loadConfig({ flags, env, readFile, host = 'localhost', version =
       namespace: file.incidents?.namespace ?? DEFAULT_INCIDENTS.namespace,
       stateTtlMs: file.incidents?.stateTtl ?? DEFAULT_INCIDENTS.stateTtlMs,
       stateRedis,
+      stateFile:
+        file.incidents?.stateFile ?? defaultStateFile(env, file.incidents?.namespace ?? DEFAULT_INCIDENTS.namespace),
     },
   });
+}
+
+/** `$XDG_STATE_HOME/queue-watchdog/<namespace>.json`, else under `~/.local/state` (the XDG default), else /tmp. */
+function defaultStateFile(env: ConfigSources['env'], namespace: string): string {
+  const base = env.XDG_STATE_HOME || (env.HOME ? `${env.HOME}/.local/state` : '/tmp');
+  return `${base}/queue-watchdog/${namespace.replace(/[^A-Za-z0-9._-]/g, '_')}.json`;
 }
 
 function buildSentry(
@@ -213,8 +221,10 @@ function buildTarget(input: TargetInput, defaults: QueueRules, env: ConfigSource
     queues,
     discovery: {
       timeoutMs: input.discovery?.timeout ?? DEFAULT_DISCOVERY.timeoutMs,
+      perPollMs: input.discovery?.perPoll ?? DEFAULT_DISCOVERY.perPollMs,
       maxQueues: input.discovery?.maxQueues ?? DEFAULT_DISCOVERY.maxQueues,
     },
+    allowEmpty: input.allowEmpty ?? false,
     app: input.app ?? null,
     expectedClients: input.expectedClients ?? null,
   };

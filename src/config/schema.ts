@@ -26,7 +26,15 @@ const target = z.strictObject({
   url: z.string().min(1).optional(),
   prefixes: z.array(z.string().min(1)).min(1).optional(),
   queues: z.array(queueEntry).optional(),
-  discovery: z.strictObject({ timeout: duration.optional(), maxQueues: z.int().positive().optional() }).optional(),
+  discovery: z
+    .strictObject({
+      timeout: duration.optional(),
+      perPoll: duration.optional(),
+      maxQueues: z.int().positive().optional(),
+    })
+    .optional(),
+  /** No queue on this target is expected (a spare database): no `redis.no-queues` warning. */
+  allowEmpty: z.boolean().optional(),
   /** The app that owns this database and prefix: turns on the tenancy checks (claims, foreign queues). */
   app: z.string().min(1).optional(),
   /** Addresses or CIDR networks the app's workers connect from; others are `redis.unexpected-clients`. */
@@ -67,6 +75,8 @@ const incidents = z.strictObject({
   stateTtl: duration.optional(),
   /** Name of the Redis target that holds incident state; default the first. */
   stateRedis: z.string().min(1).optional(),
+  /** Where `check` keeps incident state when its Redis user may not write it (a read-only ACL). */
+  stateFile: z.string().min(1).optional(),
 });
 
 export const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;

@@ -28,7 +28,10 @@ export interface TargetConfig {
   readonly prefixes: readonly string[];
   /** Declared queues; empty means "discover". */
   readonly queues: readonly QueueConfig[];
-  readonly discovery: { readonly timeoutMs: number; readonly maxQueues: number };
+  /** `timeoutMs`: a `check`'s walk of the keyspace; `perPollMs`: what each daemon poll adds to it. */
+  readonly discovery: { readonly timeoutMs: number; readonly perPollMs: number; readonly maxQueues: number };
+  /** A target without any queue is fine (no `redis.no-queues` warning). */
+  readonly allowEmpty: boolean;
   /** Owner app of this database and prefixes; null = no tenancy checks. */
   readonly app: string | null;
   /** null = not declared (changes are only logged). */
@@ -57,6 +60,8 @@ export interface IncidentPolicy {
   readonly stateTtlMs: number;
   /** Target name holding the state. */
   readonly stateRedis: string;
+  /** `check`'s local incident state, used when the Redis user may not write (absolute path). */
+  readonly stateFile: string;
 }
 
 export interface Config {

@@ -10,6 +10,12 @@ export interface LeadershipView {
   readonly leaderSince: number | null;
   /** Set while the lease store cannot be reached: we keep the role we had. */
   readonly storeError: string | null;
+  /**
+   * Set when the Redis user may not write the lease (NOPERM): this watchdog
+   * cannot coordinate with others, so it notifies as if it were the only one
+   * (`leader` is true) rather than stay silent.
+   */
+  readonly uncoordinated: string | null;
   /** How many times this watchdog became the leader: a new term means the shared state must be read again. */
   readonly term: number;
 }
@@ -31,7 +37,15 @@ export class Leadership {
     private readonly log: Logger,
     private readonly now: () => number = Date.now,
   ) {
-    this.view = { leader: false, self: lease.holder, holder: null, leaderSince: null, storeError: null, term: 0 };
+    this.view = {
+      leader: false,
+      self: lease.holder,
+      holder: null,
+      leaderSince: null,
+      storeError: null,
+      uncoordinated: null,
+      term: 0,
+    };
   }
 
   get current(): LeadershipView {
@@ -59,14 +73,43 @@ export class Leadership {
         holder,
         leaderSince: held ? (this.view.leaderSince ?? this.now()) : null,
         storeError: null,
+        uncoordinated: null,
         term,
       };
     } catch (error) {
       const message = (error as Error).message;
+      if (/^NOPERM/.test(message)) {
+        this.becomeUncoordinated(message.split('\n')[0] ?? message);
+        return;
+      }
       if (this.view.storeError === null)
         this.log.warn({ err: message, leader: this.view.leader }, 'lease store unreachable: keeping the role we had');
       this.view = { ...this.view, storeError: message };
     }
+  }
+
+  /**
+   * The lease may not be written (a read-only Redis user): there is no way to
+   * coordinate, and silence is the one wrong answer, so this watchdog notifies
+   * as the only one. Said once, plainly; /status and /readyz repeat it.
+   */
+  private becomeUncoordinated(reason: string): void {
+    if (this.view.uncoordinated === null) {
+      this.log.warn(
+        { lease: this.lease.key, err: reason },
+        `the Redis user may not write the lease ${this.lease.key} (${reason}): this watchdog notifies as if it were the only one, keeping incident state in memory. Replicas would each notify: give them write access to the watchdog's own keys (${this.lease.key.replace(/:leader$/, '')}:*, see the README's ACL section) to coordinate`,
+      );
+    }
+    const term = this.view.term + (this.view.leader ? 0 : 1);
+    this.view = {
+      ...this.view,
+      leader: true,
+      holder: null,
+      leaderSince: this.view.leaderSince ?? this.now(),
+      storeError: null,
+      uncoordinated: reason,
+      term,
+    };
   }
 
   start(): void {
@@ -77,7 +120,8 @@ export class Leadership {
   /** Stops renewing and gives the lease back, so a follower takes over at once. */
   async stop(): Promise<void> {
     clearInterval(this.timer);
-    if (!this.view.leader) return;
+    // Uncoordinated: there is no lease of ours to give back.
+    if (!this.view.leader || this.view.uncoordinated !== null) return;
     try {
       await this.lease.release();
       this.log.info({ lease: this.lease.key }, 'released the leadership');
@@ -99,6 +143,9 @@ export class Leadership {
         'another watchdog with the same identity is running (same host name and config?); one of them is probably a mistake',
       );
     }
-    await redis.set(key, mine, 'PX', ttlMs);
+    await redis.set(key, mine, 'PX', ttlMs).catch((error: Error) => {
+      // A read-only user may not write it; the lease itself says what that means.
+      if (!/^NOPERM/.test(error.message)) throw error;
+    });
   }
 }

@@ -7,6 +7,7 @@ import { describeRedisError, readTarget } from '../collect/read-target.ts';
 import type { CollectCache } from '../collect/redis-snapshot.ts';
 import type { RedisSnapshot } from '../collect/snapshot.ts';
 import type { Config, TargetConfig } from '../config/types.ts';
+import { warnOnce } from '../log-once.ts';
 import { attempt } from '../result.ts';
 import type { Result } from '../result.ts';
 import type { PollWorld, TargetConnection } from './world.ts';
@@ -77,8 +78,16 @@ async function exchangeAll(
       const exchanged = await attempt(() =>
         exchangeClaims(client, config.incidents.namespace, target.prefixes, claim, ttlMs, now()),
       );
-      if (exchanged.ok) claims.set(target.name, exchanged.value);
+      if (exchanged.ok) claims.set(target.name, exchanged.value.claims);
       else warnClaims(log, target.name, exchanged.reason);
+      if (exchanged.ok && exchanged.value.writeError) {
+        warnOnce(
+          log,
+          `claims-denied:${target.name}`,
+          { target: target.name, err: exchanged.value.writeError },
+          `the Redis user may not write this watchdog's tenancy claim on ${target.name}: other apps' watchdogs cannot see that "${target.app}" uses this database (their redis.tenant-collision stays silent); this one still sees theirs`,
+        );
+      }
     }),
   );
   return claims;

@@ -1,10 +1,11 @@
 import type { Logger } from 'pino';
 import type { Finding, Subject } from '../checks/finding.ts';
 import type { IncidentPolicy } from '../config/types.ts';
-import type { IncidentStore } from '../incidents/store.ts';
+import type { StateStore } from '../incidents/local-store.ts';
 import type { Decision } from '../incidents/tracker.ts';
 import type { AlertContext } from '../notify/alert-event.ts';
 import type { Sink } from '../notify/sink.ts';
+import { warnOnce } from '../log-once.ts';
 import { attempt } from '../result.ts';
 import { deliverDecisions, settleWithin } from './deliver.ts';
 import type { Delivery } from './deliver.ts';
@@ -14,10 +15,10 @@ import type { Role } from './world.ts';
 
 /** The edges of the incident stage: the store that holds the state, the sinks that carry notifications. */
 export interface IncidentDeps {
-  readonly store: Pick<IncidentStore, 'key' | 'load' | 'save'>;
+  readonly store: StateStore;
   readonly sinks: readonly Sink[];
   readonly alertContext: AlertContext;
-  readonly policy: IncidentPolicy;
+  readonly policy: Pick<IncidentPolicy, 'forMs' | 'repeatIntervalMs'>;
   /** The longest a poll waits for delivery outcomes. */
   readonly deliveryTimeoutMs: number;
   readonly log: Logger;
@@ -84,7 +85,16 @@ export async function runIncidents(
   incidents = { ...incidents, state };
   // Against what the store really holds, so changes made while it was away are written too.
   const saved = await attempt(() => store.save(incidents.stored ?? before, state));
-  if (!saved.ok) log.warn({ err: saved.reason }, 'incident state could not be saved to Redis; kept in memory');
+  if (!saved.ok && /^NOPERM/.test(saved.reason)) {
+    warnOnce(
+      log,
+      `state-denied:${store.key}`,
+      { key: store.key, err: saved.reason },
+      `the Redis user may not write the incident state ${store.key}: incidents are kept in this process's memory only (a restart forgets what was notified). Give the watchdog write access to its own keys (the README's ACL section)`,
+    );
+  } else if (!saved.ok) {
+    log.warn({ err: saved.reason }, 'incident state could not be saved to Redis; kept in memory');
+  }
   return {
     decisions: tracked.decisions,
     memory: afterSave(incidents, before, saved),

@@ -30,9 +30,12 @@ export interface IncidentMemory {
   readonly role: string | null;
   /** Resolved while the store could not be written: must not come back from it. */
   readonly dropped: ReadonlySet<string>;
+  /** Why the store refuses writes (NOPERM: a read-only Redis user); null while it accepts them. */
+  readonly writeDenied: string | null;
 }
 
 export const NO_INCIDENTS: IncidentMemory = Object.freeze({
+  writeDenied: null,
   state: new Map(),
   stored: null,
   loaded: false,
@@ -69,7 +72,7 @@ export function decideIncidents(
   findings: readonly Finding[],
   observed: (subject: Subject) => boolean,
   scope: Scope,
-  policy: IncidentPolicy,
+  policy: Pick<IncidentPolicy, 'forMs' | 'repeatIntervalMs'>,
   now: number,
 ): { state: ReadonlyMap<string, IncidentRecord>; decisions: readonly Decision[] } {
   return track(
@@ -96,7 +99,9 @@ export function afterSave(
   before: ReadonlyMap<string, IncidentRecord>,
   saved: Result<ReadonlyMap<string, IncidentRecord>>,
 ): IncidentMemory {
-  if (saved.ok) return { ...memory, stored: saved.value, dropped: new Set() };
+  if (saved.ok) return { ...memory, stored: saved.value, dropped: new Set(), writeDenied: null };
+  // Refused, not unreachable: the store is readable and will stay as it is; memory is the state now.
+  if (/^NOPERM/.test(saved.reason)) return { ...memory, writeDenied: saved.reason };
   const dropped = new Set(memory.dropped);
   for (const fingerprint of before.keys()) if (!memory.state.has(fingerprint)) dropped.add(fingerprint);
   return { ...memory, loaded: false, dropped };

@@ -1,7 +1,7 @@
 import type { Redis } from 'ioredis';
 import type { Logger } from 'pino';
 import type { Config } from '../config/types.ts';
-import type { IncidentStore } from '../incidents/store.ts';
+import type { StateStore } from '../incidents/local-store.ts';
 import type { ProcReader } from '../linux/proc-reader.ts';
 import type { AlertContext } from '../notify/alert-event.ts';
 import type { Sink } from '../notify/sink.ts';
@@ -32,7 +32,7 @@ export interface PollWorld {
   /** /proc of this host, when apps are declared. */
   readonly proc: ProcReader | null;
   /** Where incident state lives; null when the incident stage is off (a `check` without a DSN). */
-  readonly store: IncidentStore | null;
+  readonly store: StateStore | null;
   readonly budget: RestartBudget;
   readonly sinks: readonly Sink[];
   readonly alertContext: AlertContext;

@@ -186,15 +186,5 @@ function noticesOf(snapshot: RedisSnapshot): string[] {
   if (snapshot.server.configProblem) {
     notices.push(`${snapshot.target.name}: ${snapshot.server.configProblem}; redis.eviction-policy cannot be checked.`);
   }
-  if (snapshot.discovery.truncated) {
-    notices.push(
-      `${snapshot.target.name}: queue discovery stopped at its time or count limit; some queues were not checked. Declare the queues in the config.`,
-    );
-  }
-  if (!snapshot.discovery.declared && snapshot.queues.length === 0) {
-    notices.push(
-      `${snapshot.target.name}: no BullMQ queue was found (no <prefix>:*:meta key). Check the database number and the prefixes.`,
-    );
-  }
   return notices;
 }

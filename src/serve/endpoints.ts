@@ -10,6 +10,8 @@ export interface DaemonView {
   readonly loop: () => LoopState;
   readonly leadership: () => LeadershipView;
   readonly incidents: () => ReadonlyMap<string, IncidentRecord>;
+  /** Why incident state may not be written (a read-only Redis user); null when it may. */
+  readonly stateDenied: () => string | null;
   readonly metrics: Metrics;
   readonly now: () => number;
 }
@@ -33,9 +35,12 @@ export function daemonEndpoints(config: Config, view: DaemonView): Endpoints {
       if (!lastResult) return { ok: false, detail: 'no poll has completed yet' };
       if (lastFailure) return { ok: false, detail: `the last poll failed: ${lastFailure}` };
       const down = lastResult.report.targets.filter((t) => !t.reachable).map((t) => t.name);
-      return down.length === 0
-        ? { ok: true, detail: 'the last poll reached every Redis' }
-        : { ok: false, detail: `unreachable: ${down.join(', ')}` };
+      if (down.length > 0) return { ok: false, detail: `unreachable: ${down.join(', ')}` };
+      const caveats = limits(view);
+      return {
+        ok: true,
+        detail: `the last poll reached every Redis${caveats.length > 0 ? `; but ${caveats.join('; ')}` : ''}`,
+      };
     },
     async metrics() {
       return { contentType: view.metrics.registry.contentType, body: await view.metrics.registry.metrics() };
@@ -54,20 +59,51 @@ export function daemonEndpoints(config: Config, view: DaemonView): Endpoints {
         }),
         leadership: {
           leader: lead.leader,
-          self: lead.self,
-          holder: lead.holder,
-          leaderSince: lead.leaderSince,
+          self: { ...lead.self, since: iso(lead.self.since) },
+          holder: lead.holder && { ...lead.holder, since: iso(lead.holder.since) },
+          leaderSince: iso(lead.leaderSince),
           storeError: lead.storeError,
+          uncoordinated: lead.uncoordinated,
         },
-        incidents: lead.leader ? [...view.incidents().values()] : [],
+        incidentState: { writable: view.stateDenied() === null, denied: view.stateDenied() },
+        limits: limits(view),
+        incidents: lead.leader ? [...view.incidents().values()].map(recordForStatus) : [],
         loop: {
           polls: state.polls,
           skipped: state.skipped,
-          lastStartedAt: state.lastStartedAt,
-          lastCompletedAt: state.lastCompletedAt,
+          lastStartedAt: iso(state.lastStartedAt),
+          lastCompletedAt: iso(state.lastCompletedAt),
           lastFailure: state.lastFailure,
         },
       };
     },
+  };
+}
+
+/** What this watchdog cannot do with its Redis user, in words (empty when nothing is missing). */
+function limits(view: DaemonView): string[] {
+  const out: string[] = [];
+  const lead = view.leadership();
+  if (lead.uncoordinated)
+    out.push(
+      `it may not write its lease (${lead.uncoordinated}): it notifies as the only watchdog, replicas would each notify`,
+    );
+  const denied = view.stateDenied();
+  if (denied) out.push(`it may not write its incident state (${denied}): what was notified is kept in memory only`);
+  return out;
+}
+
+/** Times in /status are ISO strings, like the report's `checkedAt`. */
+function iso(ms: number | null): string | null {
+  return ms === null ? null : new Date(ms).toISOString();
+}
+
+function recordForStatus(record: IncidentRecord): Record<string, unknown> {
+  return {
+    ...record,
+    firstSeenAt: iso(record.firstSeenAt),
+    lastSeenAt: iso(record.lastSeenAt),
+    openedAt: iso(record.openedAt),
+    notifiedAt: iso(record.notifiedAt),
   };
 }

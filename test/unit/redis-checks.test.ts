@@ -20,7 +20,7 @@ function snapshot(overrides: Partial<Reachable> = {}): Reachable {
     queues: [{ ref: { prefix: 'bull', name: 'emails' }, ok: true, figures: figures() }],
     foreign: [],
     clientList: { ok: true, value: [] },
-    discovery: { declared: true, truncated: false, scanned: 0 },
+    discovery: { declared: true, truncated: false, scanned: 0, found: 0, capped: false },
     server: { evictionPolicy: 'noeviction', configProblem: null, usedMemory: 10, maxMemory: 0 },
     ...overrides,
   };

@@ -57,7 +57,7 @@ describe('evaluate + report', () => {
       { ref: { prefix: 'bull', name: 'broken' }, ok: false, problem: 'meta is a string (expected a hash)' },
     ],
     clientList: { ok: false, reason: 'CLIENT LIST is not available on this server (ERR unknown command)' },
-    discovery: { declared: true, truncated: false, scanned: 0 },
+    discovery: { declared: true, truncated: false, scanned: 0, found: 0, capped: false },
     server: { evictionPolicy: 'noeviction', configProblem: null, usedMemory: 1_000, maxMemory: 0 },
     foreign: [],
   };

@@ -1,0 +1,81 @@
+import { createHash } from 'node:crypto';
+import type { ChainableCommander, Redis } from 'ioredis';
+import { QUEUE_FIGURES_LUA } from './queue-figures-script.ts';
+
+/**
+ * How the collection script is sent. Redis 7 has read-only scripting:
+ * EVAL_RO/EVALSHA_RO with the script declaring `no-writes`, which a Redis user
+ * allowed only to read may run (and a replica accepts). Older servers get the
+ * plain script through EVAL/EVALSHA. The first chunk of every poll carries the
+ * script's body (so the server caches it; the rest go by SHA): no NOSCRIPT
+ * round trip after a restart or a SCRIPT FLUSH.
+ */
+const VARIANTS = {
+  ro: { body: `#!lua flags=no-writes\n${QUEUE_FIGURES_LUA}`, eval: 'EVAL_RO', evalsha: 'EVALSHA_RO' },
+  legacy: { body: QUEUE_FIGURES_LUA, eval: 'EVAL', evalsha: 'EVALSHA' },
+} as const;
+const SHA = { ro: sha1(VARIANTS.ro.body), legacy: sha1(VARIANTS.legacy.body) };
+
+type Mode = keyof typeof VARIANTS;
+// Per connection: a server without EVAL_RO is remembered, so only its first poll pays a second round trip.
+const modes = new WeakMap<Redis, Mode>();
+
+export type Reply = [Error | null, unknown];
+
+/** Appends one script call per chunk (its ARGV) to the pipeline; returns the mode used. */
+export function queueScriptCalls(
+  pipeline: ChainableCommander,
+  redis: Redis,
+  calls: readonly (string | number)[][],
+): Mode {
+  const mode = modes.get(redis) ?? 'ro';
+  const variant = VARIANTS[mode];
+  calls.forEach((args, i) => {
+    if (i === 0) pipeline.call(variant.eval, variant.body, 0, ...args);
+    else pipeline.call(variant.evalsha, SHA[mode], 0, ...args);
+  });
+  return mode;
+}
+
+/**
+ * The chunk replies as they should be: when the server has no EVAL_RO (Redis
+ * < 7) the chunks are sent again with EVAL/EVALSHA (one more round trip, once
+ * per connection); a NOSCRIPT (the cache was flushed mid-pipeline) is retried
+ * with the body.
+ */
+export async function settleScriptReplies(
+  redis: Redis,
+  mode: Mode,
+  calls: readonly (string | number)[][],
+  replies: readonly Reply[],
+): Promise<Reply[]> {
+  const first = replies[0]?.[0];
+  if (mode === 'ro' && first && /unknown command|ERR unknown|not supported/i.test(first.message)) {
+    modes.set(redis, 'legacy');
+    const pipeline = redis.pipeline();
+    queueScriptCalls(pipeline, redis, calls);
+    return (await pipeline.exec()) ?? [];
+  }
+  const missing = replies.flatMap((reply, i) => (reply[0] && /^NOSCRIPT/.test(reply[0].message) ? [i] : []));
+  if (missing.length === 0) return [...replies];
+  const pipeline = redis.pipeline();
+  for (const i of missing) pipeline.call(VARIANTS[mode].eval, VARIANTS[mode].body, 0, ...(calls[i] ?? []));
+  const retried = ((await pipeline.exec()) ?? []) as Reply[];
+  const fixed = [...replies];
+  missing.forEach((index, j) => (fixed[index] = retried[j] ?? [new Error('no reply'), null]));
+  return fixed;
+}
+
+/** What kind of failure a script reply is: only `data` blames the keys; the others are the server's or our permissions. */
+export function classifyScriptError(error: Error): 'permission' | 'cluster' | 'data' | 'other' {
+  const message = error.message;
+  if (/^NOPERM/.test(message)) return 'permission';
+  if (/^(MOVED|ASK|CROSSSLOT|CLUSTERDOWN|TRYAGAIN)\b/.test(message) || /non local key|cluster/i.test(message))
+    return 'cluster';
+  if (/^WRONGTYPE/.test(message)) return 'data';
+  return 'other';
+}
+
+function sha1(text: string): string {
+  return createHash('sha1').update(text).digest('hex');
+}
