@@ -1,4 +1,5 @@
 import { isatty } from 'node:tty';
+import { format } from 'node:util';
 import { pino } from 'pino';
 import type { DestinationStream, Logger } from 'pino';
 import { createRequire } from 'node:module';
@@ -65,4 +66,13 @@ export function createLogger(level: LogLevel, fd: number, forcePretty = false): 
     },
     destination,
   );
+}
+
+/**
+ * Dependencies that print warnings with `console.warn` (ioredis: "a password was supplied but
+ * the server requires none", "skipping the ready check") are routed into the log, as one JSON
+ * line with the rest, instead of raw text on the operator's terminal or in a sidecar's stream.
+ */
+export function captureConsoleWarnings(log: Logger): void {
+  console.warn = (...args: unknown[]): void => log.warn({ source: 'dependency' }, format(...args));
 }

@@ -22,6 +22,9 @@ export function createOneShotClient(
     enableOfflineQueue: false,
     retryStrategy: () => null,
     connectionName: WATCHDOG_CLIENT_NAME,
+    // No INFO on connect: a read-only user may lack it (ioredis then prints a warning outside our log),
+    // and a server still loading answers LOADING, which the poll reports in one sentence.
+    enableReadyCheck: false,
   });
   // Without a listener ioredis prints "Unhandled error event" to the console.
   client.on('error', onError);
@@ -47,6 +50,7 @@ export function createDaemonClient(
     enableOfflineQueue: false,
     retryStrategy: (times) => Math.min(250 * times, 5_000),
     connectionName: WATCHDOG_CLIENT_NAME,
+    enableReadyCheck: false,
   });
   client.on('error', (error: Error) => {
     last = error;

@@ -2,7 +2,7 @@ import { createOneShotClient } from '../collect/redis-client.ts';
 import type { ConfigFlags } from '../config/load.ts';
 import { formatDuration } from '../config/duration.ts';
 import { ConfigError } from '../errors.ts';
-import { createLogger } from '../log.ts';
+import { captureConsoleWarnings, createLogger } from '../log.ts';
 import { Remediation } from '../pipeline/act.ts';
 import { heartbeat } from '../pipeline/deliver.ts';
 import { freshMemory, runPoll } from '../pipeline/poll.ts';
@@ -27,6 +27,7 @@ export async function runCheck(flags: CheckFlags, io: Io = realIo()): Promise<nu
   if (flags.heartbeat && !config.sentry.dsn)
     throw new ConfigError('--heartbeat needs SENTRY_DSN: the heartbeat is a Sentry cron check-in');
   const log = createLogger(config.log.level, 2);
+  captureConsoleWarnings(log);
   const started = io.now();
   const targets = config.targets.map((target) => ({
     client: createOneShotClient(target.endpoint, config.timeoutMs, (error) =>

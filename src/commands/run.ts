@@ -13,7 +13,7 @@ import { Leadership } from '../daemon/leadership.ts';
 import { PollLoop } from '../daemon/loop.ts';
 import { intervalToCron } from '../daemon/schedule.ts';
 import { ConfigError } from '../errors.ts';
-import { createLogger } from '../log.ts';
+import { captureConsoleWarnings, createLogger } from '../log.ts';
 import { Remediation } from '../pipeline/act.ts';
 import { heartbeat } from '../pipeline/deliver.ts';
 import { freshMemory } from '../pipeline/poll.ts';
@@ -37,6 +37,7 @@ export async function runDaemon(flags: ConfigFlags, io: Io = realIo()): Promise<
   const schedule = intervalToCron(config.intervalMs);
   if (!schedule.ok) throw new ConfigError(`interval: ${schedule.reason}`);
   const log = createLogger(config.log.level, 1);
+  captureConsoleWarnings(log);
   process.on('unhandledRejection', (reason) =>
     log.error({ err: String(reason) }, 'unhandled rejection (the loop goes on)'),
   );
