@@ -1,3 +1,5 @@
+import * as http from 'node:http';
+import * as https from 'node:https';
 import * as Sentry from '@sentry/node';
 import type { SentryConfig } from '../config/types.ts';
 import { describeResponse, describeSendError } from './delivery.ts';
@@ -35,7 +37,11 @@ export function createSentrySink(
       waiting.delete(id);
     }
   };
-  const transport = reportingTransport(settle, onEnvelope);
+  const transport = reportingTransport(
+    settle,
+    onEnvelope,
+    deadlined(config.dsn, requestDeadlineMs(config.deliveryTimeoutMs)),
+  );
 
   Sentry.initWithoutDefaultIntegrations({
     dsn: config.dsn,
@@ -95,9 +101,11 @@ export function createSentrySink(
 function reportingTransport(
   settle: (ids: readonly string[], outcome: Outcome) => void,
   onEnvelope: (envelope: EnvelopeOutcome) => void,
+  httpModule: HTTPModule,
 ): (options: TransportOptions) => Transport {
+  let lastRateLimitAt = Number.NEGATIVE_INFINITY;
   return (options) => {
-    const inner = Sentry.makeNodeTransport(options);
+    const inner = Sentry.makeNodeTransport({ ...options, httpModule });
     return {
       async send(envelope: Envelope) {
         const items = itemTypes(envelope);
@@ -105,7 +113,9 @@ function reportingTransport(
         const ids = itemIds(envelope);
         try {
           const response = await inner.send(envelope);
-          const described = describeResponse(response.statusCode);
+          if (response.statusCode === 429) lastRateLimitAt = Date.now();
+          // Sentry's backoff lasts the Retry-After of the 429 (60 s when it gives none).
+          const described = describeResponse(response.statusCode, Date.now() - lastRateLimitAt < 60_000);
           onEnvelope({ items, fingerprints, ...described });
           settle(ids, described);
           return response;
@@ -120,6 +130,36 @@ function reportingTransport(
     };
   };
 }
+
+/** How long one request to Sentry may take before it is aborted: at least 5 s, at least the delivery wait. */
+export function requestDeadlineMs(deliveryTimeoutMs: number): number {
+  return Math.max(deliveryTimeoutMs, 5_000);
+}
+
+/**
+ * node:http(s) with a hard deadline per request. The SDK's transport sets
+ * none: a Sentry that accepts and never answers would hold each request (and
+ * one of its 30 sockets) forever, and after 30 nothing would be delivered
+ * again, not even once Sentry recovered. An aborted request is a failed
+ * delivery, recorded and retried like any other.
+ */
+function deadlined(dsn: string, ms: number): HTTPModule {
+  const native = new URL(dsn).protocol === 'https:' ? https : http;
+  return {
+    request(options, callback) {
+      const req = native.request(options as http.RequestOptions, callback);
+      const timer = setTimeout(
+        () => req.destroy(Object.assign(new Error(`no answer within ${ms} ms`), { code: 'ETIMEDOUT' })),
+        ms,
+      );
+      timer.unref();
+      req.once('close', () => clearTimeout(timer));
+      return req;
+    },
+  };
+}
+
+type HTTPModule = NonNullable<TransportOptions['httpModule']>;
 
 type Items = Array<[{ type?: string }, Record<string, unknown>]>;
 

@@ -54,7 +54,9 @@ describe('delivery outcomes', () => {
     assert.deepEqual(describeResponse(200), { ok: true, detail: 'accepted (HTTP 200)' });
     assert.equal(describeResponse(429).detail, 'rate limited by Sentry (HTTP 429)');
     assert.match(describeResponse(403).detail, /DSN key is not valid/);
-    assert.match(describeResponse(undefined).detail, /backing off/);
+    // Not sent by the SDK: a backoff only after a 429 (it used to blame a rate limit for a full buffer too).
+    assert.match(describeResponse(undefined, true).detail, /backing off after a rate limit/);
+    assert.match(describeResponse(undefined).detail, /too many deliveries to Sentry are still waiting/);
     assert.equal(
       describeSendError(Object.assign(new Error('x'), { code: 'ENOTFOUND' })),
       'DNS lookup of the Sentry host failed',

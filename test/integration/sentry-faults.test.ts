@@ -1,0 +1,63 @@
+// A Sentry that accepts and never answers must not mute the watchdog for good. Real daemon, real
+// Sentry SDK, a local envelope server that holds its answers.
+import assert from 'node:assert/strict';
+import { after, before, describe, it } from 'node:test';
+import { Queue } from 'bullmq';
+import { startRedis } from '../../src/demo/redis-server.ts';
+import type { RedisServer } from '../../src/demo/redis-server.ts';
+import { startDaemon } from '../support/daemon.ts';
+import { startSentryServer } from '../support/sentry-server.ts';
+import type { SentryServer } from '../support/sentry-server.ts';
+
+let redis: RedisServer;
+let sentry: SentryServer;
+before(async () => {
+  redis = await startRedis();
+  sentry = await startSentryServer();
+});
+after(async () => {
+  await sentry.close();
+  await redis.stop();
+});
+
+async function pause(name: string): Promise<void> {
+  const queue = new Queue(name, { connection: { host: '127.0.0.1', port: redis.port } });
+  await queue.add('job', {});
+  await queue.pause();
+  await queue.close();
+}
+
+const eventsOf = (queue: string): Array<Record<string, unknown>> =>
+  sentry.items('event').filter((e) => (e.tags as Record<string, string>).queue === queue);
+
+describe('Sentry faults', () => {
+  it('a Sentry that accepts and never answers: each request is aborted at its deadline, and delivery resumes when it answers again', async (t) => {
+    // 40 incidents at once: more than the SDK's 30 sockets, all held open by a Sentry that never answers.
+    for (let i = 0; i < 40; i += 1) await pause(`held-${i}`);
+    sentry.respondWith(200, 600_000);
+    t.after(() => sentry.respondWith(200));
+    const daemon = await startDaemon(['--redis', redis.url(), '--interval', '1s'], { SENTRY_DSN: sentry.dsn() });
+    try {
+      await sentry.waitFor((s) => s.items('event').length >= 30, 15_000);
+      await daemon.waitForLog((l) => /Sentry delivery failed: no answer within 5000 ms/.test(String(l.msg)), 15_000);
+      sentry.respondWith(200);
+      await pause('after-recovery');
+      await sentry.waitFor(() => eventsOf('after-recovery').length >= 1, 20_000);
+      // The held ones are sent again, and this time answered.
+      const retried = sentry
+        .items('event')
+        .filter(
+          (e) =>
+            (e.contexts as Record<string, Record<string, unknown>>).incident?.reason ===
+            'retry: the last delivery to Sentry failed',
+        );
+      assert.ok(retried.length >= 1, 'what hung is retried');
+      assert.ok(
+        !daemon.logs.some((l) => /backing off after a rate limit/.test(String(l.msg))),
+        'no rate limit is blamed: there was none',
+      );
+    } finally {
+      await daemon.stop();
+    }
+  });
+});
