@@ -4,13 +4,28 @@ import type { RedisSnapshot } from '../collect/snapshot.ts';
 import type { Subject } from '../checks/finding.ts';
 
 /**
- * Which subjects this poll could actually see. A queue on an unreachable
- * Redis, or whose keys could not be read, is unobserved: its incidents stay
- * open rather than "resolve". A Redis target itself is always observed; an
- * app's processes only by the watchdog of their host.
+ * Which subjects (and, for a Redis target, which checks) this poll could
+ * actually see. A queue on an unreachable Redis, or whose keys could not be
+ * read, is unobserved: its incidents stay open rather than "resolve". Of a
+ * Redis target only `redis.unreachable` is judged while it is unreachable;
+ * its other checks (eviction policy, memory, tenancy...) are not seen then,
+ * and a check whose source was unavailable (CONFIG, CLIENT) was not seen
+ * either. An app's processes are observed only by the watchdog of their host.
  */
-export function observedBy(snapshots: readonly RedisSnapshot[], host?: HostSnapshot): (subject: Subject) => boolean {
+export function observedBy(
+  snapshots: readonly RedisSnapshot[],
+  host?: HostSnapshot,
+): (subject: Subject, check: string) => boolean {
   const reachable = new Set(snapshots.filter((s) => s.reachable).map((s) => s.target.name));
+  const blind = new Map<string, Set<string>>();
+  for (const s of snapshots) {
+    if (!s.reachable) continue;
+    const checks = new Set<string>();
+    if (s.server.evictionPolicy === null) checks.add('redis.eviction-policy');
+    if (s.server.maxMemory === null) checks.add('redis.memory');
+    if (!s.clientList.ok) checks.add('redis.unexpected-clients');
+    blind.set(s.target.name, checks);
+  }
   // A discovery cut short by its time or count limit did not look at every queue.
   const partial = new Set(snapshots.filter((s) => s.reachable && s.discovery.truncated).map((s) => s.target.name));
   const seen = new Set(
@@ -22,8 +37,11 @@ export function observedBy(snapshots: readonly RedisSnapshot[], host?: HostSnaps
     ),
   );
   const apps = new Set(host?.apps.map((a) => a.app) ?? []);
-  return (subject) => {
-    if (subject.kind === 'redis') return true;
+  return (subject, check) => {
+    if (subject.kind === 'redis') {
+      if (check === 'redis.unreachable') return true;
+      return reachable.has(subject.target) && !(blind.get(subject.target)?.has(check) ?? false);
+    }
     // Another host's processes are that host's watchdog's to judge.
     if (subject.kind === 'host') return host !== undefined && subject.host === host.host && apps.has(subject.app);
     const key = targetQueueKey(subject.target, { prefix: subject.prefix, name: subject.queue });

@@ -22,4 +22,5 @@ export const incidentRecordSchema: z.ZodType<IncidentRecord> = z.object({
   openedAt: z.number().nullable(),
   notifiedAt: z.number().nullable(),
   notifiedSeverity: severity.nullable(),
+  resolvedAt: z.number().nullable().optional(),
 });

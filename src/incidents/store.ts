@@ -95,6 +95,7 @@ function sameLasting(a: IncidentRecord, b: IncidentRecord): boolean {
     a.firstSeenAt === b.firstSeenAt &&
     a.openedAt === b.openedAt &&
     a.notifiedAt === b.notifiedAt &&
-    a.notifiedSeverity === b.notifiedSeverity
+    a.notifiedSeverity === b.notifiedSeverity &&
+    (a.resolvedAt ?? null) === (b.resolvedAt ?? null)
   );
 }

@@ -16,6 +16,12 @@ export interface IncidentRecord {
   readonly openedAt: number | null;
   readonly notifiedAt: number | null;
   readonly notifiedSeverity: Severity | null;
+  /**
+   * Set when the finding was gone and its resolution could not be delivered:
+   * the record is kept (an outbox) and the resolution sent again each poll
+   * until it is; absent or null otherwise.
+   */
+  readonly resolvedAt?: number | null;
 }
 
 export type NotificationKind = 'opened' | 'changed' | 'repeated' | 'resolved';
@@ -50,10 +56,14 @@ export function decide(
       };
     if (previous.openedAt === null)
       return { fingerprint: previous.fingerprint, notify: null, reason: 'cleared before it opened', record: previous };
+    const resolvedAt = previous.resolvedAt ?? null;
     return {
       fingerprint: previous.fingerprint,
       notify: 'resolved',
-      reason: `resolved after ${formatDuration(now - previous.openedAt)}`,
+      reason:
+        resolvedAt === null
+          ? `resolved after ${formatDuration(now - previous.openedAt)}`
+          : `retry: the resolution (after ${formatDuration(resolvedAt - previous.openedAt)}) did not reach Sentry`,
       record: previous,
     };
   }
@@ -102,14 +112,14 @@ export interface TrackResult {
 }
 
 /**
- * One poll through the tracker. `observed(subject)` says whether this poll
+ * One poll through the tracker. `observed(subject, check)` says whether this poll
  * could see the subject at all: a queue on an unreachable Redis is not
  * "resolved", it is unknown, and its incident stays as it was.
  */
 export function track(
   previous: ReadonlyMap<string, IncidentRecord>,
   findings: readonly Finding[],
-  observed: (subject: Subject) => boolean,
+  observed: (subject: Subject, check: string) => boolean,
   policy: Pick<IncidentPolicy, 'forMs' | 'repeatIntervalMs'>,
   now: number,
 ): TrackResult {
@@ -123,7 +133,7 @@ export function track(
   for (const fingerprint of new Set([...previous.keys(), ...current.keys()])) {
     const before = previous.get(fingerprint);
     const finding = current.get(fingerprint);
-    const seen = finding !== undefined || (before !== undefined && observed(before.subject));
+    const seen = finding !== undefined || (before !== undefined && observed(before.subject, before.check));
     const decision = decide(before, finding, seen, policy, now);
     if (!decision) continue;
     decisions.push(decision);
@@ -134,6 +144,26 @@ export function track(
 }
 
 /** Marks incidents whose notification did not reach Sentry as not notified, so the next poll sends them again. */
+/**
+ * Puts back the records whose resolution was not delivered, marked resolved at
+ * `now`, so the next poll sends the resolution again (they would be lost
+ * otherwise: a resolved record is dropped). A record the state holds again
+ * (the finding came back) is left as it is: its incident never closed.
+ */
+export function keepUnresolved(
+  state: ReadonlyMap<string, IncidentRecord>,
+  records: Iterable<IncidentRecord>,
+  now: number,
+): ReadonlyMap<string, IncidentRecord> {
+  let next: Map<string, IncidentRecord> | null = null;
+  for (const record of records) {
+    if (state.has(record.fingerprint) || next?.has(record.fingerprint)) continue;
+    next ??= new Map(state);
+    next.set(record.fingerprint, { ...record, resolvedAt: record.resolvedAt ?? now });
+  }
+  return next ?? state;
+}
+
 export function markUndelivered(
   state: ReadonlyMap<string, IncidentRecord>,
   fingerprints: Iterable<string>,

@@ -1,5 +1,5 @@
 import type { Logger } from 'pino';
-import type { Decision, NotificationKind } from '../incidents/tracker.ts';
+import type { Decision, IncidentRecord, NotificationKind } from '../incidents/tracker.ts';
 import { toAlertEvent } from '../notify/alert-event.ts';
 import type { AlertContext, AlertEvent } from '../notify/alert-event.ts';
 import { combine } from '../notify/sink.ts';
@@ -9,6 +9,8 @@ import type { Outcome, Sink } from '../notify/sink.ts';
 export interface Delivery {
   readonly fingerprint: string;
   readonly kind: NotificationKind;
+  /** The incident as notified: a resolution that fails is put back from it (the outbox). */
+  readonly record: IncidentRecord;
   readonly outcome: Promise<Outcome>;
 }
 
@@ -16,6 +18,7 @@ export interface Delivery {
 export interface Delivered {
   readonly fingerprint: string;
   readonly kind: NotificationKind;
+  readonly record: IncidentRecord;
   readonly outcome: Outcome;
 }
 
@@ -49,7 +52,7 @@ export function deliverDecisions(
     }
     const event = toAlertEvent(decision, ctx);
     const outcome = sendToAll(sinks, event, { ...fields, notification: decision.notify, sentry: external });
-    deliveries.push({ fingerprint: record.fingerprint, kind: decision.notify, outcome });
+    deliveries.push({ fingerprint: record.fingerprint, kind: decision.notify, record, outcome });
   }
   return deliveries;
 }
@@ -96,7 +99,8 @@ export async function settleWithin(
   const inFlight: Delivery[] = [];
   for (const delivery of deliveries) {
     const outcome = known.get(delivery);
-    if (outcome) settled.push({ fingerprint: delivery.fingerprint, kind: delivery.kind, outcome });
+    if (outcome)
+      settled.push({ fingerprint: delivery.fingerprint, kind: delivery.kind, record: delivery.record, outcome });
     else inFlight.push(delivery);
   }
   return { settled, inFlight };

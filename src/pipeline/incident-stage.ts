@@ -2,13 +2,14 @@ import type { Logger } from 'pino';
 import type { Finding, Subject } from '../checks/finding.ts';
 import type { IncidentPolicy } from '../config/types.ts';
 import type { StateStore } from '../incidents/local-store.ts';
-import type { Decision } from '../incidents/tracker.ts';
+import { keepUnresolved } from '../incidents/tracker.ts';
+import type { Decision, IncidentRecord } from '../incidents/tracker.ts';
 import type { AlertContext } from '../notify/alert-event.ts';
 import type { Sink } from '../notify/sink.ts';
 import { warnOnce } from '../log-once.ts';
 import { attempt } from '../result.ts';
 import { deliverDecisions, settleWithin } from './deliver.ts';
-import type { Delivery } from './deliver.ts';
+import type { Delivered, Delivery } from './deliver.ts';
 import { adoptLoaded, adoptRole, afterSave, decideIncidents, recordOutcomes } from './incidents.ts';
 import type { IncidentMemory, Scope } from './incidents.ts';
 import type { Role } from './world.ts';
@@ -28,7 +29,7 @@ export interface IncidentDeps {
 export interface IncidentInput {
   readonly findings: readonly Finding[];
   /** Whether this poll could see a subject at all (an unreachable Redis hides its queues). */
-  readonly observed: (subject: Subject) => boolean;
+  readonly observed: (subject: Subject, check: string) => boolean;
   readonly role: Role;
   readonly scope: Scope;
   readonly now: number;
@@ -75,13 +76,23 @@ export async function runIncidents(
     incidents = adoptLoaded(incidents, load, input.scope);
   }
   const late = await settleWithin(carried, 0);
-  const before = recordOutcomes(incidents.state, failedOf(late.settled));
+  const before = keepUnresolved(
+    recordOutcomes(incidents.state, failedOf(late.settled)),
+    unresolvedOf(late.settled),
+    input.now,
+  );
   const tracked = decideIncidents(before, input.findings, input.observed, input.scope, deps.policy, input.now);
   const deliveries = deliverDecisions(tracked.decisions, deps.sinks, deps.alertContext, log);
   const delivered = await settleWithin(deliveries, Math.min(deps.deliveryTimeoutMs, input.deadline - deps.clock()));
   const pending = [...late.inFlight, ...delivered.inFlight];
-  const lost = input.inFlight === 'fail' ? pending.filter((d) => d.kind !== 'resolved').map((d) => d.fingerprint) : [];
-  const state = recordOutcomes(tracked.state, [...failedOf(delivered.settled), ...lost]);
+  const lost = input.inFlight === 'fail' ? pending : [];
+  const failed = [...failedOf(delivered.settled), ...failedOf(lost.map((d) => ({ ...d, outcome: { ok: false } })))];
+  // A resolution that was not delivered stays in the state (an outbox) and is sent again next poll.
+  const unresolved = [
+    ...unresolvedOf(delivered.settled),
+    ...lost.filter((d) => d.kind === 'resolved').map((d) => d.record),
+  ];
+  const state = keepUnresolved(recordOutcomes(tracked.state, failed), unresolved, input.now);
   incidents = { ...incidents, state };
   // Against what the store really holds, so changes made while it was away are written too.
   const saved = await attempt(() => store.save(incidents.stored ?? before, state));
@@ -101,6 +112,11 @@ export async function runIncidents(
     inFlight: input.inFlight === 'carry' ? pending : [],
     undelivered: pending.length,
   };
+}
+
+/** The records of resolutions that were not delivered. */
+function unresolvedOf(settled: readonly Delivered[]): IncidentRecord[] {
+  return settled.filter((d) => !d.outcome.ok && d.kind === 'resolved').map((d) => d.record);
 }
 
 /** Fingerprints whose notification (other than a resolution, whose record is gone) was not delivered. */

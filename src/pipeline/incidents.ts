@@ -70,7 +70,7 @@ export function adoptLoaded(memory: IncidentMemory, load: Result<StoredState>, s
 export function decideIncidents(
   state: ReadonlyMap<string, IncidentRecord>,
   findings: readonly Finding[],
-  observed: (subject: Subject) => boolean,
+  observed: (subject: Subject, check: string) => boolean,
   scope: Scope,
   policy: Pick<IncidentPolicy, 'forMs' | 'repeatIntervalMs'>,
   now: number,
@@ -78,7 +78,7 @@ export function decideIncidents(
   return track(
     state,
     findings.filter((f) => scope(f.subject)),
-    (subject) => scope(subject) && observed(subject),
+    (subject, check) => scope(subject) && observed(subject, check),
     policy,
     now,
   );

@@ -5,6 +5,7 @@ import { after, before, describe, it } from 'node:test';
 import { Queue } from 'bullmq';
 import { startRedis } from '../../src/demo/redis-server.ts';
 import type { RedisServer } from '../../src/demo/redis-server.ts';
+import { checkJson } from '../support/cli.ts';
 import { startDaemon } from '../support/daemon.ts';
 import { startSentryServer } from '../support/sentry-server.ts';
 import type { SentryServer } from '../support/sentry-server.ts';
@@ -59,5 +60,32 @@ describe('Sentry faults', () => {
     } finally {
       await daemon.stop();
     }
+  });
+});
+
+describe('resolutions', () => {
+  it('a "resolved" that Sentry refuses once is kept and sent again until it is taken (check from cron)', async () => {
+    const queue = new Queue('comes-back', { connection: { host: '127.0.0.1', port: redis.port } });
+    await queue.add('job', {});
+    await queue.pause();
+    const env = { SENTRY_DSN: sentry.dsn(), REDIS_URL: redis.url() };
+    const args = ['--queue', 'comes-back'];
+    assert.equal((await checkJson(args, env)).code, 2);
+    await queue.resume();
+    await queue.drain();
+    sentry.respondWith(500);
+    await checkJson(args, env); // resolved, refused
+    sentry.respondWith(200);
+    await checkJson(args, env); // sent again, taken
+    await checkJson(args, env); // and not again
+    await queue.close();
+    const resolutions = eventsOf('comes-back').filter(
+      (e) => (e.tags as Record<string, string>).notification === 'resolved',
+    );
+    assert.equal(resolutions.length, 2, 'the refused one, then the retry');
+    assert.match(
+      String(resolutions[1]?.message),
+      /^Resolved \(retry: the resolution \(after \d+(ms|s)\) did not reach Sentry\): Queue "comes-back"/,
+    );
   });
 });
