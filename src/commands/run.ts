@@ -97,7 +97,7 @@ async function startDaemon(config: Config, schedule: string, log: Logger, io: Io
     log,
     now: io.now,
     incidents: 'redis',
-    role: () => leadership.current,
+    role: () => leadership.roleAt(io.now()),
   });
   const remediation = new Remediation(actDeps(world));
   const addresses: AddressMemory = new Map();
@@ -113,7 +113,8 @@ async function startDaemon(config: Config, schedule: string, log: Logger, io: Io
         void remediation.start(result.plans);
         metrics.pollSucceeded(result, durationMs, loop.remembered.incidents.state);
         metrics.setLeader(result.leader);
-        void heartbeat(sinks, 'ok', durationMs);
+        // A watchdog that could not deliver an alert says so loudly: its heartbeat fails.
+        void heartbeat(sinks, result.failedDeliveries > 0 ? 'error' : 'ok', durationMs);
       },
       onFailure(_reason, durationMs) {
         metrics.pollFailed(durationMs);
@@ -125,6 +126,7 @@ async function startDaemon(config: Config, schedule: string, log: Logger, io: Io
   const view = {
     loop: () => loop.current,
     leadership: () => leadership.current,
+    role: () => leadership.roleAt(io.now()),
     incidents: () => loop.remembered.incidents.state,
     stateDenied: () => loop.remembered.incidents.writeDenied,
     metrics,

@@ -18,6 +18,10 @@ export interface LeadershipView {
   readonly uncoordinated: string | null;
   /** How many times this watchdog became the leader: a new term means the shared state must be read again. */
   readonly term: number;
+  /** When the lease was last taken or renewed by us (ms); null when we do not hold it. */
+  readonly renewedAt: number | null;
+  /** When the lease store last answered (ms); null when it never has. */
+  readonly answeredAt: number | null;
 }
 
 /**
@@ -45,6 +49,8 @@ export class Leadership {
       storeError: null,
       uncoordinated: null,
       term: 0,
+      renewedAt: null,
+      answeredAt: null,
     };
   }
 
@@ -52,7 +58,33 @@ export class Leadership {
     return this.view;
   }
 
+  /**
+   * Whether to notify now, decided at the moment of the poll (a fence): a
+   * leader whose last renewal is older than the lease (a GC pause, a stopped
+   * process) may already have been replaced, so it stays quiet until its
+   * timer renews. Without any answer from the lease store within a lease
+   * (an outage, or started during one) nobody can coordinate: then this
+   * watchdog notifies, because a duplicate is better than silence. A Redis
+   * user that may not write the lease always notifies (uncoordinated).
+   */
+  roleAt(now: number): { leader: boolean; term: number; uncoordinated: string | null } {
+    const { view } = this;
+    if (view.uncoordinated !== null) return { leader: true, term: view.term, uncoordinated: view.uncoordinated };
+    const storeSilent = view.answeredAt === null || now - view.answeredAt >= this.members.ttlMs;
+    if (view.storeError !== null && storeSilent) {
+      return {
+        leader: true,
+        term: view.term + 1,
+        uncoordinated: `the lease store does not answer (${view.storeError})`,
+      };
+    }
+    const fresh = view.renewedAt !== null && now - view.renewedAt < this.members.ttlMs;
+    return { leader: view.leader && fresh, term: view.term, uncoordinated: null };
+  }
+
   async tick(): Promise<void> {
+    // The lease counts from when we asked, not from when the answer came back.
+    const asked = this.now();
     try {
       await this.checkIdentity();
       const held = await this.lease.acquireOrRenew();
@@ -75,6 +107,8 @@ export class Leadership {
         storeError: null,
         uncoordinated: null,
         term,
+        renewedAt: held ? asked : null,
+        answeredAt: this.now(),
       };
     } catch (error) {
       const message = (error as Error).message;

@@ -50,6 +50,8 @@ export interface IncidentOutput {
   readonly inFlight: readonly Delivery[];
   /** How many notifications had no known outcome when the stage ended. */
   readonly undelivered: number;
+  /** How many notifications a sink refused or lost this poll (known by the end of the stage). */
+  readonly failed: number;
 }
 
 /**
@@ -111,6 +113,7 @@ export async function runIncidents(
     memory: afterSave(incidents, before, saved),
     inFlight: input.inFlight === 'carry' ? pending : [],
     undelivered: pending.length,
+    failed: [...late.settled, ...delivered.settled].filter((d) => !d.outcome.ok).length,
   };
 }
 

@@ -50,6 +50,8 @@ export interface PollResult {
   readonly plans: readonly Plan[];
   /** Notifications whose outcome was still unknown when the poll ended. */
   readonly undelivered: number;
+  /** Notifications a sink refused or lost, known this poll: the heartbeat then says error. */
+  readonly failedDeliveries: number;
 }
 
 export interface PollOptions extends Pick<IncidentInput, 'deadline' | 'inFlight'> {
@@ -98,6 +100,7 @@ export async function runPoll(
     host: facts.host,
     plans: planned.plans,
     undelivered: 0,
+    failedDeliveries: 0,
   };
   const next = { ...memory, versions: evaluated.versions };
   // No store, no incident stage: a `check` without a DSN only reports.
@@ -124,7 +127,12 @@ export async function runPoll(
   };
   const incidents = await runIncidents(memory.incidents, memory.inFlight, deps, input);
   return {
-    result: { ...result, decisions: incidents.decisions, undelivered: incidents.undelivered },
+    result: {
+      ...result,
+      decisions: incidents.decisions,
+      undelivered: incidents.undelivered,
+      failedDeliveries: incidents.failed,
+    },
     memory: { ...next, incidents: incidents.memory, inFlight: incidents.inFlight },
   };
 }

@@ -9,6 +9,8 @@ import type { Metrics } from './metrics.ts';
 export interface DaemonView {
   readonly loop: () => LoopState;
   readonly leadership: () => LeadershipView;
+  /** Whether this watchdog notifies now, and why without coordination when so. */
+  readonly role: () => { readonly leader: boolean; readonly uncoordinated: string | null };
   readonly incidents: () => ReadonlyMap<string, IncidentRecord>;
   /** Why incident state may not be written (a read-only Redis user); null when it may. */
   readonly stateDenied: () => string | null;
@@ -63,11 +65,12 @@ export function daemonEndpoints(config: Config, view: DaemonView): Endpoints {
           holder: lead.holder && { ...lead.holder, since: iso(lead.holder.since) },
           leaderSince: iso(lead.leaderSince),
           storeError: lead.storeError,
-          uncoordinated: lead.uncoordinated,
+          uncoordinated: view.role().uncoordinated,
+          notifies: view.role().leader,
         },
         incidentState: { writable: view.stateDenied() === null, denied: view.stateDenied() },
         limits: limits(view),
-        incidents: lead.leader ? [...view.incidents().values()].map(recordForStatus) : [],
+        incidents: view.role().leader ? [...view.incidents().values()].map(recordForStatus) : [],
         loop: {
           polls: state.polls,
           skipped: state.skipped,
@@ -83,11 +86,13 @@ export function daemonEndpoints(config: Config, view: DaemonView): Endpoints {
 /** What this watchdog cannot do with its Redis user, in words (empty when nothing is missing). */
 function limits(view: DaemonView): string[] {
   const out: string[] = [];
-  const lead = view.leadership();
-  if (lead.uncoordinated)
-    out.push(
-      `it may not write its lease (${lead.uncoordinated}): it notifies as the only watchdog, replicas would each notify`,
-    );
+  const { uncoordinated } = view.role();
+  if (uncoordinated !== null) {
+    const why = /^NOPERM/.test(uncoordinated)
+      ? `it may not write its lease (${uncoordinated})`
+      : `it cannot coordinate: ${uncoordinated}`;
+    out.push(`${why}: it notifies as the only watchdog, replicas would each notify`);
+  }
   const denied = view.stateDenied();
   if (denied) out.push(`it may not write its incident state (${denied}): what was notified is kept in memory only`);
   return out;
