@@ -9,17 +9,16 @@ import {
   DEFAULT_CONFIG_FILE,
   DEFAULT_INCIDENTS,
   DEFAULT_INTERVAL_MS,
-  DEFAULT_LEASE_MS,
   DEFAULT_LISTEN,
   DEFAULT_SENTRY,
   DEFAULT_DISCOVERY,
   DEFAULT_PREFIX,
   DEFAULT_REDIS_URL,
   DEFAULT_RULES,
-  DEFAULT_TIMEOUT_MS,
 } from './defaults.ts';
 import { parseDuration } from './duration.ts';
 import { parseRedisUrl } from './redis-url.ts';
+import { resolveTiming } from './timing.ts';
 import { configFileSchema, LOG_LEVELS } from './schema.ts';
 import type { ConfigFile, LogLevel, QueueRulesInput, TargetInput } from './schema.ts';
 import type { Config, Levels, QueueConfig, QueueRules, SentryConfig, TargetConfig } from './types.ts';
@@ -72,15 +71,29 @@ export function loadConfig({ flags, env, readFile, host = 'localhost', version =
       `incidents.stateRedis: no Redis target is named "${stateRedis}" (targets: ${targets.map((t) => t.name).join(', ')})`,
     );
   }
+  const timeoutFlag = flagDuration(flags.timeout, '--timeout');
+  const timing = resolveTiming({
+    intervalMs,
+    ...(timeoutFlag !== undefined
+      ? { timeout: [timeoutFlag, '--timeout'] as const }
+      : file.timeout !== undefined
+        ? { timeout: [file.timeout, 'timeout'] as const }
+        : {}),
+    ...(file.pollTimeout !== undefined && { pollTimeout: [file.pollTimeout, 'pollTimeout'] as const }),
+    ...(file.leadership?.lease !== undefined && { lease: [file.leadership.lease, 'leadership.lease'] as const }),
+    ...(file.sentry?.deliveryTimeout !== undefined && {
+      deliveryTimeout: [file.sentry.deliveryTimeout, 'sentry.deliveryTimeout'] as const,
+    }),
+  });
   return deepFreeze({
     targets,
     defaults,
-    timeoutMs: flagDuration(flags.timeout, '--timeout') ?? file.timeout ?? DEFAULT_TIMEOUT_MS,
+    timeoutMs: timing.timeoutMs,
     log: { level: logLevel(flags.logLevel ?? env.LOG_LEVEL) ?? file.log?.level ?? 'info' },
     intervalMs,
-    pollTimeoutMs: file.pollTimeout ?? Math.min(intervalMs, 30_000),
+    pollTimeoutMs: timing.pollTimeoutMs,
     listen: parseListen(flags.listen ?? file.listen ?? DEFAULT_LISTEN),
-    leadership: { leaseMs: file.leadership?.lease ?? DEFAULT_LEASE_MS, identity: file.leadership?.identity ?? host },
+    leadership: { leaseMs: timing.leaseMs, identity: file.leadership?.identity ?? host },
     app: file.app ?? null,
     apps: buildApps(file.apps ?? []),
     redisRules: {

@@ -20,6 +20,8 @@ export interface RedisServer {
   stop(): Promise<void>;
   /** Starts it again on the same port (for outage tests). */
   restart(): Promise<void>;
+  /** Sends a signal to the server process (SIGSTOP/SIGCONT: a hung Redis, for outage tests). */
+  signal(name: NodeJS.Signals): void;
 }
 
 const START_TIMEOUT_MS = 10_000;
@@ -132,6 +134,9 @@ export async function startRedis(extraArgs: readonly string[] = [], password?: s
     async restart() {
       await stopChild(child, STOP_GRACE_MS);
       child = await launch(port, extraArgs, password);
+    },
+    signal(name) {
+      child.kill(name);
     },
   };
 }

@@ -41,6 +41,8 @@ export interface IncidentInput {
    * delivered, so the next run sends it again.
    */
   readonly inFlight: 'carry' | 'fail';
+  /** Aborted when the poll is over its budget: nothing is sent after that (the state stays as it was). */
+  readonly signal?: AbortSignal;
 }
 
 export interface IncidentOutput {
@@ -84,6 +86,7 @@ export async function runIncidents(
     input.now,
   );
   const tracked = decideIncidents(before, input.findings, input.observed, input.scope, deps.policy, input.now);
+  if (input.signal?.aborted) throw new Error('poll budget exceeded before notifying');
   const deliveries = deliverDecisions(tracked.decisions, deps.sinks, deps.alertContext, log);
   const delivered = await settleWithin(deliveries, Math.min(deps.deliveryTimeoutMs, input.deadline - deps.clock()));
   const pending = [...late.inFlight, ...delivered.inFlight];

@@ -105,6 +105,7 @@ export async function runPoll(
   const next = { ...memory, versions: evaluated.versions };
   // No store, no incident stage: a `check` without a DSN only reports.
   if (!world.store) return { result, memory: next };
+  if (options.signal.aborted) throw new PollAborted('poll budget exceeded before the incident stage');
 
   const deps = {
     store: world.store,
@@ -124,6 +125,7 @@ export async function runPoll(
     now: world.now(),
     deadline: options.deadline,
     inFlight: options.inFlight,
+    signal: options.signal,
   };
   const incidents = await runIncidents(memory.incidents, memory.inFlight, deps, input);
   return {

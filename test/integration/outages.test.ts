@@ -48,4 +48,28 @@ describe('Redis outages', () => {
       await daemon.stop();
     }
   });
+
+  it('a hung Redis (SIGSTOP) at a 1 s interval is notified within seconds, and the loop stays healthy', async (t) => {
+    const redis: RedisServer = await startRedis();
+    t.after(async () => {
+      redis.signal('SIGCONT');
+      await redis.stop();
+    });
+    const daemon = await startDaemon(['--redis', redis.url(), '--interval', '1s', '--queue', 'any'], {
+      SENTRY_DSN: sentry.dsn(),
+    });
+    try {
+      await daemon.waitForLog((l) => l.msg === 'watchdog running');
+      redis.signal('SIGSTOP');
+      const stoppedAt = Date.now();
+      await sentry.waitFor(() => eventsOf('redis.unreachable', redis.port).length >= 1, 10_000);
+      assert.ok(Date.now() - stoppedAt < 6_000, `notified after ${Date.now() - stoppedAt} ms`);
+      assert.match(String(eventsOf('redis.unreachable', redis.port)[0]?.message), /no answer within 500 ms/);
+      assert.equal((await daemon.get('/healthz')).status, 200, 'polls keep within their budget: the loop is not stuck');
+      assert.ok(!daemon.logs.some((l) => /exceeded its time budget/.test(String(l.msg))), 'no poll overran');
+    } finally {
+      redis.signal('SIGCONT');
+      await daemon.stop();
+    }
+  });
 });
