@@ -72,6 +72,7 @@ export class IncidentStore {
     }
     if (removed.length === 0 && changed.length === 0 && after.size === 0) return stored;
     const pipeline = this.redis.pipeline();
+    pipeline.exists(this.key);
     for (let i = 0; i < removed.length; i += SAVE_BATCH) pipeline.hdel(this.key, ...removed.slice(i, i + SAVE_BATCH));
     for (let i = 0; i < changed.length; i += 2 * SAVE_BATCH)
       pipeline.hset(this.key, ...changed.slice(i, i + 2 * SAVE_BATCH));
@@ -79,7 +80,22 @@ export class IncidentStore {
     const replies = (await pipeline.exec()) ?? [];
     const failed = replies.find(([error]) => error);
     if (failed?.[0]) throw failed[0];
-    return stored;
+    // The hash is gone although it held records (Redis restarted empty, or failed over to a replica
+    // without it): write everything back, so a restart or a new leader does not page again for an
+    // incident that is still open.
+    const lost = replies[0]?.[1] === 0 && before.size > 0 && after.size > 0;
+    return lost ? this.rewrite(after) : stored;
+  }
+
+  private async rewrite(after: ReadonlyMap<string, IncidentRecord>): Promise<ReadonlyMap<string, IncidentRecord>> {
+    const fields = [...after].flatMap(([fingerprint, record]) => [fingerprint, JSON.stringify(record)]);
+    const pipeline = this.redis.pipeline();
+    for (let i = 0; i < fields.length; i += 2 * SAVE_BATCH)
+      pipeline.hset(this.key, ...fields.slice(i, i + 2 * SAVE_BATCH));
+    pipeline.pexpire(this.key, this.ttlMs);
+    const failed = ((await pipeline.exec()) ?? []).find(([error]) => error);
+    if (failed?.[0]) throw failed[0];
+    return new Map(after);
   }
 }
 

@@ -1,3 +1,4 @@
+import { once } from 'node:events';
 import type { Logger } from 'pino';
 import { exchangeClaims } from '../collect/claims.ts';
 import type { Claim } from '../collect/claims.ts';
@@ -40,7 +41,7 @@ export async function collect(world: PollWorld, cache: CollectCache | undefined)
   return { snapshots, claims, host, restarts };
 }
 
-function snapshotOf(
+async function snapshotOf(
   world: PollWorld,
   target: TargetConfig,
   connection: TargetConnection,
@@ -48,18 +49,33 @@ function snapshotOf(
 ): Promise<RedisSnapshot> {
   const { client } = connection;
   // 'wait' is a lazy client not connected yet (a one-shot check): readTarget connects it.
-  if (client.status !== 'ready' && client.status !== 'wait') {
-    // ioredis is reconnecting with backoff: say why, without waiting for it.
+  // Reconnecting (a dropped connection, a failover): wait for it within the budget before calling
+  // Redis unreachable, so one dropped connection does not page.
+  if (client.status !== 'ready' && client.status !== 'wait' && !(await readyWithin(client, world.config.timeoutMs))) {
     const last = connection.lastError?.();
     const reason = `${last === undefined ? 'not connected' : describeRedisError(last)} (reconnecting)`;
-    return Promise.resolve({
+    return {
       target: { name: target.name, label: target.endpoint.label, db: target.endpoint.db },
       reachable: false,
       reason,
       durationMs: 0,
-    });
+    };
   }
   return readTarget(client, target, world.config.timeoutMs, undefined, world.now, cache);
+}
+
+/** Whether the client becomes ready within `ms` (it reconnects on its own, with backoff). */
+async function readyWithin(client: TargetConnection['client'], ms: number): Promise<boolean> {
+  const controller = new AbortController();
+  const timer = setTimeout(() => controller.abort(), ms);
+  try {
+    await once(client, 'ready', { signal: controller.signal });
+    return true;
+  } catch {
+    return false;
+  } finally {
+    clearTimeout(timer);
+  }
 }
 
 /** Our claim written to, and the others read from, each reachable database we own a prefix of. */
