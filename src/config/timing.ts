@@ -18,14 +18,15 @@ export interface Timing {
   readonly leaseMs: number;
 }
 
-const MIN_MS = { timeout: 100, pollTimeout: 100, lease: 3_000 } as const;
+const MIN_MS = { timeout: 100, pollTimeout: 100, lease: 1_000 } as const;
 
 /**
  * Zero or tiny durations silence the watchdog (a 0 s lease is never held, a
  * 0 s timeout never reaches Redis, a 0 s poll budget aborts every poll), so
- * they are refused with the usual one-line config error. The Redis timeout is
- * clamped to half the poll budget: a collection and a state write must both
- * fit, or a hung Redis would make every poll overrun and nothing be notified.
+ * they are refused with the usual one-line config error. The default Redis
+ * timeout (3 s) is cut to half the poll budget: a collection and a state write
+ * must both fit, or a hung Redis would make every poll overrun and nothing be
+ * notified (an explicit `timeout` is kept as given).
  * The lease defaults to twice the interval (at least 30 s) and may not be
  * shorter than the interval.
  */
@@ -42,10 +43,9 @@ export function resolveTiming(input: TimingInput): Timing {
     throw new ConfigError(`${input.deliveryTimeout[1]}: expected a duration above 0`);
   }
   const pollTimeoutMs = input.pollTimeout?.[0] ?? Math.min(input.intervalMs, 30_000);
-  const timeoutMs = Math.min(
-    input.timeout?.[0] ?? DEFAULT_TIMEOUT_MS,
-    Math.max(MIN_MS.timeout, Math.floor(pollTimeoutMs / 2)),
-  );
+  // An explicit timeout is the operator's call; the default one must fit the poll budget.
+  const timeoutMs =
+    input.timeout?.[0] ?? Math.min(DEFAULT_TIMEOUT_MS, Math.max(MIN_MS.timeout, Math.floor(pollTimeoutMs / 2)));
   const lease = input.lease;
   if (lease && lease[0] <= input.intervalMs) {
     throw new ConfigError(

@@ -43,6 +43,12 @@ export interface IncidentInput {
   readonly inFlight: 'carry' | 'fail';
   /** Aborted when the poll is over its budget: nothing is sent after that (the state stays as it was). */
   readonly signal?: AbortSignal;
+  /**
+   * False when this poll found the Redis that holds the state unreachable: the
+   * state is neither loaded nor saved (each would only wait out its timeout),
+   * memory carries on and is written once the store answers again.
+   */
+  readonly storeUp?: boolean;
 }
 
 export interface IncidentOutput {
@@ -71,7 +77,8 @@ export async function runIncidents(
 ): Promise<IncidentOutput> {
   const { log, store } = deps;
   let incidents = adoptRole(memory, input.role, input.scope);
-  if (!incidents.loaded) {
+  const storeUp = input.storeUp !== false;
+  if (!incidents.loaded && storeUp) {
     const load = await attempt(() => store.load());
     if (load.ok && load.value.skipped.length > 0)
       log.warn({ key: store.key, skipped: load.value.skipped }, 'skipped unreadable incident records');
@@ -99,6 +106,16 @@ export async function runIncidents(
   ];
   const state = keepUnresolved(recordOutcomes(tracked.state, failed), unresolved, input.now);
   incidents = { ...incidents, state };
+  if (!storeUp) {
+    const inFlight = input.inFlight === 'carry' ? pending : [];
+    return {
+      decisions: tracked.decisions,
+      memory: incidents,
+      inFlight,
+      undelivered: pending.length,
+      failed: failedCount(late.settled, delivered.settled),
+    };
+  }
   // Against what the store really holds, so changes made while it was away are written too.
   const saved = await attempt(() => store.save(incidents.stored ?? before, state));
   if (!saved.ok && /^NOPERM/.test(saved.reason)) {
@@ -116,8 +133,12 @@ export async function runIncidents(
     memory: afterSave(incidents, before, saved),
     inFlight: input.inFlight === 'carry' ? pending : [],
     undelivered: pending.length,
-    failed: [...late.settled, ...delivered.settled].filter((d) => !d.outcome.ok).length,
+    failed: failedCount(late.settled, delivered.settled),
   };
+}
+
+function failedCount(...lists: (readonly Delivered[])[]): number {
+  return lists.flat().filter((d) => !d.outcome.ok).length;
 }
 
 /** The records of resolutions that were not delivered. */

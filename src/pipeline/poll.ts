@@ -126,6 +126,8 @@ export async function runPoll(
     deadline: options.deadline,
     inFlight: options.inFlight,
     signal: options.signal,
+    storeUp:
+      facts.snapshots[config.targets.findIndex((t) => t.name === config.incidents.stateRedis)]?.reachable !== false,
   };
   const incidents = await runIncidents(memory.incidents, memory.inFlight, deps, input);
   return {
