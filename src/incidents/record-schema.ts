@@ -23,4 +23,6 @@ export const incidentRecordSchema: z.ZodType<IncidentRecord> = z.object({
   notifiedAt: z.number().nullable(),
   notifiedSeverity: severity.nullable(),
   resolvedAt: z.number().nullable().optional(),
+  failures: z.number().optional(),
+  retryAt: z.number().nullable().optional(),
 });

@@ -112,6 +112,7 @@ function sameLasting(a: IncidentRecord, b: IncidentRecord): boolean {
     a.openedAt === b.openedAt &&
     a.notifiedAt === b.notifiedAt &&
     a.notifiedSeverity === b.notifiedSeverity &&
-    (a.resolvedAt ?? null) === (b.resolvedAt ?? null)
+    (a.resolvedAt ?? null) === (b.resolvedAt ?? null) &&
+    (a.retryAt ?? null) === (b.retryAt ?? null)
   );
 }

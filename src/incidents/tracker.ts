@@ -22,6 +22,9 @@ export interface IncidentRecord {
    * until it is; absent or null otherwise.
    */
   readonly resolvedAt?: number | null;
+  /** Failed deliveries in a row of the pending notification, and when the next attempt may be made. */
+  readonly failures?: number;
+  readonly retryAt?: number | null;
 }
 
 export type NotificationKind = 'opened' | 'changed' | 'repeated' | 'resolved';
@@ -57,6 +60,14 @@ export function decide(
     if (previous.openedAt === null)
       return { fingerprint: previous.fingerprint, notify: null, reason: 'cleared before it opened', record: previous };
     const resolvedAt = previous.resolvedAt ?? null;
+    if (resolvedAt !== null && previous.retryAt != null && now < previous.retryAt) {
+      return {
+        fingerprint: previous.fingerprint,
+        notify: null,
+        reason: `backing off: the resolution failed ${previous.failures ?? 1} time(s); next attempt in ${formatDuration(previous.retryAt - now)}`,
+        record: previous,
+      };
+    }
     return {
       fingerprint: previous.fingerprint,
       notify: 'resolved',
@@ -81,13 +92,18 @@ export function decide(
     notifiedAt: previous?.notifiedAt ?? null,
     notifiedSeverity: previous?.notifiedSeverity ?? null,
   };
-  const sent = (notify: NotificationKind, reason: string): Decision => ({
+  const sent = (notify: NotificationKind, reason: string, extra: Partial<IncidentRecord> = {}): Decision => ({
     fingerprint: finding.fingerprint,
     notify,
     reason,
-    record: { ...base, openedAt: base.openedAt ?? now, notifiedAt: now, notifiedSeverity: finding.severity },
+    record: { ...base, openedAt: base.openedAt ?? now, notifiedAt: now, notifiedSeverity: finding.severity, ...extra },
   });
-  const held = (reason: string): Decision => ({ fingerprint: finding.fingerprint, notify: null, reason, record: base });
+  const held = (reason: string, backoff: Partial<IncidentRecord> = {}): Decision => ({
+    fingerprint: finding.fingerprint,
+    notify: null,
+    reason,
+    record: { ...base, ...backoff },
+  });
 
   if (base.openedAt === null) {
     const persisted = now - base.firstSeenAt;
@@ -95,7 +111,20 @@ export function decide(
     if (persisted >= wanted) return sent('opened', 'first notification');
     return held(`pending: seen for ${formatDuration(persisted)} of the ${formatDuration(wanted)} it must persist`);
   }
-  if (base.notifiedAt === null) return sent('opened', 'retry: the last delivery to Sentry failed');
+  if (base.notifiedAt === null) {
+    const retryAt = previous?.retryAt ?? null;
+    if (retryAt !== null && now < retryAt) {
+      return held(
+        `backing off: ${previous?.failures ?? 1} failed deliveries; next attempt in ${formatDuration(retryAt - now)}`,
+        {
+          failures: previous?.failures ?? 1,
+          retryAt,
+        },
+      );
+    }
+    // The failures so far go with the retry: if it fails too, the backoff doubles.
+    return sent('opened', 'retry: the last delivery to Sentry failed', { failures: previous?.failures ?? 1 });
+  }
   if (base.notifiedSeverity !== finding.severity) {
     const raised = RANK[finding.severity] > RANK[base.notifiedSeverity ?? 'unknown'];
     return sent('changed', raised ? 'severity raised' : 'severity lowered');
@@ -137,42 +166,70 @@ export function track(
     const decision = decide(before, finding, seen, policy, now);
     if (!decision) continue;
     decisions.push(decision);
-    // A finding that is gone from an observed subject is resolved (or cleared): forget it.
-    if (finding || !seen) state.set(fingerprint, decision.record);
+    // A finding that is gone from an observed subject is resolved (or cleared): forget it. A
+    // resolution still waiting out its backoff stays (the outbox).
+    const backingOff = decision.notify === null && decision.record.resolvedAt != null;
+    if (finding || !seen || backingOff) state.set(fingerprint, decision.record);
   }
   return { state, decisions };
 }
 
-/** Marks incidents whose notification did not reach Sentry as not notified, so the next poll sends them again. */
+/**
+ * The wait before retrying a failed delivery: `baseMs` (the daemon's poll
+ * interval) doubling with each failure in a row, at most 10 minutes. A base of
+ * 0 retries at the next poll (a `check` from cron: its period is the backoff).
+ */
+export function retryDelayMs(failures: number, baseMs: number): number {
+  return baseMs <= 0 ? 0 : Math.min(baseMs * 2 ** Math.max(0, failures - 1), 600_000);
+}
+
+/**
+ * Marks incidents whose notification did not reach Sentry as not notified, so
+ * a later poll sends them again — after a backoff that doubles with each
+ * failure in a row (a failing Sentry is not hammered every poll; see retryDelayMs).
+ */
+export function markUndelivered(
+  state: ReadonlyMap<string, IncidentRecord>,
+  fingerprints: Iterable<string>,
+  now = 0,
+  baseMs = 0,
+): Map<string, IncidentRecord> {
+  const next = new Map(state);
+  for (const fingerprint of fingerprints) {
+    const record = next.get(fingerprint);
+    if (!record || (record.openedAt === null && record.resolvedAt == null)) continue;
+    const failures = (record.failures ?? 0) + 1;
+    const backoff = { failures, retryAt: now + retryDelayMs(failures, baseMs) };
+    if (record.resolvedAt != null) next.set(fingerprint, { ...record, ...backoff });
+    else next.set(fingerprint, { ...record, notifiedAt: null, notifiedSeverity: null, ...backoff });
+  }
+  return next;
+}
+
 /**
  * Puts back the records whose resolution was not delivered, marked resolved at
- * `now`, so the next poll sends the resolution again (they would be lost
- * otherwise: a resolved record is dropped). A record the state holds again
- * (the finding came back) is left as it is: its incident never closed.
+ * `now`, so a later poll sends the resolution again (they would be lost
+ * otherwise: a resolved record is dropped), after the same backoff as any
+ * failed delivery. A record the state holds again (the finding came back) is
+ * left as it is: its incident never closed.
  */
 export function keepUnresolved(
   state: ReadonlyMap<string, IncidentRecord>,
   records: Iterable<IncidentRecord>,
   now: number,
+  baseMs = 0,
 ): ReadonlyMap<string, IncidentRecord> {
   let next: Map<string, IncidentRecord> | null = null;
   for (const record of records) {
     if (state.has(record.fingerprint) || next?.has(record.fingerprint)) continue;
     next ??= new Map(state);
-    next.set(record.fingerprint, { ...record, resolvedAt: record.resolvedAt ?? now });
+    const failures = (record.failures ?? 0) + 1;
+    next.set(record.fingerprint, {
+      ...record,
+      resolvedAt: record.resolvedAt ?? now,
+      failures,
+      retryAt: now + retryDelayMs(failures, baseMs),
+    });
   }
   return next ?? state;
-}
-
-export function markUndelivered(
-  state: ReadonlyMap<string, IncidentRecord>,
-  fingerprints: Iterable<string>,
-): Map<string, IncidentRecord> {
-  const next = new Map(state);
-  for (const fingerprint of fingerprints) {
-    const record = next.get(fingerprint);
-    if (record && record.openedAt !== null)
-      next.set(fingerprint, { ...record, notifiedAt: null, notifiedSeverity: null });
-  }
-  return next;
 }

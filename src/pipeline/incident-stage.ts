@@ -24,6 +24,8 @@ export interface IncidentDeps {
   readonly deliveryTimeoutMs: number;
   readonly log: Logger;
   readonly clock: () => number;
+  /** The first wait before a failed delivery is retried, doubling after each failure (the daemon: its interval); 0: next poll. */
+  readonly backoffBaseMs?: number;
 }
 
 export interface IncidentInput {
@@ -88,7 +90,7 @@ export async function runIncidents(
   }
   const late = await settleWithin(carried, 0);
   const before = keepUnresolved(
-    recordOutcomes(incidents.state, failedOf(late.settled)),
+    recordOutcomes(incidents.state, failedOf(late.settled), input.now, deps.backoffBaseMs),
     unresolvedOf(late.settled),
     input.now,
   );
@@ -104,7 +106,12 @@ export async function runIncidents(
     ...unresolvedOf(delivered.settled),
     ...lost.filter((d) => d.kind === 'resolved').map((d) => d.record),
   ];
-  const state = keepUnresolved(recordOutcomes(tracked.state, failed), unresolved, input.now);
+  const state = keepUnresolved(
+    recordOutcomes(tracked.state, failed, input.now, deps.backoffBaseMs),
+    unresolved,
+    input.now,
+    deps.backoffBaseMs,
+  );
   incidents = { ...incidents, state };
   if (!storeUp) {
     const inFlight = input.inFlight === 'carry' ? pending : [];

@@ -88,9 +88,11 @@ export function decideIncidents(
 export function recordOutcomes(
   state: ReadonlyMap<string, IncidentRecord>,
   failed: Iterable<string>,
+  now: number,
+  backoffBaseMs = 0,
 ): ReadonlyMap<string, IncidentRecord> {
   const fingerprints = [...failed];
-  return fingerprints.length === 0 ? state : markUndelivered(state, fingerprints);
+  return fingerprints.length === 0 ? state : markUndelivered(state, fingerprints, now, backoffBaseMs);
 }
 
 /** After a save: what the store now holds, or (it failed) a reload next time and the resolutions it missed. */

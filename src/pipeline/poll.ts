@@ -113,6 +113,8 @@ export async function runPoll(
     alertContext: world.alertContext,
     policy: config.incidents,
     deliveryTimeoutMs: config.sentry.deliveryTimeoutMs,
+    // The daemon backs off failed deliveries from its interval; a check's backoff is its cron period.
+    backoffBaseMs: options.inFlight === 'carry' ? config.intervalMs : 0,
     log,
     clock: world.now,
   };

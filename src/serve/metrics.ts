@@ -18,6 +18,7 @@ export class Metrics {
   private readonly pollDuration: Histogram<'result'>;
   private readonly pollsSkipped: Counter;
   private readonly notifications: Counter<'kind'>;
+  private readonly retries: Counter<'kind'>;
   private readonly deliveries: Counter<'result'>;
 
   constructor() {
@@ -72,6 +73,12 @@ export class Metrics {
       labelNames: ['kind'],
       registers,
     });
+    this.retries = new Counter({
+      name: 'queue_watchdog_notification_retries_total',
+      help: 'Notifications sent again after a failed delivery, by kind',
+      labelNames: ['kind'],
+      registers,
+    });
     this.deliveries = new Counter({
       name: 'queue_watchdog_sentry_deliveries_total',
       help: 'Envelopes sent to Sentry by result (ok, failed)',
@@ -99,7 +106,12 @@ export class Metrics {
       g.stalled?.set(labels, q.activeWithoutLock ?? 0);
       g.failed?.set(labels, q.failed ?? 0);
     }
-    for (const decision of result.decisions) if (decision.notify) this.notifications.inc({ kind: decision.notify });
+    for (const decision of result.decisions) {
+      if (!decision.notify) continue;
+      // A delivery tried again is not a new notification: counted apart.
+      if (decision.reason.startsWith('retry')) this.retries.inc({ kind: decision.notify });
+      else this.notifications.inc({ kind: decision.notify });
+    }
     // Only the leader tracks incidents; followers export none, so a sum over replicas stays right.
     this.incidentsOpen.reset();
     if (result.leader) {

@@ -44,15 +44,16 @@ describe('Sentry faults', () => {
       sentry.respondWith(200);
       await pause('after-recovery');
       await sentry.waitFor(() => eventsOf('after-recovery').length >= 1, 20_000);
-      // The held ones are sent again, and this time answered.
-      const retried = sentry
-        .items('event')
-        .filter(
-          (e) =>
-            (e.contexts as Record<string, Record<string, unknown>>).incident?.reason ===
-            'retry: the last delivery to Sentry failed',
-        );
-      assert.ok(retried.length >= 1, 'what hung is retried');
+      // The held ones are sent again (after their backoff), and this time answered.
+      const retried = (): number =>
+        sentry
+          .items('event')
+          .filter(
+            (e) =>
+              (e.contexts as Record<string, Record<string, unknown>>).incident?.reason ===
+              'retry: the last delivery to Sentry failed',
+          ).length;
+      await sentry.waitFor(() => retried() >= 1, 30_000);
       assert.ok(
         !daemon.logs.some((l) => /backing off after a rate limit/.test(String(l.msg))),
         'no rate limit is blamed: there was none',
@@ -87,5 +88,53 @@ describe('resolutions', () => {
       String(resolutions[1]?.message),
       /^Resolved \(retry: the resolution \(after \d+(ms|s)\) did not reach Sentry\): Queue "comes-back"/,
     );
+  });
+});
+
+describe('delivery failures', () => {
+  it('a failing Sentry is retried with a backoff, not every poll, and retries are counted apart from notifications', async (t) => {
+    for (let i = 0; i < 20; i += 1) await pause(`refused-${i}`);
+    const refused = (): number =>
+      sentry.items('event').filter((e) => /^refused-/.test(String((e.tags as Record<string, string>).queue))).length;
+    sentry.respondWith(500);
+    t.after(() => sentry.respondWith(200));
+    const daemon = await startDaemon(
+      [
+        '--redis',
+        redis.url(),
+        '--interval',
+        '1s',
+        '--queue',
+        ...Array.from({ length: 20 }, (_, i) => ['--queue', `refused-${i}`])
+          .flat()
+          .slice(1),
+      ],
+      {
+        SENTRY_DSN: sentry.dsn(),
+      },
+    );
+    try {
+      await new Promise((resolve) => setTimeout(resolve, 12_000));
+      // Without a backoff: 20 incidents × 12 polls = 240 attempts; with one doubling from 1 s: about 4 each.
+      assert.ok(refused() <= 120, `${refused()} attempts in 12 s`);
+      sentry.respondWith(200);
+      await sentry.waitFor(
+        () =>
+          sentry
+            .items('event')
+            .some(
+              (e) =>
+                (e.contexts as Record<string, Record<string, unknown>>).incident?.reason ===
+                  'retry: the last delivery to Sentry failed' &&
+                /^refused-/.test(String((e.tags as Record<string, string>).queue)),
+            ),
+        20_000,
+      );
+      const metrics = (await daemon.get('/metrics')).body;
+      assert.match(metrics, /queue_watchdog_notifications_total\{kind="opened"\} 20\b/);
+      assert.match(metrics, /queue_watchdog_notification_retries_total\{kind="opened"\} [1-9]/);
+    } finally {
+      await daemon.stop();
+    }
   });
 });
