@@ -90,6 +90,7 @@ export function parseQueueRow(ref: QueueRef, row: unknown, workers: number | nul
     waiting: count('waiting'),
     oldestWaitingAt: time('oldestWaitingAt'),
     nextWaitingAt: time('nextWaitingAt'),
+    nextStartedAt: time('nextStartedAt'),
     prioritized: count('prioritized'),
     nextPrioritizedAt: time('nextPrioritizedAt'),
     oldestPrioritizedAt: time('oldestPrioritizedAt'),

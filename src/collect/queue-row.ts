@@ -42,6 +42,7 @@ export const FULL_FIELDS = [
   'waiting',
   'oldestWaitingAt',
   'nextWaitingAt',
+  'nextStartedAt',
   'prioritized',
   'nextPrioritizedAt',
   'oldestPrioritizedAt',

@@ -27,6 +27,8 @@ export interface QueueFigures {
   readonly oldestWaitingAt: number | null;
   /** Entry time of the job next in line in `wait` (its tail, where workers take from). */
   readonly nextWaitingAt: number | null;
+  /** When the job next in line (the tail of wait, else the prioritized head) was last started; null = never. */
+  readonly nextStartedAt: number | null;
   readonly prioritized: number;
   /** Entry time of the prioritized job next in line. */
   readonly nextPrioritizedAt: number | null;

@@ -55,6 +55,7 @@ describe('progress facts read from real BullMQ queues', () => {
     assert.equal(f.waiting, 3);
     assert.equal(f.oldestWaitingAt, old);
     assert.ok(near(f.nextWaitingAt, Date.now()), 'the LIFO job is next');
+    assert.equal(f.nextStartedAt, null, 'never started');
     assert.equal(f.queuedSince, old);
   });
 
@@ -84,6 +85,7 @@ describe('progress facts read from real BullMQ queues', () => {
     await until(async () => attempts === 1 && (await q.getWaitingCount()) === 1, 10_000, 'the job back in wait');
     const f = await read('put-back');
     assert.ok(near(f.oldestWaitingAt, Date.now()), 'its last start');
+    assert.equal(f.nextStartedAt, f.oldestWaitingAt);
     assert.equal(f.queuedSince, old);
     assert.ok(near(f.limiterUntil, Date.now() + 60_000), String(f.limiterUntil));
     // queue.rateLimit() stores Number.MAX_SAFE_INTEGER; Redis's Lua returns it rounded to 2^53.

@@ -16,6 +16,7 @@ export function figures(overrides: Partial<QueueFigures> = {}): QueueFigures {
     waiting: 0,
     oldestWaitingAt: null,
     nextWaitingAt: null,
+    nextStartedAt: null,
     prioritized: 0,
     nextPrioritizedAt: null,
     oldestPrioritizedAt: null,

@@ -45,21 +45,22 @@ local function has(bits, flag)
   return math.floor(bits / flag) % 2 == 1
 end
 
--- Two times of a job: when it entered its list, near enough (created + delay, or its last
+-- Three times of a job: when it entered its list, near enough (created + delay, or its last
 -- processing start: a promoted delayed job or a retried one is not "old" the moment it becomes
--- waiting), and when it was queued at all (created + delay: a job put back by every attempt, e.g.
--- by a rate limit, has waited since then however often it was started).
+-- waiting), when it was queued at all (created + delay: a job put back by every attempt, e.g. by
+-- a rate limit, has waited since then however often it was started), and its last start.
 local function jobTimes(base, id)
-  if not id then return false, false end
+  if not id then return false, false, false end
   local ok, f = pcall(redis.call, 'HMGET', base .. id, 'timestamp', 'delay', 'processedOn')
-  if not ok then return false, false end
+  if not ok then return false, false, false end
   local ts = tonumber(f[1])
-  if not ts or ts ~= ts or ts == math.huge or ts == -math.huge then return false, false end
+  if not ts or ts ~= ts or ts == math.huge or ts == -math.huge then return false, false, false end
   local queued = ts + (tonumber(f[2]) or 0)
   local since = queued
   local processed = tonumber(f[3])
-  if processed and processed == processed and processed > since and processed ~= math.huge then since = processed end
-  return math.floor(since), math.floor(queued)
+  if processed and (processed ~= processed or processed == math.huge) then processed = nil end
+  if processed and processed > since then since = processed end
+  return math.floor(since), math.floor(queued), processed and math.floor(processed) or false
 end
 
 local function createdAt(base, id)
@@ -166,9 +167,9 @@ local function read(base, last)
   local version = meta[2] or false
   local globalConcurrency, rateLimitMax, rateLimitDuration = tonumber(meta[4]) or false, tonumber(meta[5]) or false, tonumber(meta[6]) or false
   local waiting = redis.call('LLEN', base .. 'wait')
-  local oldestWaitingAt, nextWaitingAt, queuedSince = false, false, false
+  local oldestWaitingAt, nextWaitingAt, queuedSince, nextStartedAt = false, false, false, false
   if waiting > 0 then
-    nextWaitingAt, queuedSince = jobTimes(base, redis.call('LINDEX', base .. 'wait', -1))
+    nextWaitingAt, queuedSince, nextStartedAt = jobTimes(base, redis.call('LINDEX', base .. 'wait', -1))
     oldestWaitingAt = nextWaitingAt
     -- The other end: the oldest FIFO job is at the tail, the oldest LIFO job at the head.
     if waiting > 1 then
@@ -180,9 +181,11 @@ local function read(base, last)
   local nextPrioritizedAt, oldestPrioritizedAt, lowestPriority = false, false, false
   if prioritized > 0 then
     local head = redis.call('ZRANGE', base .. 'prioritized', 0, 0, 'WITHSCORES')
-    local headQueued
-    nextPrioritizedAt, headQueued = jobTimes(base, head[1])
+    local headQueued, headStarted
+    nextPrioritizedAt, headQueued, headStarted = jobTimes(base, head[1])
     oldestPrioritizedAt, queuedSince = nextPrioritizedAt, earliest(queuedSince, headQueued)
+    -- Workers take from wait first: the prioritized head is next only when wait is empty.
+    if waiting == 0 then nextStartedAt = headStarted end
     -- The first job of the lowest-priority band: the one a stream of higher priorities starves.
     if prioritized > 1 then
       local tail = redis.call('ZRANGE', base .. 'prioritized', -1, -1, 'WITHSCORES')
@@ -262,7 +265,7 @@ local function read(base, last)
   end
   local recheckAt = nextRecheck(activeSampled, activeWithoutLock, lockUntil, stalledCheckTtl)
   return {'ok', exists, paused, version, globalConcurrency, rateLimitMax, rateLimitDuration, waiting, oldestWaitingAt,
-    nextWaitingAt, prioritized, nextPrioritizedAt, oldestPrioritizedAt, lowestPriority, queuedSince, legacyPaused,
+    nextWaitingAt, nextStartedAt, prioritized, nextPrioritizedAt, oldestPrioritizedAt, lowestPriority, queuedSince, legacyPaused,
     oldestLegacyPausedAt, active, activeSampled, activeWithoutLock, longestActiveId, longestActiveSince,
     longestActiveLocked, delayed, delayedDue, earliestDelayedDueAt, completed, failed, lastFinishedAt, limiterUntil,
     limiterCount, waitingChildren, oldestParentId, oldestParentAt, failedChild, childFailedAt, stalledCheckTtl,
