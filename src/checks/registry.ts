@@ -4,6 +4,7 @@ import { HOST_CHECKS } from './process-release.ts';
 import type { HostCheck } from './process-release.ts';
 import { checkActiveTooLong } from './queue-active-too-long.ts';
 import { checkDelayedOverdue } from './queue-delayed-overdue.ts';
+import { checkFlowBlocked } from './queue-flow-blocked.ts';
 import { checkMissing } from './queue-missing.ts';
 import { checkNoProgress } from './queue-no-progress.ts';
 import { checkNoWorkers } from './queue-no-workers.ts';
@@ -32,6 +33,7 @@ export const QUEUE_CHECKS: readonly QueueCheck[] = [
   checkActiveTooLong,
   checkNoProgress,
   checkWaitAge,
+  checkFlowBlocked,
   checkMissing,
 ];
 

@@ -9,6 +9,8 @@ export const DEFAULT_RULES: QueueRules = Object.freeze({
   // within maxRuntime.warning are work in flight, so long jobs do not count as no progress.
   noProgress: Object.freeze({ warning: 15 * 60_000, critical: 60 * 60_000 }),
   maxRuntime: Object.freeze({ warning: 60 * 60_000, critical: 6 * 60 * 60_000 }),
+  // A failed child blocks its parent for good: say so soon, page only when nobody acted in a day.
+  flowBlocked: Object.freeze({ warning: 60_000, critical: 24 * 60 * 60_000 }),
 });
 
 export const DEFAULT_REDIS_URL = 'redis://127.0.0.1:6379/0';

@@ -227,6 +227,7 @@ function mergeRules(base: QueueRules, override: QueueRulesInput, path: string): 
     delayedOverdue: mergeLevels(base.delayedOverdue, override.delayedOverdue, `${path}.delayedOverdue`),
     noProgress: mergeLevels(base.noProgress, override.noProgress, `${path}.noProgress`),
     maxRuntime: mergeLevels(base.maxRuntime, override.maxRuntime, `${path}.maxRuntime`),
+    flowBlocked: mergeLevels(base.flowBlocked, override.flowBlocked, `${path}.flowBlocked`),
   };
 }
 

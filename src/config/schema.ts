@@ -13,6 +13,8 @@ const queueRules = {
   noProgress: levels.optional(),
   /** A job running this long: a hung processor (queue.active-too-long); jobs within it count as work in flight. */
   maxRuntime: levels.optional(),
+  /** A flow parent blocked by a failed child for this long (queue.flow-blocked). */
+  flowBlocked: levels.optional(),
 };
 
 /** Lifts a shorthand (a bare string, a single object) to its full form, so errors name exact fields. */

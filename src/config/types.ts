@@ -18,6 +18,8 @@ export interface QueueRules {
   readonly noProgress: Levels;
   /** Runtime of the longest-running active job; until its warning level a running job is work in flight. */
   readonly maxRuntime: Levels;
+  /** Time since the failed child of a flow parent failed (the parent waits in waiting-children forever). */
+  readonly flowBlocked: Levels;
 }
 
 export interface QueueConfig extends QueueRules {
