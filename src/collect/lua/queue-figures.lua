@@ -83,10 +83,10 @@ end
 
 -- The locks of the sampled active jobs (the newest, at the head): how many are gone, when the first
 -- present one expires, and whether the longest-running job (the tail, read apart when the sample
--- does not reach it) still holds its lock.
+-- does not reach it) still holds its lock; and that job's id.
 local function locks(base)
   local ids = redis.call('LRANGE', base .. 'active', 0, activeSample - 1)
-  local noLock, untilMs, tailTtl = 0, false, -2
+  local noLock, untilMs, tailTtl, tail = 0, false, -2, ids[#ids] or false
   local function lock(id)
     local ttl = redis.call('PTTL', base .. id .. ':lock')
     if ttl >= 0 and (not untilMs or nowMs + ttl < untilMs) then untilMs = nowMs + ttl end
@@ -97,10 +97,10 @@ local function locks(base)
     if tailTtl == -2 then noLock = noLock + 1 end
   end
   if #ids == activeSample then
-    local tail = redis.call('LINDEX', base .. 'active', -1)
+    tail = redis.call('LINDEX', base .. 'active', -1)
     if tail and tail ~= ids[#ids] then tailTtl = lock(tail) end
   end
-  return #ids, noLock, untilMs, tailTtl ~= -2 and #ids > 0 and 1 or 0
+  return #ids, noLock, untilMs, tailTtl ~= -2 and #ids > 0 and 1 or 0, tail
 end
 
 -- The newest 'completed' or 'failed' entry of the events stream (its time), searched back from
@@ -202,11 +202,13 @@ local function read(base, last)
   local oldestLegacyPausedAt = false
   if legacyPaused > 0 then oldestLegacyPausedAt = createdAt(base, redis.call('LINDEX', base .. 'paused', -1)) end
   local active = redis.call('LLEN', base .. 'active')
-  local activeSampled, activeWithoutLock, lockUntil, longestActiveLocked = 0, 0, false, 0
-  if active > 0 and activeSample > 0 then activeSampled, activeWithoutLock, lockUntil, longestActiveLocked = locks(base) end
-  local longestActiveId, longestActiveSince = false, false
+  local activeSampled, activeWithoutLock, lockUntil, longestActiveLocked, longestActiveId = 0, 0, false, 0, false
+  if active > 0 and activeSample > 0 then
+    activeSampled, activeWithoutLock, lockUntil, longestActiveLocked, longestActiveId = locks(base)
+  end
+  local longestActiveSince = false
   if active > 0 then
-    longestActiveId = redis.call('LINDEX', base .. 'active', -1)
+    if activeSample == 0 then longestActiveId = redis.call('LINDEX', base .. 'active', -1) end
     if longestActiveId then
       local okStart, started = pcall(redis.call, 'HGET', base .. longestActiveId, 'processedOn')
       longestActiveSince = okStart and tonumber(started) and math.floor(tonumber(started)) or false
@@ -221,12 +223,14 @@ local function read(base, last)
   end
   local completed = redis.call('ZCARD', base .. 'completed')
   local failed = redis.call('ZCARD', base .. 'failed')
-  -- A finished job's score in completed/failed is its finish time.
+  -- A finished job's score in completed/failed is its finish time. A recent completion is enough
+  -- (for worker evidence and for progress): then failed is not looked at.
   local lastFinishedAt = false
+  local function recent() return lastFinishedAt and lastFinishedAt >= nowMs - RECENT_FINISH end
   if completed > 0 then lastFinishedAt = tonumber(redis.call('ZRANGE', base .. 'completed', -1, -1, 'WITHSCORES')[2]) or false end
-  if failed > 0 then lastFinishedAt = latest(lastFinishedAt, tonumber(redis.call('ZRANGE', base .. 'failed', -1, -1, 'WITHSCORES')[2]) or false) end
+  if failed > 0 and not recent() then lastFinishedAt = latest(lastFinishedAt, tonumber(redis.call('ZRANGE', base .. 'failed', -1, -1, 'WITHSCORES')[2]) or false) end
   local pending = waiting + prioritized + delayedDue
-  if pending > 0 and (not lastFinishedAt or lastFinishedAt < nowMs - RECENT_FINISH) then lastFinishedAt = latest(lastFinishedAt, finishEvent(base)) end
+  if pending > 0 and not recent() then lastFinishedAt = latest(lastFinishedAt, finishEvent(base)) end
   if lastFinishedAt then lastFinishedAt = math.floor(lastFinishedAt) end
   -- The rate limiter matters only to work that waits: its end as a time, and its count (a manual
   -- limit, queue.rateLimit(), sets it to Number.MAX_SAFE_INTEGER).
