@@ -1,7 +1,7 @@
 import { formatDuration } from '../config/duration.ts';
 import type { QueueContext } from './context.ts';
 import { formatTime, plural } from './context.ts';
-import { liveLock, MANUAL_LIMIT, servingEvidence, stallCheckerLive, workerEvidence } from './worker-evidence.ts';
+import { hasWorker, liveLock, MANUAL_LIMIT, servingEvidence, stallCheckerLive } from './worker-evidence.ts';
 
 /**
  * Why work is held back, in words a tired on-call person can act on: each
@@ -86,7 +86,7 @@ export function idleConnectionsCause(ctx: QueueContext): string | null {
 /** What holds all work back, the first that applies; null when nothing does (workers may just be slow). */
 export function blockingCause(ctx: QueueContext): string | null {
   const f = ctx.figures;
-  if (workerEvidence(ctx) === null) return 'no worker serves it (queue.no-workers)';
+  if (!hasWorker(ctx)) return 'no worker serves it (queue.no-workers)';
   const found = rateLimitCause(ctx) ?? concurrencyCause(ctx) ?? hungCause(ctx) ?? putBackCause(ctx);
   if (found !== null) return found;
   if (f.activeWithoutLock > 0 && !stallCheckerLive(f, ctx.now))

@@ -5,7 +5,7 @@ import { blockingCause, inFlight } from './causes.ts';
 import { makeFinding } from './finding.ts';
 import type { Finding } from './finding.ts';
 import { oldestWaitingAt } from './queue-wait-age.ts';
-import { workerEvidence } from './worker-evidence.ts';
+import { hasWorker } from './worker-evidence.ts';
 
 export const QUEUE_NO_PROGRESS = 'queue.no-progress';
 
@@ -27,7 +27,7 @@ export function checkNoProgress(ctx: QueueContext): Finding | undefined {
   // Jobs behind a pause wait for a resume: queue.paused's.
   if (f.paused) return undefined;
   const pending = f.waiting + f.prioritized + f.delayedDue;
-  if (pending === 0 || workerEvidence(ctx) === null || inFlight(ctx)) return undefined;
+  if (pending === 0 || !hasWorker(ctx) || inFlight(ctx)) return undefined;
   const queued = f.queuedSince ?? oldestWaitingAt(f);
   const due = f.delayedDue > 0 ? f.earliestDelayedDueAt : null;
   const pendingSince = queued === null ? due : due === null ? queued : Math.min(queued, due);

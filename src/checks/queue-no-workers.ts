@@ -3,7 +3,7 @@ import type { QueueContext } from './context.ts';
 import { plural, queueWhere } from './context.ts';
 import { makeFinding } from './finding.ts';
 import type { Finding } from './finding.ts';
-import { workerEvidence } from './worker-evidence.ts';
+import { hasWorker } from './worker-evidence.ts';
 
 export const QUEUE_NO_WORKERS = 'queue.no-workers';
 
@@ -22,7 +22,7 @@ export function checkNoWorkers(ctx: QueueContext): Finding | undefined {
   if (f.paused) return undefined;
   const pending = f.waiting + f.prioritized + f.delayedDue;
   if (pending === 0) return undefined;
-  if (workerEvidence(ctx) !== null) return undefined;
+  if (hasWorker(ctx)) return undefined;
   const parts = [
     f.waiting + f.prioritized > 0 ? `${f.waiting + f.prioritized} waiting` : '',
     f.delayedDue > 0 ? `${f.delayedDue} delayed and due` : '',

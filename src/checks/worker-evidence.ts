@@ -43,6 +43,18 @@ export function workerLimiterOpen(f: QueueFigures, now: number): boolean {
   return f.limiterUntil !== null && f.limiterUntil > now && f.limiterCount !== null && f.limiterCount < MANUAL_LIMIT;
 }
 
+/** Whether anything shows a worker (the test behind workerEvidence, without building its words: every queue, every poll). */
+export function hasWorker(ctx: QueueContext): boolean {
+  const f = ctx.figures;
+  return (
+    (f.workers ?? 0) > 0 ||
+    stallCheckerLive(f, ctx.now) ||
+    liveLock(f) ||
+    (f.lastFinishedAt !== null && ctx.now - f.lastFinishedAt <= RECENT_FINISH_MS) ||
+    workerLimiterOpen(f, ctx.now)
+  );
+}
+
 /** What shows a worker at work, in words (connections aside); null when nothing does. */
 export function servingEvidence(ctx: QueueContext): string | null {
   const f = ctx.figures;

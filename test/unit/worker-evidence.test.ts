@@ -3,7 +3,7 @@ import { describe, it } from 'node:test';
 import { checkDelayedOverdue } from '../../src/checks/queue-delayed-overdue.ts';
 import { checkNoWorkers } from '../../src/checks/queue-no-workers.ts';
 import { checkStalled } from '../../src/checks/queue-stalled.ts';
-import { workerEvidence } from '../../src/checks/worker-evidence.ts';
+import { hasWorker, workerEvidence } from '../../src/checks/worker-evidence.ts';
 import { context, NOW } from '../support/figures.ts';
 
 type Row = [string, ReturnType<typeof context>, string | undefined];
@@ -91,5 +91,20 @@ describe('queue.delayed-overdue says a worker is not fetching when there is one'
       summary,
       /there is a worker \(1 worker connection on this database\) that is not fetching: .*3 active/,
     );
+  });
+});
+
+describe('hasWorker is workerEvidence without the words', () => {
+  it('agrees on every row above', () => {
+    const cases = [
+      context(managed),
+      context({ ...managed, stalledCheckUntil: NOW - 40_000 }),
+      context({ ...managed, stalledCheckUntil: NOW - 61_000 }),
+      context({ ...managed, lastFinishedAt: NOW - 5_000 }),
+      context({ ...managed, active: 1, activeSampled: 1 }),
+      context({ ...managed, limiterUntil: NOW + 5_000, limiterCount: 1 }),
+      context({ workers: 1 }),
+    ];
+    for (const ctx of cases) assert.equal(hasWorker(ctx), workerEvidence(ctx) !== null);
   });
 });
