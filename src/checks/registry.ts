@@ -2,8 +2,11 @@ import type { QueueContext } from './context.ts';
 import type { Finding } from './finding.ts';
 import { HOST_CHECKS } from './process-release.ts';
 import type { HostCheck } from './process-release.ts';
+import { checkActiveTooLong } from './queue-active-too-long.ts';
 import { checkDelayedOverdue } from './queue-delayed-overdue.ts';
+import { checkFlowBlocked } from './queue-flow-blocked.ts';
 import { checkMissing } from './queue-missing.ts';
+import { checkNoProgress } from './queue-no-progress.ts';
 import { checkNoWorkers } from './queue-no-workers.ts';
 import { checkPaused } from './queue-paused.ts';
 import { checkStalled } from './queue-stalled.ts';
@@ -28,7 +31,10 @@ export const QUEUE_CHECKS: readonly QueueCheck[] = [
   checkNoWorkers,
   checkDelayedOverdue,
   checkStalled,
+  checkActiveTooLong,
+  checkNoProgress,
   checkWaitAge,
+  checkFlowBlocked,
   checkMissing,
 ];
 

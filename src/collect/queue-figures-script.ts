@@ -14,6 +14,9 @@ export const QUEUE_FIGURES_LUA = readFileSync(new URL('./lua/queue-figures.lua',
 
 // PTTL: -2 = no key, -1 = key without expiry (treated as present).
 const stalledTtl = (ttl: number): number | null => (ttl === -2 ? null : Math.max(ttl, 0));
+// A number the script returned, or null for its false (nil).
+const orNull = (raw: unknown): number | null => (raw === null || raw === undefined ? null : Number(raw));
+const textOrNull = (raw: unknown): string | null => (typeof raw === 'string' ? raw : null);
 
 /** Turns one script row into a reading; anything malformed becomes a problem, never a throw. */
 export function parseQueueRow(ref: QueueRef, row: unknown, workers: number | null, memo?: QueueMemo): ParsedRow {
@@ -31,6 +34,9 @@ export function parseQueueRow(ref: QueueRef, row: unknown, workers: number | nul
     const changed = {
       paused: Number(row[SAME_AT.paused]) === 1,
       version: typeof version === 'string' ? version : null,
+      globalConcurrency: orNull(row[SAME_AT.globalConcurrency]),
+      rateLimitMax: orNull(row[SAME_AT.rateLimitMax]),
+      rateLimitDurationMs: orNull(row[SAME_AT.rateLimitDuration]),
       delayedDue: Number(row[SAME_AT.delayedDue] ?? 0),
       workers,
     };
@@ -40,6 +46,9 @@ export function parseQueueRow(ref: QueueRef, row: unknown, workers: number | nul
       const same =
         old.paused === changed.paused &&
         old.version === changed.version &&
+        old.globalConcurrency === changed.globalConcurrency &&
+        old.rateLimitMax === changed.rateLimitMax &&
+        old.rateLimitDurationMs === changed.rateLimitDurationMs &&
         old.delayedDue === changed.delayedDue &&
         old.workers === workers;
       return {
@@ -54,7 +63,9 @@ export function parseQueueRow(ref: QueueRef, row: unknown, workers: number | nul
       ...changed,
       activeSampled: Number(row[SAME_AT.activeSampled] ?? 0),
       activeWithoutLock: Number(row[SAME_AT.activeWithoutLock] ?? 0),
+      longestActiveLocked: Number(row[SAME_AT.longestActiveLocked] ?? 0) === 1,
       stalledCheckTtlMs: stalledTtl(Number(row[SAME_AT.stalledCheckTtl] ?? -2)),
+      stalledCheckUntil: orNull(row[SAME_AT.stalledCheckUntil]),
     };
     return {
       reading: { ref, ok: true, figures },
@@ -66,29 +77,49 @@ export function parseQueueRow(ref: QueueRef, row: unknown, workers: number | nul
   // An 'ok' row (any other tag is read as one, as always).
   const value = (name: FullField): unknown => row[FULL_AT[name]];
   const count = (name: FullField): number => Number(value(name) ?? 0);
-  const time = (name: FullField): number | null => {
-    const raw = value(name);
-    return raw === null || raw === undefined ? null : Number(raw);
-  };
+  const time = (name: FullField): number | null => orNull(value(name));
+  const text = (name: FullField): string | null => textOrNull(value(name));
+  const stalledCheckTtlMs = stalledTtl(count('stalledCheckTtl'));
   const figures: QueueFigures = {
     metaType: count('exists') === 1 ? 'hash' : 'none',
     paused: count('paused') === 1,
-    version: typeof value('version') === 'string' ? (value('version') as string) : null,
+    version: text('version'),
+    globalConcurrency: time('globalConcurrency'),
+    rateLimitMax: time('rateLimitMax'),
+    rateLimitDurationMs: time('rateLimitDuration'),
     waiting: count('waiting'),
     oldestWaitingAt: time('oldestWaitingAt'),
+    nextWaitingAt: time('nextWaitingAt'),
+    nextStartedAt: time('nextStartedAt'),
     prioritized: count('prioritized'),
     nextPrioritizedAt: time('nextPrioritizedAt'),
+    oldestPrioritizedAt: time('oldestPrioritizedAt'),
+    lowestPriority: time('lowestPriority'),
+    queuedSince: time('queuedSince'),
     legacyPaused: count('legacyPaused'),
     oldestLegacyPausedAt: time('oldestLegacyPausedAt'),
     active: count('active'),
     activeSampled: count('activeSampled'),
     activeWithoutLock: count('activeWithoutLock'),
+    longestActiveId: text('longestActiveId'),
+    longestActiveSince: time('longestActiveSince'),
+    longestActiveLocked: count('longestActiveLocked') === 1,
     delayed: count('delayed'),
     delayedDue: count('delayedDue'),
     earliestDelayedDueAt: time('earliestDelayedDueAt'),
     completed: count('completed'),
     failed: count('failed'),
-    stalledCheckTtlMs: stalledTtl(count('stalledCheckTtl')),
+    lastFinishedAt: time('lastFinishedAt'),
+    limiterUntil: time('limiterUntil'),
+    limiterCount: time('limiterCount'),
+    waitingChildren: count('waitingChildren'),
+    oldestParentId: text('oldestParentId'),
+    oldestParentAt: time('oldestParentAt'),
+    failedChild: text('failedChild'),
+    childFailedAt: time('childFailedAt'),
+    stalledCheckTtlMs,
+    stalledCheckUntil: time('stalledCheckUntil'),
+    stalledIntervalMs: stalledCheckTtlMs,
     pausedEventAt: time('pausedEventAt'),
     workers,
     hasEvents: count('hasEvents') === 1,

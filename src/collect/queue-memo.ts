@@ -50,6 +50,37 @@ export function queueArgs(ref: QueueRef, memo: QueueMemo | undefined, redisNow: 
 }
 
 /**
+ * What only memory knows, carried into this poll's figures from the queue's
+ * previous memo (any earlier one, even one too old to stand in for a full
+ * read): until when the `stalled-check` key was last known to exist and the
+ * longest TTL it was seen with, since BullMQ's key is absent for up to a stall
+ * interval at a time on a live worker; and the last rate limiter seen, when
+ * this read found none, since a poll can fall between two limiter windows of
+ * a worker that is rate limited all along. The checks weigh both against
+ * Redis's clock (checks/worker-evidence.ts). Returns `parsed` itself when
+ * there is nothing to add, so an unchanged queue keeps its memo.
+ */
+export function remember(parsed: ParsedRow, previous: QueueMemo | undefined): ParsedRow {
+  if (!parsed.reading.ok || !previous) return parsed;
+  const now = parsed.reading.figures;
+  const before = previous.figures;
+  const stalledCheckUntil = later(now.stalledCheckUntil, before.stalledCheckUntil);
+  const stalledIntervalMs = later(later(now.stalledIntervalMs, now.stalledCheckTtlMs), before.stalledIntervalMs);
+  const keepLimiter = now.limiterUntil === null && before.limiterUntil !== null;
+  if (stalledCheckUntil === now.stalledCheckUntil && stalledIntervalMs === now.stalledIntervalMs && !keepLimiter)
+    return parsed;
+  const figures: QueueFigures = {
+    ...now,
+    stalledCheckUntil,
+    stalledIntervalMs,
+    ...(keepLimiter && { limiterUntil: before.limiterUntil, limiterCount: before.limiterCount }),
+  };
+  return { ...parsed, reading: { ...parsed.reading, figures } };
+}
+
+const later = (a: number | null, b: number | null): number | null => (a === null ? b : b === null ? a : Math.max(a, b));
+
+/**
  * Every queue is read in full at least this often, whatever its events stream
  * says: a change BullMQ does not announce (a manual edit, changePriority)
  * shows within this time. First reads are staggered over the period so full

@@ -36,21 +36,41 @@ export const FULL_FIELDS = [
   'exists',
   'paused',
   'version',
+  'globalConcurrency',
+  'rateLimitMax',
+  'rateLimitDuration',
   'waiting',
   'oldestWaitingAt',
+  'nextWaitingAt',
+  'nextStartedAt',
   'prioritized',
   'nextPrioritizedAt',
+  'oldestPrioritizedAt',
+  'lowestPriority',
+  'queuedSince',
   'legacyPaused',
   'oldestLegacyPausedAt',
   'active',
   'activeSampled',
   'activeWithoutLock',
+  'longestActiveId',
+  'longestActiveSince',
+  'longestActiveLocked',
   'delayed',
   'delayedDue',
   'earliestDelayedDueAt',
   'completed',
   'failed',
+  'lastFinishedAt',
+  'limiterUntil',
+  'limiterCount',
+  'waitingChildren',
+  'oldestParentId',
+  'oldestParentAt',
+  'failedChild',
+  'childFailedAt',
   'stalledCheckTtl',
+  'stalledCheckUntil',
   'pausedEventAt',
   'hasEvents',
   'lastEventId',
@@ -59,17 +79,23 @@ export const FULL_FIELDS = [
 
 /**
  * Nothing changed since the remembered full read ('same' row): what time alone
- * changes, after the tag, in order. The row ends after `rechecked` when it is
- * 0 (the locks and the stall checker's key were not read again).
+ * (or an unannounced change of meta) changes, after the tag, in order. The row
+ * ends after `rechecked` when it is 0 (the locks and the stall checker's key
+ * were not read again).
  */
 export const SAME_FIELDS = [
   'paused',
   'version',
+  'globalConcurrency',
+  'rateLimitMax',
+  'rateLimitDuration',
   'delayedDue',
   'rechecked',
   'activeSampled',
   'activeWithoutLock',
+  'longestActiveLocked',
   'stalledCheckTtl',
+  'stalledCheckUntil',
   'recheckAt',
 ] as const;
 

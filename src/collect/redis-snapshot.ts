@@ -5,7 +5,7 @@ import { parseQueueRow } from './queue-figures-script.ts';
 import { classifyScriptError, queueScriptCalls, settleScriptReplies } from './script-call.ts';
 import type { Reply } from './script-call.ts';
 import { queueKey } from './queue-key.ts';
-import { nextMemo, queueArgs, usableMemo } from './queue-memo.ts';
+import { nextMemo, queueArgs, remember, usableMemo } from './queue-memo.ts';
 import type { QueueMemo } from './queue-memo.ts';
 import type { HeaderArgs } from './queue-row.ts';
 import { queuesToRead } from './queue-list.ts';
@@ -212,14 +212,11 @@ function readQueues(
         cause: classifyScriptError(error),
       };
     const used = request.usable[index];
-    const parsed = parseQueueRow(
-      ref,
-      (rows as unknown[])[index % chunkSize],
-      workers ? (workers[index] ?? 0) : null,
-      used,
-    );
     const key = request.keys[index] ?? queueKey(ref);
-    const memo = nextMemo(parsed, used, previous?.get(key), index, request.at);
+    const earlier = previous?.get(key);
+    const row = (rows as unknown[])[index % chunkSize];
+    const parsed = remember(parseQueueRow(ref, row, workers ? (workers[index] ?? 0) : null, used), earlier);
+    const memo = nextMemo(parsed, used, earlier, index, request.at);
     if (memo) memos.set(key, memo);
     return parsed.reading;
   });

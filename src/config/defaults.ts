@@ -5,6 +5,12 @@ export const DEFAULT_RULES: QueueRules = Object.freeze({
   mayBePaused: false,
   waitAge: Object.freeze({ warning: 5 * 60_000, critical: 30 * 60_000 }),
   delayedOverdue: Object.freeze({ warning: 60_000, critical: 10 * 60_000 }),
+  // A normal queue with pending work finishes something every few minutes; jobs still running
+  // within maxRuntime.warning are work in flight, so long jobs do not count as no progress.
+  noProgress: Object.freeze({ warning: 15 * 60_000, critical: 60 * 60_000 }),
+  maxRuntime: Object.freeze({ warning: 60 * 60_000, critical: 6 * 60 * 60_000 }),
+  // A failed child blocks its parent for good: say so soon, page only when nobody acted in a day.
+  flowBlocked: Object.freeze({ warning: 60_000, critical: 24 * 60 * 60_000 }),
 });
 
 export const DEFAULT_REDIS_URL = 'redis://127.0.0.1:6379/0';

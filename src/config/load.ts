@@ -248,6 +248,9 @@ function mergeRules(base: QueueRules, override: QueueRulesInput, path: string): 
     mayBePaused: override.mayBePaused ?? base.mayBePaused,
     waitAge: mergeLevels(base.waitAge, override.waitAge, `${path}.waitAge`),
     delayedOverdue: mergeLevels(base.delayedOverdue, override.delayedOverdue, `${path}.delayedOverdue`),
+    noProgress: mergeLevels(base.noProgress, override.noProgress, `${path}.noProgress`),
+    maxRuntime: mergeLevels(base.maxRuntime, override.maxRuntime, `${path}.maxRuntime`),
+    flowBlocked: mergeLevels(base.flowBlocked, override.flowBlocked, `${path}.flowBlocked`),
   };
 }
 

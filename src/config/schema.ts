@@ -9,6 +9,12 @@ const queueRules = {
   mayBePaused: z.union([z.boolean(), duration], { error: 'expected true, false or a duration like "30m"' }).optional(),
   waitAge: levels.optional(),
   delayedOverdue: levels.optional(),
+  /** Work pending and nothing completed or failed for this long (queue.no-progress). */
+  noProgress: levels.optional(),
+  /** A job running this long: a hung processor (queue.active-too-long); jobs within it count as work in flight. */
+  maxRuntime: levels.optional(),
+  /** A flow parent blocked by a failed child for this long (queue.flow-blocked). */
+  flowBlocked: levels.optional(),
 };
 
 /** Lifts a shorthand (a bare string, a single object) to its full form, so errors name exact fields. */

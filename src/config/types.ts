@@ -10,10 +10,16 @@ export interface Levels {
 export interface QueueRules {
   /** false: never paused; true: may be paused at will; a number: paused for at most this many ms. */
   readonly mayBePaused: boolean | number;
-  /** Age of the oldest waiting (or next prioritized) job. */
+  /** Age of the oldest waiting or prioritized job. */
   readonly waitAge: Levels;
   /** Lateness of the oldest delayed job whose due time has passed. */
   readonly delayedOverdue: Levels;
+  /** Time since anything completed or failed while work was pending (from when the oldest pending work was queued). */
+  readonly noProgress: Levels;
+  /** Runtime of the longest-running active job; until its warning level a running job is work in flight. */
+  readonly maxRuntime: Levels;
+  /** Time since the failed child of a flow parent failed (the parent waits in waiting-children forever). */
+  readonly flowBlocked: Levels;
 }
 
 export interface QueueConfig extends QueueRules {

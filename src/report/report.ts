@@ -180,7 +180,7 @@ function noticesOf(snapshot: RedisSnapshot): string[] {
   const notices: string[] = [];
   if (!snapshot.clientList.ok) {
     notices.push(
-      `${snapshot.target.name}: ${snapshot.clientList.reason}; worker presence is judged from the stalled-check key alone.`,
+      `${snapshot.target.name}: ${snapshot.clientList.reason}; worker presence is judged without it: not from the stalled-check key alone, but with recent completions and live job locks too.`,
     );
   }
   if (snapshot.server.configProblem) {

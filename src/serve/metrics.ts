@@ -33,7 +33,7 @@ export class Metrics {
       active: queueGauge('active_jobs', 'Jobs being processed'),
       delayed: queueGauge('delayed_jobs', 'Delayed jobs'),
       delayedOverdue: queueGauge('delayed_overdue_jobs', 'Delayed jobs whose due time has passed'),
-      oldestWait: queueGauge('oldest_wait_seconds', 'Age of the job next in line (0 when none)'),
+      oldestWait: queueGauge('oldest_wait_seconds', 'Age of the oldest waiting job (0 when none)'),
       workers: queueGauge('workers', 'Worker connections on this database (absent when CLIENT LIST is unavailable)'),
       stalled: queueGauge('stalled_jobs', 'Active jobs whose lock is gone'),
       failed: queueGauge('failed_jobs', 'Jobs in the failed set'),

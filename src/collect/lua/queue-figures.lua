@@ -1,6 +1,7 @@
 -- The watchdog's collection script: every figure the checks need for a chunk of queues in one
--- server-side call: O(1)/O(log n) commands per queue, a bounded look at the head of `active`, and
--- the events stream only for paused queues. It only reads. Garbage (a `meta` that is a string, ...)
+-- server-side call: O(1)/O(log n) commands per queue, a bounded look at the head of `active`, a
+-- bounded look at the oldest flow parent's children, and the events stream only for paused queues
+-- and for pending work with no recent finish in the completed and failed sets. It only reads. Garbage (a `meta` that is a string, ...)
 -- is caught per queue with pcall and diagnosed with TYPE, so one broken queue never fails the chunk.
 --
 -- Incremental reads: nearly every BullMQ state change (add, promote, move to active, complete,
@@ -10,18 +11,27 @@
 -- `obliterate()` deletes the stream), and meta still holds a version, only what changes with time
 -- alone is read again: meta, the count of delayed jobs now due (once the earliest is due), and the
 -- locks and the stall checker's key (once the first of them may have expired, or when one was
--- missing): a 'same' row the caller merges with its memory. Anything else is a full read.
+-- missing): a 'same' row the caller merges with its memory. Anything else is a full read. The rate
+-- limiter's expiry is returned as a time, so its end needs no read; a new manual limit or a child
+-- failing in another queue (which announces nothing in this queue's stream) shows at the next full
+-- read, within FULL_READ_EVERY_MS (queue-memo.ts).
 --
 -- ARGV and the rows it returns are defined in src/collect/queue-row.ts (the per-queue arguments are
 -- built by queueArgs in queue-memo.ts). test/unit/queue-row.test.ts reads this file and fails when
 -- the two disagree: the header's locals, HEADER_ARGS and ARGS_PER_QUEUE, the per-queue locals, the
 -- bit constants, and the values returned in the 'ok' and 'same' rows, which are locals named
 -- exactly like the fields there (keep them plain names).
--- Delayed scores are dueMs * 0x1000 + n (BullMQ getDelayedScore.lua).
+-- Delayed scores are dueMs * 0x1000 + n (BullMQ getDelayedScore.lua); prioritized scores are
+-- priority * 0x100000000 + counter (getPriorityScore.lua), so a band of one priority is a score range.
+-- FIFO jobs are LPUSHed and LIFO jobs RPUSHed to `wait`; workers RPOPLPUSH from its tail (index -1)
+-- into the head of `active`, so the longest-running active job is at the tail of `active` too.
 
 local HEADER_ARGS, ARGS_PER_QUEUE = 3, 4
 -- A queue's `bits` argument (QUEUE_BITS): flags, plus PRESENT × how many collections existed.
 local DUE, RECHECK, HAD_ACTIVE, PRESENT = 1, 2, 4, 8
+-- Children of the oldest flow parent looked at for a failure; events-stream entries searched for
+-- the last finish (in pages); a finish in the sets this recent needs no look at the stream (ms).
+local CHILD_SAMPLE, FINISH_EVENTS, RECENT_FINISH = 20, 200, 15000
 local activeSample = tonumber(ARGV[1])
 local maxEvents = tonumber(ARGV[2])
 -- Whether the caller keeps memos (the daemon): only then is the events stream's last id worth reading.
@@ -35,30 +45,109 @@ local function has(bits, flag)
   return math.floor(bits / flag) % 2 == 1
 end
 
--- When a job entered its list, near enough: created + delay, or its last processing start
--- (a promoted delayed job or a retried one is not "old" the moment it becomes waiting).
-local function createdAt(base, id)
-  if not id then return false end
+-- Three times of a job: when it entered its list, near enough (created + delay, or its last
+-- processing start: a promoted delayed job or a retried one is not "old" the moment it becomes
+-- waiting), when it was queued at all (created + delay: a job put back by every attempt, e.g. by
+-- a rate limit, has waited since then however often it was started), and its last start.
+local function jobTimes(base, id)
+  if not id then return false, false, false end
   local ok, f = pcall(redis.call, 'HMGET', base .. id, 'timestamp', 'delay', 'processedOn')
-  if not ok then return false end
+  if not ok then return false, false, false end
   local ts = tonumber(f[1])
-  if not ts or ts ~= ts or ts == math.huge or ts == -math.huge then return false end
-  local since = ts + (tonumber(f[2]) or 0)
+  if not ts or ts ~= ts or ts == math.huge or ts == -math.huge then return false, false, false end
+  local queued = ts + (tonumber(f[2]) or 0)
+  local since = queued
   local processed = tonumber(f[3])
-  if processed and processed == processed and processed > since and processed ~= math.huge then since = processed end
-  return math.floor(since)
+  if processed and (processed ~= processed or processed == math.huge) then processed = nil end
+  if processed and processed > since then since = processed end
+  return math.floor(since), math.floor(queued), processed and math.floor(processed) or false
 end
 
--- The locks of the sampled active jobs: how many are gone, and when the first present one expires.
+local function createdAt(base, id)
+  return (jobTimes(base, id))
+end
+
+-- The earlier of two optional times.
+local function earliest(a, b)
+  if not a then return b end
+  if not b then return a end
+  return math.min(a, b)
+end
+
+-- The later of two optional times.
+local function latest(a, b)
+  if not a then return b end
+  if not b then return a end
+  return math.max(a, b)
+end
+
+-- The locks of the sampled active jobs (the newest, at the head): how many are gone, when the first
+-- present one expires, and whether the longest-running job (the tail, read apart when the sample
+-- does not reach it) still holds its lock; and that job's id.
 local function locks(base)
   local ids = redis.call('LRANGE', base .. 'active', 0, activeSample - 1)
-  local noLock, untilMs = 0, false
-  for _, id in ipairs(ids) do
+  local noLock, untilMs, tailTtl, tail = 0, false, -2, ids[#ids] or false
+  local function lock(id)
     local ttl = redis.call('PTTL', base .. id .. ':lock')
-    if ttl == -2 then noLock = noLock + 1
-    elseif ttl >= 0 and (not untilMs or nowMs + ttl < untilMs) then untilMs = nowMs + ttl end
+    if ttl >= 0 and (not untilMs or nowMs + ttl < untilMs) then untilMs = nowMs + ttl end
+    return ttl
   end
-  return #ids, noLock, untilMs
+  for _, id in ipairs(ids) do
+    tailTtl = lock(id)
+    if tailTtl == -2 then noLock = noLock + 1 end
+  end
+  if #ids == activeSample then
+    tail = redis.call('LINDEX', base .. 'active', -1)
+    if tail and tail ~= ids[#ids] then tailTtl = lock(tail) end
+  end
+  return #ids, noLock, untilMs, tailTtl ~= -2 and #ids > 0 and 1 or 0, tail
+end
+
+-- The newest 'completed' or 'failed' entry of the events stream (its time), searched back from
+-- the newest entry in pages, FINISH_EVENTS entries at most: with removeOnComplete / removeOnFail
+-- the sets keep nothing, and the stream is where a finish is still written.
+local function finishEvent(base)
+  local from, seen, page = '+', 0, 25
+  while seen < FINISH_EVENTS do
+    local entries = redis.call('XREVRANGE', base .. 'events', from, '-', 'COUNT', page)
+    for _, entry in ipairs(entries) do
+      local fields = entry[2]
+      if fields[1] == 'event' and (fields[2] == 'completed' or fields[2] == 'failed') then
+        return tonumber(string.match(entry[1], '^(%d+)'))
+      end
+    end
+    seen = seen + #entries
+    if #entries < page then return false end
+    -- The id just before the last one seen (XREVRANGE's end is inclusive; '(' needs Redis 6.2).
+    local ms, seq = string.match(entries[#entries][1], '^(%d+)-(%d+)$')
+    if not ms then return false end
+    if seq ~= '0' then from = ms .. '-' .. string.format('%.0f', tonumber(seq) - 1)
+    elseif ms ~= '0' then from = string.format('%.0f', tonumber(ms) - 1) .. '-18446744073709551615'
+    else return false end
+    page = page * 2
+  end
+  return false
+end
+
+-- The oldest flow parent in `waiting-children` and the first of (at most CHILD_SAMPLE of) its
+-- children found in its queue's `failed` set: without failParentOnFailure (BullMQ's default) a
+-- failed child stays a dependency, and the parent waits for it forever.
+local function blockedParent(base)
+  local head = redis.call('ZRANGE', base .. 'waiting-children', 0, 0, 'WITHSCORES')
+  if not head[1] then return false, false, false, false end
+  local id, at = head[1], math.floor(tonumber(head[2]) or 0)
+  local ok, page = pcall(redis.call, 'SSCAN', base .. id .. ':dependencies', 0, 'COUNT', CHILD_SAMPLE)
+  if not ok then return id, at, false, false end
+  for i, child in ipairs(page[2]) do
+    if i > CHILD_SAMPLE then break end
+    -- A job key is <prefix>:<queue>:<id>, and a job id has no ':'.
+    local queue, childId = string.match(child, '^(.*):([^:]+)$')
+    if queue then
+      local found, score = pcall(redis.call, 'ZSCORE', queue .. ':failed', childId)
+      if found and score then return id, at, child, math.floor(tonumber(score) or 0) end
+    end
+  end
+  return id, at, false, false
 end
 
 -- When the locks and the stall checker's key must be read again: when the first of them may have
@@ -72,22 +161,59 @@ end
 
 local function read(base, last)
   -- Only O(1)/O(log n) calls, and the head lookups only where the collection is not empty.
-  local meta = redis.call('HMGET', base .. 'meta', 'paused', 'version', 'opts.maxLenEvents')
+  local meta = redis.call('HMGET', base .. 'meta', 'paused', 'version', 'opts.maxLenEvents', 'concurrency', 'max', 'duration')
   local exists = (meta[1] or meta[2] or meta[3]) and 1 or redis.call('EXISTS', base .. 'meta')
   local paused = meta[1] and 1 or 0
   local version = meta[2] or false
+  local globalConcurrency, rateLimitMax, rateLimitDuration = tonumber(meta[4]) or false, tonumber(meta[5]) or false, tonumber(meta[6]) or false
   local waiting = redis.call('LLEN', base .. 'wait')
-  local oldestWaitingAt = false
-  if waiting > 0 then oldestWaitingAt = createdAt(base, redis.call('LINDEX', base .. 'wait', -1)) end
+  local oldestWaitingAt, nextWaitingAt, queuedSince, nextStartedAt = false, false, false, false
+  if waiting > 0 then
+    nextWaitingAt, queuedSince, nextStartedAt = jobTimes(base, redis.call('LINDEX', base .. 'wait', -1))
+    oldestWaitingAt = nextWaitingAt
+    -- The other end: the oldest FIFO job is at the tail, the oldest LIFO job at the head.
+    if waiting > 1 then
+      local farAt, farQueued = jobTimes(base, redis.call('LINDEX', base .. 'wait', 0))
+      oldestWaitingAt, queuedSince = earliest(oldestWaitingAt, farAt), earliest(queuedSince, farQueued)
+    end
+  end
   local prioritized = redis.call('ZCARD', base .. 'prioritized')
-  local nextPrioritizedAt = false
-  if prioritized > 0 then nextPrioritizedAt = createdAt(base, redis.call('ZRANGE', base .. 'prioritized', 0, 0)[1]) end
+  local nextPrioritizedAt, oldestPrioritizedAt, lowestPriority = false, false, false
+  if prioritized > 0 then
+    local head = redis.call('ZRANGE', base .. 'prioritized', 0, 0, 'WITHSCORES')
+    local headQueued, headStarted
+    nextPrioritizedAt, headQueued, headStarted = jobTimes(base, head[1])
+    oldestPrioritizedAt, queuedSince = nextPrioritizedAt, earliest(queuedSince, headQueued)
+    -- Workers take from wait first: the prioritized head is next only when wait is empty.
+    if waiting == 0 then nextStartedAt = headStarted end
+    -- The first job of the lowest-priority band: the one a stream of higher priorities starves.
+    if prioritized > 1 then
+      local tail = redis.call('ZRANGE', base .. 'prioritized', -1, -1, 'WITHSCORES')
+      local band = math.floor((tonumber(tail[2]) or 0) / 0x100000000)
+      if band > math.floor((tonumber(head[2]) or 0) / 0x100000000) then
+        lowestPriority = band
+        local first = redis.call('ZRANGEBYSCORE', base .. 'prioritized', string.format('%.0f', band * 0x100000000), '+inf', 'LIMIT', 0, 1)
+        local bandAt, bandQueued = jobTimes(base, first[1])
+        oldestPrioritizedAt, queuedSince = earliest(oldestPrioritizedAt, bandAt), earliest(queuedSince, bandQueued)
+      end
+    end
+  end
   local legacyPaused = redis.call('LLEN', base .. 'paused')
   local oldestLegacyPausedAt = false
   if legacyPaused > 0 then oldestLegacyPausedAt = createdAt(base, redis.call('LINDEX', base .. 'paused', -1)) end
   local active = redis.call('LLEN', base .. 'active')
-  local activeSampled, activeWithoutLock, lockUntil = 0, 0, false
-  if active > 0 and activeSample > 0 then activeSampled, activeWithoutLock, lockUntil = locks(base) end
+  local activeSampled, activeWithoutLock, lockUntil, longestActiveLocked, longestActiveId = 0, 0, false, 0, false
+  if active > 0 and activeSample > 0 then
+    activeSampled, activeWithoutLock, lockUntil, longestActiveLocked, longestActiveId = locks(base)
+  end
+  local longestActiveSince = false
+  if active > 0 then
+    if activeSample == 0 then longestActiveId = redis.call('LINDEX', base .. 'active', -1) end
+    if longestActiveId then
+      local okStart, started = pcall(redis.call, 'HGET', base .. longestActiveId, 'processedOn')
+      longestActiveSince = okStart and tonumber(started) and math.floor(tonumber(started)) or false
+    end
+  end
   local delayed = redis.call('ZCARD', base .. 'delayed')
   local delayedDue, earliestDelayedDueAt = 0, false
   if delayed > 0 then
@@ -97,11 +223,36 @@ local function read(base, last)
   end
   local completed = redis.call('ZCARD', base .. 'completed')
   local failed = redis.call('ZCARD', base .. 'failed')
+  -- A finished job's score in completed/failed is its finish time. A recent completion is enough
+  -- (for worker evidence and for progress): then failed is not looked at.
+  local lastFinishedAt = false
+  local function recent() return lastFinishedAt and lastFinishedAt >= nowMs - RECENT_FINISH end
+  if completed > 0 then lastFinishedAt = tonumber(redis.call('ZRANGE', base .. 'completed', -1, -1, 'WITHSCORES')[2]) or false end
+  if failed > 0 and not recent() then lastFinishedAt = latest(lastFinishedAt, tonumber(redis.call('ZRANGE', base .. 'failed', -1, -1, 'WITHSCORES')[2]) or false) end
+  local pending = waiting + prioritized + delayedDue
+  if pending > 0 and not recent() then lastFinishedAt = latest(lastFinishedAt, finishEvent(base)) end
+  if lastFinishedAt then lastFinishedAt = math.floor(lastFinishedAt) end
+  -- The rate limiter matters only to work that waits: its end as a time, and its count (a manual
+  -- limit, queue.rateLimit(), sets it to Number.MAX_SAFE_INTEGER).
+  local limiterUntil, limiterCount = false, false
+  if pending > 0 then
+    local ttl = redis.call('PTTL', base .. 'limiter')
+    if ttl > 0 then
+      limiterUntil = nowMs + ttl
+      local okCount, count = pcall(redis.call, 'GET', base .. 'limiter')
+      limiterCount = okCount and tonumber(count) or false
+    end
+  end
+  local waitingChildren = redis.call('ZCARD', base .. 'waiting-children')
+  local oldestParentId, oldestParentAt, failedChild, childFailedAt = false, false, false, false
+  if waitingChildren > 0 then oldestParentId, oldestParentAt, failedChild, childFailedAt = blockedParent(base) end
   local stalledCheckTtl = redis.call('PTTL', base .. 'stalled-check')
+  local stalledCheckUntil = false
+  if stalledCheckTtl ~= -2 then stalledCheckUntil = nowMs + math.max(stalledCheckTtl, 0) end
   -- Whether an events stream exists matters only for an empty queue (the stray signature).
   local lastEventId = last[1] and last[1][1] or false
   local hasEvents = 1
-  if not lastEventId and waiting + prioritized + legacyPaused + active + delayed + completed + failed == 0 then hasEvents = redis.call('EXISTS', base .. 'events') end
+  if not lastEventId and waiting + prioritized + legacyPaused + active + delayed + completed + failed + waitingChildren == 0 then hasEvents = redis.call('EXISTS', base .. 'events') end
   local pausedEventAt = false
   if paused == 1 and maxEvents > 0 then
     local entries = redis.call('XREVRANGE', base .. 'events', '+', '-', 'COUNT', maxEvents)
@@ -117,9 +268,12 @@ local function read(base, last)
     end
   end
   local recheckAt = nextRecheck(activeSampled, activeWithoutLock, lockUntil, stalledCheckTtl)
-  return {'ok', exists, paused, version, waiting, oldestWaitingAt, prioritized, nextPrioritizedAt, legacyPaused,
-    oldestLegacyPausedAt, active, activeSampled, activeWithoutLock, delayed, delayedDue, earliestDelayedDueAt,
-    completed, failed, stalledCheckTtl, pausedEventAt, hasEvents, lastEventId, recheckAt}
+  return {'ok', exists, paused, version, globalConcurrency, rateLimitMax, rateLimitDuration, waiting, oldestWaitingAt,
+    nextWaitingAt, nextStartedAt, prioritized, nextPrioritizedAt, oldestPrioritizedAt, lowestPriority, queuedSince, legacyPaused,
+    oldestLegacyPausedAt, active, activeSampled, activeWithoutLock, longestActiveId, longestActiveSince,
+    longestActiveLocked, delayed, delayedDue, earliestDelayedDueAt, completed, failed, lastFinishedAt, limiterUntil,
+    limiterCount, waitingChildren, oldestParentId, oldestParentAt, failedChild, childFailedAt, stalledCheckTtl,
+    stalledCheckUntil, pausedEventAt, hasEvents, lastEventId, recheckAt}
 end
 
 -- Nothing was added, moved or paused since the caller's full read: read only what time changes.
@@ -129,19 +283,23 @@ local function same(base, after, bits)
   if #redis.call('XRANGE', base .. 'events', after, '+', 'COUNT', 1) > 0 then return nil end
   local present = redis.call('EXISTS', base .. 'wait', base .. 'paused', base .. 'prioritized', base .. 'delayed', base .. 'events')
   if present ~= math.floor(bits / PRESENT) then return nil end
-  local meta = redis.call('HMGET', base .. 'meta', 'paused', 'version')
+  local meta = redis.call('HMGET', base .. 'meta', 'paused', 'version', 'concurrency', 'max', 'duration')
   local version = meta[2]
   if not version then return nil end
   local paused = meta[1] and 1 or 0
+  local globalConcurrency, rateLimitMax, rateLimitDuration = tonumber(meta[3]) or false, tonumber(meta[4]) or false, tonumber(meta[5]) or false
   local delayedDue = 0
   if has(bits, DUE) then delayedDue = redis.call('ZCOUNT', base .. 'delayed', '-inf', dueBound) end
   local rechecked = has(bits, RECHECK) and 1 or 0
-  if rechecked == 0 then return {'same', paused, version, delayedDue, rechecked} end
-  local activeSampled, activeWithoutLock, lockUntil = 0, 0, false
-  if has(bits, HAD_ACTIVE) and activeSample > 0 then activeSampled, activeWithoutLock, lockUntil = locks(base) end
+  if rechecked == 0 then return {'same', paused, version, globalConcurrency, rateLimitMax, rateLimitDuration, delayedDue, rechecked} end
+  local activeSampled, activeWithoutLock, lockUntil, longestActiveLocked = 0, 0, false, 0
+  if has(bits, HAD_ACTIVE) and activeSample > 0 then activeSampled, activeWithoutLock, lockUntil, longestActiveLocked = locks(base) end
   local stalledCheckTtl = redis.call('PTTL', base .. 'stalled-check')
+  local stalledCheckUntil = false
+  if stalledCheckTtl ~= -2 then stalledCheckUntil = nowMs + math.max(stalledCheckTtl, 0) end
   local recheckAt = nextRecheck(activeSampled, activeWithoutLock, lockUntil, stalledCheckTtl)
-  return {'same', paused, version, delayedDue, rechecked, activeSampled, activeWithoutLock, stalledCheckTtl, recheckAt}
+  return {'same', paused, version, globalConcurrency, rateLimitMax, rateLimitDuration, delayedDue, rechecked,
+    activeSampled, activeWithoutLock, longestActiveLocked, stalledCheckTtl, stalledCheckUntil, recheckAt}
 end
 
 local function figures(base, after, bits)
@@ -153,8 +311,10 @@ local function figures(base, after, bits)
 end
 
 local expected = {meta = 'hash', wait = 'list', paused = 'list', prioritized = 'zset', active = 'list',
-  delayed = 'zset', completed = 'zset', failed = 'zset', events = 'stream', ['stalled-check'] = 'string'}
-local order = {'meta', 'wait', 'paused', 'prioritized', 'active', 'delayed', 'completed', 'failed', 'events', 'stalled-check'}
+  delayed = 'zset', completed = 'zset', failed = 'zset', events = 'stream', ['stalled-check'] = 'string',
+  ['waiting-children'] = 'zset', limiter = 'string'}
+local order = {'meta', 'wait', 'paused', 'prioritized', 'active', 'delayed', 'completed', 'failed', 'events',
+  'stalled-check', 'waiting-children', 'limiter'}
 
 local function diagnose(base, err)
   local wrong = {}
