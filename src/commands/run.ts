@@ -158,6 +158,8 @@ async function startDaemon(config: Config, schedule: string, log: Logger, io: Io
       if (inProgress.length > 0) {
         log.info({ apps: inProgress }, 'waiting for restarts in progress');
         await remediation.stop(3_000);
+        // A restart command still running must not outlive us: its group is killed, its outcome sent.
+        await remediation.kill(1_000);
       }
       await leadership.stop();
       await closeSinks(sinks, Math.min(config.sentry.deliveryTimeoutMs, 2_000));

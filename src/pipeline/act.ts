@@ -6,7 +6,8 @@ import type { Config } from '../config/types.ts';
 import { isWithin } from '../linux/proc-parse.ts';
 import type { AlertEvent } from '../notify/alert-event.ts';
 import type { RestartBudget } from '../remediate/budget.ts';
-import { restartByCommand, restartBySignal } from '../remediate/restart.ts';
+import { restartByCommand } from '../remediate/command.ts';
+import { restartBySignal } from '../remediate/restart.ts';
 import type { RestartDeps, RestartOutcome } from '../remediate/restart.ts';
 import type { Plan } from './plan.ts';
 
@@ -28,7 +29,11 @@ export interface ActDeps extends RestartDeps {
  * and report the outcome as an event and an audit line. Runs after the
  * incidents are notified.
  */
-export async function act(plan: Plan, deps: ActDeps): Promise<RestartOutcome & { after: ProcessFacts | null }> {
+export async function act(
+  plan: Plan,
+  deps: ActDeps,
+  signal?: AbortSignal,
+): Promise<RestartOutcome & { after: ProcessFacts | null }> {
   const { app, master } = plan;
   const policy = app.restart;
   const host = deps.config.host;
@@ -78,7 +83,7 @@ export async function act(plan: Plan, deps: ActDeps): Promise<RestartOutcome & {
     const outcome =
       policy.strategy === 'signal'
         ? await restartBySignal({ pid: master.pid, starttime: master.starttime, pgrp: master.pgrp }, policy, deps)
-        : await restartByCommand(policy.command ?? [], policy.timeoutMs);
+        : await restartByCommand(policy, { kill: deps.kill, ...(signal && { signal }) });
     const after = outcome.ok ? await verify(plan, policy.verifyMs, deps) : null;
     const afterText = after ? { pid: after.pid, cwd: after.cwd.ok ? after.cwd.path : null } : null;
     if (after) {
@@ -89,9 +94,12 @@ export async function act(plan: Plan, deps: ActDeps): Promise<RestartOutcome & {
         { after: afterText, steps: outcome.steps },
       );
     } else {
+      const failure = outcome.ok
+        ? `did not bring up a master on the current release within ${formatDuration(policy.verifyMs)}`
+        : 'failed';
       send(
         'error',
-        `Restarting the worker master of app "${app.name}" on ${host} did not bring up a master on the current release within ${formatDuration(policy.verifyMs)}: ${outcome.reason}. ${outcome.steps.join('; ')}.`,
+        `Restarting the worker master of app "${app.name}" on ${host} ${failure}: ${outcome.reason}. ${outcome.steps.join('; ')}.`,
         'failed',
         { steps: outcome.steps, reason: outcome.reason },
       );
@@ -124,6 +132,8 @@ async function verify(plan: Plan, verifyMs: number, deps: ActDeps): Promise<Proc
 export class Remediation {
   private readonly running = new Map<string, Promise<void>>();
   private stopped = false;
+  /** Aborted at shutdown: a restart command still running is killed with its group, never left behind. */
+  private readonly abort = new AbortController();
 
   constructor(private readonly deps: ActDeps) {}
 
@@ -132,7 +142,7 @@ export class Remediation {
     const started: Promise<void>[] = [];
     for (const plan of plans) {
       if (this.stopped || this.running.has(plan.app.name)) continue;
-      const run = act(plan, this.deps)
+      const run = act(plan, this.deps, this.abort.signal)
         .then(() => undefined)
         .catch((error: unknown) =>
           this.deps.log.error({ app: plan.app.name, err: (error as Error).message }, 'restart failed'),
@@ -157,5 +167,12 @@ export class Remediation {
       clearTimeout(timer);
     }
     return apps;
+  }
+
+  /** Kills the process group of every restart command still running; resolves when their outcomes are sent or `waitMs` passed. */
+  async kill(waitMs: number): Promise<void> {
+    this.stopped = true;
+    this.abort.abort();
+    await this.stop(waitMs);
   }
 }
