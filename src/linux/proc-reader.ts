@@ -1,6 +1,6 @@
 import { readFile, readdir, readlink } from 'node:fs/promises';
 import { join } from 'node:path';
-import { deletedTarget, parseCmdline, parseStat, parseStatusUids } from './proc-parse.ts';
+import { deletedTarget, parseCmdline, parseStat, parseStatusUids, parseUptime } from './proc-parse.ts';
 import type { LinkTarget, ProcStat, ProcUids } from './proc-parse.ts';
 import type { Result } from '../result.ts';
 
@@ -33,6 +33,8 @@ export interface ProcReader {
   readCmdline(pid: number): Promise<ProcResult<string[]>>;
   /** The target of `cwd`, `exe` or `root`, with the kernel's " (deleted)" marker split off. */
   readLink(pid: number, link: ProcLink): Promise<ProcResult<LinkTarget>>;
+  /** Seconds since boot (`uptime`): the clock of `starttime`, so "started after this moment" can be told exactly. */
+  readUptime(): Promise<ProcResult<number>>;
 }
 
 function isErrno(error: unknown): error is NodeJS.ErrnoException & { code: string } {
@@ -95,6 +97,10 @@ export function createProcReader(root = '/proc'): ProcReader {
       const path = pidPath(pid, link);
       if (path === undefined) return notAPid(pid);
       return attempt(async () => deletedTarget(await readlink(path)));
+    },
+    async readUptime() {
+      const path = join(root, 'uptime');
+      return parsed(await attempt(() => readFile(path, 'utf8')), parseUptime, path);
     },
   };
 }

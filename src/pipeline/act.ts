@@ -3,7 +3,7 @@ import { fingerprintOf } from '../checks/finding.ts';
 import type { HostSnapshot, ProcessFacts } from '../collect/host-snapshot.ts';
 import { formatDuration } from '../config/duration.ts';
 import type { Config } from '../config/types.ts';
-import { isWithin } from '../linux/proc-parse.ts';
+import { isWithin, ticksAt } from '../linux/proc-parse.ts';
 import type { AlertEvent } from '../notify/alert-event.ts';
 import type { RestartBudget } from '../remediate/budget.ts';
 import { restartByCommand } from '../remediate/command.ts';
@@ -79,12 +79,16 @@ export async function act(
     return { ok: false, steps: [], reason: 'locked by another watchdog', after: null };
   }
   try {
+    // Only a master that starts after this instant counts as restarted (on the clock of /proc/<pid>/stat).
+    const uptime = await deps.reader.readUptime();
+    const since = uptime.ok ? ticksAt(uptime.value) : master.starttime + 1;
     await deps.budget.record(host, app.name, policy.budget.windowMs, deps.now());
     const outcome =
       policy.strategy === 'signal'
         ? await restartBySignal({ pid: master.pid, starttime: master.starttime, pgrp: master.pgrp }, policy, deps)
         : await restartByCommand(policy, { kill: deps.kill, ...(signal && { signal }) });
-    const after = outcome.ok ? await verify(plan, policy.verifyMs, deps) : null;
+    const verified = outcome.ok ? await verify(plan, since, policy.verifyMs, deps) : null;
+    const after = verified?.after ?? null;
     const afterText = after ? { pid: after.pid, cwd: after.cwd.ok ? after.cwd.path : null } : null;
     if (after) {
       send(
@@ -97,11 +101,12 @@ export async function act(
       const failure = outcome.ok
         ? `did not bring up a master on the current release within ${formatDuration(policy.verifyMs)}`
         : 'failed';
+      const reason = `${outcome.reason}${verified?.older ? `; ${verified.older}` : ''}`;
       send(
         'error',
-        `Restarting the worker master of app "${app.name}" on ${host} ${failure}: ${outcome.reason}. ${outcome.steps.join('; ')}.`,
+        `Restarting the worker master of app "${app.name}" on ${host} ${failure}: ${reason}. ${outcome.steps.join('; ')}.`,
         'failed',
-        { steps: outcome.steps, reason: outcome.reason },
+        { steps: outcome.steps, reason },
       );
     }
     return { ...outcome, ok: outcome.ok && after !== null, after };
@@ -110,18 +115,33 @@ export async function act(
   }
 }
 
-/** A new master (another pid) runs from the release `current` points at, before the deadline. */
-async function verify(plan: Plan, verifyMs: number, deps: ActDeps): Promise<ProcessFacts | null> {
+/**
+ * A master that started after the restart began (`since`, in clock ticks after
+ * boot) runs from the release `current` points at, before the deadline. One
+ * that was already running, however it looks, is not the restarted one.
+ */
+async function verify(
+  plan: Plan,
+  since: number,
+  verifyMs: number,
+  deps: ActDeps,
+): Promise<{ after: ProcessFacts | null; older: string | null }> {
   const deadline = deps.now() + verifyMs;
+  let older: string | null = null;
   while (deps.now() < deadline) {
     await deps.sleep(250);
     const snapshot = await deps.collect();
     const reading = snapshot.apps.find((a) => a.app === plan.app.name);
-    const next = reading?.master;
-    if (!next || next.pid === plan.master.pid || !reading.current.ok || !next.cwd.ok || next.cwd.deleted) continue;
-    if (isWithin(next.cwd.path, reading.current.release)) return next;
+    if (!reading?.current.ok) continue;
+    const release = reading.current.release;
+    const onCurrent = reading.candidates.filter((p) => p.cwd.ok && !p.cwd.deleted && isWithin(p.cwd.path, release));
+    const fresh = onCurrent.find((p) => p.starttime >= since);
+    if (fresh) return { after: fresh, older: null };
+    const before = onCurrent.map((p) => `pid ${p.pid}`);
+    if (before.length > 0)
+      older = `${before.join(', ')}, which ran from the current release before the restart, ${before.length === 1 ? 'does' : 'do'} not count`;
   }
-  return null;
+  return { after: null, older };
 }
 
 /**
