@@ -99,7 +99,7 @@ async function startDaemon(config: Config, schedule: string, log: Logger, io: Io
     incidents: 'redis',
     role: () => leadership.current,
   });
-  const remediation = new Remediation(actDeps(world));
+  const remediation = new Remediation(actDeps(world, io.env));
   const addresses: AddressMemory = new Map();
   const loop = new PollLoop(
     world,

@@ -22,6 +22,8 @@ export interface ActDeps extends RestartDeps {
   readonly now: () => number;
   /** Who holds the per-app remediation lock while acting. */
   readonly holder: string;
+  /** The watchdog's environment; a restart command gets only PATH, HOME, LANG and its `restart.env` names from it. */
+  readonly environment: Readonly<Record<string, string | undefined>>;
 }
 
 /**
@@ -86,7 +88,7 @@ export async function act(
     const outcome =
       policy.strategy === 'signal'
         ? await restartBySignal({ pid: master.pid, starttime: master.starttime, pgrp: master.pgrp }, policy, deps)
-        : await restartByCommand(policy, { kill: deps.kill, ...(signal && { signal }) });
+        : await restartByCommand(policy, { kill: deps.kill, environment: deps.environment, ...(signal && { signal }) });
     const verified = outcome.ok ? await verify(plan, since, policy.verifyMs, deps) : null;
     const after = verified?.after ?? null;
     const afterText = after ? { pid: after.pid, cwd: after.cwd.ok ? after.cwd.path : null } : null;

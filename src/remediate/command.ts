@@ -7,6 +7,8 @@ import type { RestartOutcome } from './restart.ts';
 /** What the command strategy needs from the world. */
 export interface CommandDeps {
   readonly kill: (pid: number, signal: NodeJS.Signals) => void;
+  /** The watchdog's environment: the command gets PATH, HOME, LANG and the names in `restart.env` from it, nothing else. */
+  readonly environment: Readonly<Record<string, string | undefined>>;
   /** Aborted when the watchdog shuts down: the command's group is killed at once. */
   readonly signal?: AbortSignal;
 }
@@ -25,7 +27,7 @@ const TAIL_LINES = 10;
  * stdout open, or run as a user we may not signal.
  */
 export function restartByCommand(
-  policy: Pick<RestartPolicy, 'command' | 'timeoutMs' | 'graceMs'>,
+  policy: Pick<RestartPolicy, 'command' | 'env' | 'timeoutMs' | 'graceMs'>,
   deps: CommandDeps,
 ): Promise<RestartOutcome> {
   const command = policy.command ?? [];
@@ -35,7 +37,12 @@ export function restartByCommand(
   return new Promise((resolve) => {
     let child: ChildProcess;
     try {
-      child = spawn(file, args, { detached: true, shell: false, stdio: ['ignore', 'pipe', 'pipe'] });
+      child = spawn(file, args, {
+        detached: true,
+        shell: false,
+        stdio: ['ignore', 'pipe', 'pipe'],
+        env: commandEnv(policy.env, deps.environment),
+      });
     } catch (error) {
       resolve(failed(`${shown}: could not start (${describe(error)})`, `could not be started (${describe(error)})`));
       return;
@@ -129,6 +136,22 @@ export function restartByCommand(
     if (deps.signal?.aborted) onAbort();
     else deps.signal?.addEventListener('abort', onAbort, { once: true });
   });
+}
+
+/** The variables every command gets, when the watchdog has them. */
+export const BASE_ENV = ['PATH', 'HOME', 'LANG'] as const;
+
+/** A minimal environment: never the watchdog's own secrets (REDIS_URL with its password, SENTRY_DSN). */
+export function commandEnv(
+  allowed: readonly string[],
+  environment: Readonly<Record<string, string | undefined>>,
+): Record<string, string> {
+  const env: Record<string, string> = {};
+  for (const name of [...BASE_ENV, ...allowed]) {
+    const value = environment[name];
+    if (value !== undefined) env[name] = value;
+  }
+  return env;
 }
 
 function timeoutReason(policy: Pick<RestartPolicy, 'timeoutMs' | 'graceMs'>): string {

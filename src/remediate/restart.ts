@@ -36,7 +36,7 @@ async function sameProcess(reader: ProcReader, target: Target): Promise<boolean>
  */
 export async function restartBySignal(
   target: Target,
-  policy: RestartPolicy,
+  policy: Omit<RestartPolicy, 'env'>, // the signal strategy starts no process: no environment to pass
   deps: RestartDeps,
 ): Promise<RestartOutcome> {
   const steps: string[] = [];
