@@ -67,9 +67,16 @@ export async function act(
       ? `SIGTERM pid ${master.pid}, then SIGKILL its group after ${formatDuration(policy.graceMs)}`
       : `run ${JSON.stringify(policy.command)}`;
   if (deps.config.dryRun) {
+    // Once per incident (this trigger on this master), again once per budget window: not every poll.
+    const incident = `${plan.trigger} ${master.pid}/${master.starttime}`;
+    const window = policy.budget.windowMs;
+    if (!(await deps.budget.announceDryRun(host, app.name, incident, window, deps.now()))) {
+      deps.log.debug({ app: app.name, incident }, 'dry run: already announced for this master and trigger');
+      return { ok: true, steps: [], reason: 'dry run, already announced', after: null };
+    }
     send(
       'info',
-      `Dry run: would restart the worker master of app "${app.name}" on ${host} (${plan.trigger}): ${what}.`,
+      `Dry run: would restart the worker master of app "${app.name}" on ${host} (${plan.trigger}): ${what}. Said once for this master and trigger, again after ${formatDuration(window)} if it lasts.`,
       'dry-run',
       {},
     );
