@@ -3,7 +3,7 @@
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
 import type { ChildProcess } from 'node:child_process';
-import { mkdtemp, utimes, writeFile } from 'node:fs/promises';
+import { mkdtemp, rm, utimes, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import type { TestContext } from 'node:test';
@@ -89,6 +89,7 @@ describe('the master is identified robustly (issue item 9)', () => {
 
   it("with the README's pattern (master\\.mjs), an older `tail -f master.mjs.log` is never the master, and is never signalled", async (t) => {
     const logs = await mkdtemp('/tmp/qw-logs-');
+    t.after(() => rm(logs, { recursive: true, force: true }));
     const log = join(logs, 'master.mjs.log');
     await writeFile(log, '');
     const tail = started(t, spawn('tail', ['-f', log], { cwd: logs, stdio: 'ignore' }));
