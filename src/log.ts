@@ -5,6 +5,9 @@ import type { DestinationStream, Logger } from 'pino';
 import { createRequire } from 'node:module';
 import type PinoPretty from 'pino-pretty';
 import type { LogLevel } from './config/schema.ts';
+import { scrubDeep, scrubSecrets } from './secrets.ts';
+
+export { scrubSecrets } from './secrets.ts';
 
 /** Field paths whose values are secrets wherever they appear in a log line. */
 export const REDACT_PATHS = [
@@ -22,18 +25,6 @@ export const REDACT_PATHS = [
   '*.headers["x-sentry-auth"]',
 ];
 
-/** Removes URL credentials (`redis://:pw@h`, a DSN's `https://key@h`) from free text. */
-export function scrubSecrets(text: string): string {
-  return text.replace(/([a-z][a-z0-9+.-]*:\/\/)[^@/\s]+@/gi, '$1[redacted]@');
-}
-
-function scrubDeep(value: unknown, depth = 0): unknown {
-  if (typeof value === 'string') return scrubSecrets(value);
-  if (depth > 6 || value === null || typeof value !== 'object') return value;
-  if (Array.isArray(value)) return value.map((item) => scrubDeep(item, depth + 1));
-  return Object.fromEntries(Object.entries(value).map(([key, item]) => [key, scrubDeep(item, depth + 1)]));
-}
-
 /** pino-pretty only for a terminal: a JSON-logging sidecar should not carry it in memory. */
 function loadPretty(): typeof PinoPretty {
   return createRequire(import.meta.url)('pino-pretty') as typeof PinoPretty;
@@ -41,8 +32,9 @@ function loadPretty(): typeof PinoPretty {
 
 /**
  * JSON lines by default, human-readable when the descriptor is a terminal.
- * Secrets are removed twice: by field path (pino's redact) and from any
- * string that carries URL credentials.
+ * Secrets are removed twice: by field path (pino's redact) and from every
+ * string by scrubSecrets (src/secrets.ts: URL credentials, Authorization
+ * headers, bearer tokens, secret-named pairs).
  */
 export function createLogger(level: LogLevel, fd: number, forcePretty = false): Logger {
   const destination: DestinationStream =
@@ -54,7 +46,7 @@ export function createLogger(level: LogLevel, fd: number, forcePretty = false): 
       level,
       base: { app: 'queue-watchdog' },
       redact: { paths: REDACT_PATHS, censor: '[redacted]' },
-      formatters: { log: (object) => scrubDeep(object) as Record<string, unknown> },
+      formatters: { log: (object) => scrubDeep(object) },
       hooks: {
         logMethod(args, method) {
           method.apply(

@@ -24,6 +24,8 @@ export interface AppReading {
     | { readonly ok: true; readonly release: string; readonly changedAt: number }
     | { readonly ok: false; readonly problem: string };
   readonly master: ProcessFacts | null;
+  /** Every process that matched the master's matcher (the master among them): a restart is verified against these. */
+  readonly candidates: readonly ProcessFacts[];
   readonly workers: readonly ProcessFacts[];
   /** Processes that matched but could not be read (EACCES: another user without CAP_SYS_PTRACE). */
   readonly denied: readonly { readonly pid: number; readonly code: string; readonly what: string }[];

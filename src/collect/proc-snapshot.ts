@@ -1,13 +1,18 @@
-import { lstat, readFile, realpath } from 'node:fs/promises';
+import { lstat, readFile, realpath, stat } from 'node:fs/promises';
 import type { AppConfig } from '../config/apps.ts';
+import { formatDuration } from '../config/duration.ts';
+import { startedAtMs } from '../linux/proc-parse.ts';
 import type { ProcReader } from '../linux/proc-reader.ts';
 import type { AppReading, HostSnapshot, LinkReading, ProcessFacts } from './host-snapshot.ts';
+import { chooseMaster } from './master-choice.ts';
+import type { Considered } from './master-choice.ts';
 
 /**
  * Reads /proc for every declared app: the master (by pid file, or the
- * matching process whose parent does not match), its workers (its children),
- * their cwd/exe links, and the release `current` points at in the app's own
- * view of the filesystem. Processes we may not read are reported, not thrown.
+ * matching process whose parent does not match; see chooseMaster), its
+ * workers (its children), their cwd/exe links, and the release `current`
+ * points at in the app's own view of the filesystem. Processes we may not
+ * read are reported, not thrown.
  */
 export async function collectHost(
   reader: ProcReader,
@@ -21,7 +26,9 @@ export async function collectHost(
     apps.some((a) => a.master.command !== null || a.master.user !== null),
   );
   const passwd = apps.some((a) => typeof a.master.user === 'string') ? await readPasswd() : new Map<string, number>();
-  const readings = await Promise.all(apps.map((app) => readApp(reader, app, table, passwd)));
+  const uptime = await reader.readUptime();
+  const clock = uptime.ok ? { uptime: uptime.value, now } : null;
+  const readings = await Promise.all(apps.map((app) => readApp(reader, app, table, passwd, clock)));
   return { host, now, apps: readings };
 }
 
@@ -52,60 +59,116 @@ async function processTable(reader: ProcReader, detailed: boolean): Promise<Row[
   return rows.filter((row): row is Row => row !== null && row.pid !== process.pid);
 }
 
+/** The uptime read at `now`: tells when a process started, in wall-clock time. */
+type Clock = { readonly uptime: number; readonly now: number } | null;
+
 async function readApp(
   reader: ProcReader,
   app: AppConfig,
   table: readonly Row[],
   passwd: ReadonlyMap<string, number>,
+  clock: Clock,
 ): Promise<AppReading> {
   const uid = typeof app.master.user === 'string' ? (passwd.get(app.master.user) ?? -1) : app.master.user;
+  const unjudged = async (problem: string): Promise<AppReading> => ({
+    app: app.name,
+    current: await resolveCurrent(reader.root, app.current, undefined),
+    master: null,
+    candidates: [],
+    workers: [],
+    denied: [],
+    problem,
+  });
   if (uid === -1) {
     // The name lives in the app's /etc/passwd, not necessarily in ours (a sidecar container).
-    const problem = `the user "${String(app.master.user)}" is unknown in this watchdog's /etc/passwd; give master.user as a numeric uid`;
-    return {
-      app: app.name,
-      current: await resolveCurrent(reader.root, app.current, undefined),
-      master: null,
-      workers: [],
-      denied: [],
-      problem,
-    };
+    return unjudged(
+      `the user "${String(app.master.user)}" is unknown in this watchdog's /etc/passwd; give master.user as a numeric uid`,
+    );
   }
   const matches = (row: Row): boolean =>
     (app.master.command === null || app.master.command.test(row.cmdline)) && (uid === null || row.uid === uid);
-  let masterRow: Row | undefined;
+  let rows: Row[];
   if (app.master.pidFile !== null) {
-    const pid = Number((await readFile(app.master.pidFile, 'utf8').catch(() => '')).trim());
-    masterRow = table.find((row) => row.pid === pid && matches(row));
+    const named = await pidFileRow(app, table, matches, clock);
+    if (named.problem !== null) return unjudged(named.problem);
+    rows = named.row ? [named.row] : [];
   } else {
     const matching = new Set(table.filter(matches).map((row) => row.pid));
-    masterRow = table
-      .filter((row) => matching.has(row.pid) && !matching.has(row.ppid))
-      .sort((a, b) => a.starttime - b.starttime)[0];
+    rows = table.filter((row) => matching.has(row.pid) && !matching.has(row.ppid));
   }
-  const denied: Array<{ pid: number; code: string; what: string }> = [];
-  const facts = async (row: Row): Promise<ProcessFacts> => {
-    const [cwd, exe] = await Promise.all([link(reader, row.pid, 'cwd', denied), link(reader, row.pid, 'exe', denied)]);
-    return {
-      pid: row.pid,
-      ppid: row.ppid,
-      pgrp: row.pgrp,
-      starttime: row.starttime,
-      comm: row.comm,
-      cmdline: row.cmdline,
-      cwd,
-      exe,
-    };
-  };
-  const master = masterRow ? await facts(masterRow) : null;
-  const workers = masterRow ? await Promise.all(table.filter((row) => row.ppid === masterRow.pid).map(facts)) : [];
+  const considered = await Promise.all(
+    rows.map(async (row): Promise<Considered> => {
+      const denied: Array<{ pid: number; code: string; what: string }> = [];
+      const facts = await factsOf(reader, row, denied);
+      return { facts, current: await resolveCurrent(reader.root, app.current, row.pid), denied };
+    }),
+  );
+  const choice = chooseMaster(considered);
+  if (choice.problem !== null)
+    return { ...(await unjudged(choice.problem)), candidates: considered.map((c) => c.facts) };
+  const master = choice.master;
+  const denied = [...(master?.denied ?? considered.flatMap((c) => c.denied))];
+  const workers = master
+    ? await Promise.all(table.filter((row) => row.ppid === master.facts.pid).map((row) => factsOf(reader, row, denied)))
+    : [];
   return {
     app: app.name,
-    current: await resolveCurrent(reader.root, app.current, masterRow?.pid),
-    master,
+    current: master ? master.current : await resolveCurrent(reader.root, app.current, undefined),
+    master: master?.facts ?? null,
+    candidates: considered.map((c) => c.facts),
     workers,
     denied,
     problem: null,
+  };
+}
+
+/** Pid files outlive their process: the pid they name may have been reused since. */
+const PID_FILE_TOLERANCE_MS = 1_000;
+
+/**
+ * The process a pid file names, if it is the master: it must match `command`
+ * and `user` when given; without them, it must have started before the file
+ * was written (a process younger than the file got a reused pid).
+ */
+async function pidFileRow(
+  app: AppConfig,
+  table: readonly Row[],
+  matches: (row: Row) => boolean,
+  clock: Clock,
+): Promise<{ row: Row | null; problem: string | null }> {
+  const file = app.master.pidFile ?? '';
+  const [text, info] = await Promise.all([readFile(file, 'utf8').catch(() => ''), stat(file).catch(() => null)]);
+  const pid = Number(text.trim());
+  const row = table.find((candidate) => candidate.pid === pid && matches(candidate)) ?? null;
+  if (!row || app.master.command !== null || app.master.user !== null) return { row, problem: null };
+  if (!info || !clock)
+    return {
+      row: null,
+      problem: `cannot tell when pid ${pid}, named by ${file}, started (/proc/uptime or the file unreadable)`,
+    };
+  const startedAt = startedAtMs(row.starttime, clock.uptime, clock.now);
+  if (startedAt <= info.mtimeMs + PID_FILE_TOLERANCE_MS) return { row, problem: null };
+  return {
+    row: null,
+    problem: `the pid file ${file} names pid ${pid}, which started ${formatDuration(startedAt - info.mtimeMs)} after the file was written: the pid was reused, so that process is not the master and is never signalled (is the master running, and does it write its pid file? master.command or master.user make the pid file's process recognisable)`,
+  };
+}
+
+async function factsOf(
+  reader: ProcReader,
+  row: Row,
+  denied: Array<{ pid: number; code: string; what: string }>,
+): Promise<ProcessFacts> {
+  const [cwd, exe] = await Promise.all([link(reader, row.pid, 'cwd', denied), link(reader, row.pid, 'exe', denied)]);
+  return {
+    pid: row.pid,
+    ppid: row.ppid,
+    pgrp: row.pgrp,
+    starttime: row.starttime,
+    comm: row.comm,
+    cmdline: row.cmdline,
+    cwd,
+    exe,
   };
 }
 

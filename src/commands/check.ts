@@ -52,7 +52,7 @@ export async function runCheck(flags: CheckFlags, io: Io = realIo()): Promise<nu
       inFlight: 'fail',
     });
     if (flags.heartbeat) void heartbeat(sinks, 'ok', io.now() - started); // its outcome is logged; the flush below waits for it
-    await new Remediation(actDeps(world)).start(result.plans);
+    await new Remediation(actDeps(world, io.env)).start(result.plans);
     const flushed = await Promise.all(sinks.map((sink) => sink.flush(config.sentry.deliveryTimeoutMs)));
     if (result.undelivered > 0 || flushed.includes(false)) {
       log.warn(

@@ -99,7 +99,7 @@ async function startDaemon(config: Config, schedule: string, log: Logger, io: Io
     incidents: 'redis',
     role: () => leadership.roleAt(io.now()),
   });
-  const remediation = new Remediation(actDeps(world));
+  const remediation = new Remediation(actDeps(world, io.env));
   const addresses: AddressMemory = new Map();
   const loop = new PollLoop(
     world,
@@ -160,6 +160,8 @@ async function startDaemon(config: Config, schedule: string, log: Logger, io: Io
       if (inProgress.length > 0) {
         log.info({ apps: inProgress }, 'waiting for restarts in progress');
         await remediation.stop(3_000);
+        // A restart command still running must not outlive us: its group is killed, its outcome sent.
+        await remediation.kill(1_000);
       }
       await leadership.stop();
       await closeSinks(sinks, Math.min(config.sentry.deliveryTimeoutMs, 2_000));

@@ -147,8 +147,8 @@ function stateStore(parts: WorldParts, redis: IncidentStore): StateStore | null 
   );
 }
 
-/** What a restart needs: the budget and sinks of the poll, /proc, the real kill and clock. */
-export function actDeps(world: PollWorld): ActDeps {
+/** What a restart needs: the budget and sinks of the poll, /proc, the real kill and clock, the environment a command picks from. */
+export function actDeps(world: PollWorld, env: Io['env']): ActDeps {
   const { config } = world;
   const reader = world.proc ?? createProcReader(config.procRoot);
   return {
@@ -159,6 +159,7 @@ export function actDeps(world: PollWorld): ActDeps {
     collect: () => collectHost(reader, config.apps, config.host, world.now()),
     now: world.now,
     holder: `${config.leadership.identity}/${process.pid}`,
+    environment: env,
     reader,
     kill: (pid, signal) => process.kill(pid, signal),
     ownGroup: ownProcessGroup(),

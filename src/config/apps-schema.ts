@@ -9,6 +9,8 @@ const restart = z.strictObject({
   strategy: z.enum(['signal', 'command']).optional(),
   /** The operator's restart command as an argument array: run without a shell. */
   command: z.array(z.string().min(1)).min(1).optional(),
+  /** Names of environment variables the command gets besides PATH, HOME and LANG (it inherits nothing else). */
+  env: z.array(z.string().regex(/^[A-Za-z_][A-Za-z0-9_]*$/, 'expected an environment variable name')).optional(),
   /** SIGTERM → SIGKILL grace (signal), or the command's timeout (command). */
   grace: duration.optional(),
   timeout: duration.optional(),

@@ -8,6 +8,8 @@ export interface RestartPolicy {
   readonly on: readonly RestartTrigger[];
   readonly strategy: 'signal' | 'command';
   readonly command: readonly string[] | null;
+  /** Environment variables passed to the command besides PATH, HOME and LANG. */
+  readonly env: readonly string[];
   readonly graceMs: number;
   readonly timeoutMs: number;
   readonly verifyMs: number;
@@ -75,6 +77,7 @@ export function buildApps(inputs: readonly AppInput[]): AppConfig[] {
             on: r.on ?? APP_DEFAULTS.restart.on,
             strategy,
             command: r.command ?? null,
+            env: r.env ?? [],
             graceMs: r.grace ?? APP_DEFAULTS.restart.graceMs,
             timeoutMs: r.timeout ?? APP_DEFAULTS.restart.timeoutMs,
             verifyMs: r.verify ?? APP_DEFAULTS.restart.verifyMs,

@@ -142,3 +142,31 @@ export function releaseOf(path: string, releasesDir: string): string | undefined
 export function isWithin(path: string, dir: string): boolean {
   return path === dir || path.startsWith(`${dir.replace(/\/$/, '')}/`);
 }
+
+/** The releases directory of a resolved release: `/srv/app/releases/65` → `/srv/app/releases`. */
+export function releasesDirOf(release: string): string {
+  return posix.dirname(posix.normalize(release).replace(/(.)\/+$/, '$1'));
+}
+
+/**
+ * Clock ticks per second of `starttime` (USER_HZ): 100 on every Linux architecture Node runs
+ * on (the kernel converts to USER_HZ for /proc, whatever its internal HZ).
+ */
+export const CLOCK_TICKS_PER_SECOND = 100;
+
+/** The first field of `/proc/uptime`: seconds since boot, on the clock `starttime` counts from. */
+export function parseUptime(text: string): number | undefined {
+  const first = text.trim().split(/\s+/)[0] ?? '';
+  if (!/^\d+(\.\d+)?$/.test(first)) return undefined;
+  return Number(first);
+}
+
+/** When a process started, in Unix ms: its `starttime` (ticks after boot) against the uptime read at `now`. */
+export function startedAtMs(starttime: number, uptimeSeconds: number, now: number): number {
+  return now - (uptimeSeconds - starttime / CLOCK_TICKS_PER_SECOND) * 1000;
+}
+
+/** `starttime` that a process started at the instant of this uptime would have: later processes have at least this. */
+export function ticksAt(uptimeSeconds: number): number {
+  return Math.floor(uptimeSeconds * CLOCK_TICKS_PER_SECOND);
+}

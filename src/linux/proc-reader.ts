@@ -1,6 +1,13 @@
 import { readFile, readdir, readlink } from 'node:fs/promises';
 import { join } from 'node:path';
-import { deletedTarget, parseCmdline, parseStat, parseStatusUids } from './proc-parse.ts';
+import {
+  CLOCK_TICKS_PER_SECOND,
+  deletedTarget,
+  parseCmdline,
+  parseStat,
+  parseStatusUids,
+  parseUptime,
+} from './proc-parse.ts';
 import type { LinkTarget, ProcStat, ProcUids } from './proc-parse.ts';
 import type { Result } from '../result.ts';
 
@@ -33,6 +40,11 @@ export interface ProcReader {
   readCmdline(pid: number): Promise<ProcResult<string[]>>;
   /** The target of `cwd`, `exe` or `root`, with the kernel's " (deleted)" marker split off. */
   readLink(pid: number, link: ProcLink): Promise<ProcResult<LinkTarget>>;
+  /**
+   * Seconds since boot on the clock of `starttime` (`uptime`, checked against this process's own
+   * start), so "started after this moment" can be told.
+   */
+  readUptime(): Promise<ProcResult<number>>;
 }
 
 function isErrno(error: unknown): error is NodeJS.ErrnoException & { code: string } {
@@ -95,6 +107,20 @@ export function createProcReader(root = '/proc'): ProcReader {
       const path = pidPath(pid, link);
       if (path === undefined) return notAPid(pid);
       return attempt(async () => deletedTarget(await readlink(path)));
+    },
+    async readUptime() {
+      const path = join(root, 'uptime');
+      const self = join(root, 'self', 'stat');
+      const [uptime, stat] = await Promise.all([
+        attempt(() => readFile(path, 'utf8')).then((text) => parsed(text, parseUptime, path)),
+        attempt(() => readFile(self, 'utf8')).then((text) => parsed(text, parseStat, self)),
+      ]);
+      if (!stat.ok) return uptime;
+      // A container's own /proc/uptime (lxcfs) is not the clock of starttime: our own start on that clock, plus
+      // how long we have run, is (a little early: Node's start-up is not counted).
+      const anchored = stat.value.starttime / CLOCK_TICKS_PER_SECOND + process.uptime();
+      if (uptime.ok && Math.abs(uptime.value - anchored) < 1) return uptime;
+      return { ok: true, value: anchored };
     },
   };
 }

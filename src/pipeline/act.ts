@@ -3,10 +3,11 @@ import { fingerprintOf } from '../checks/finding.ts';
 import type { HostSnapshot, ProcessFacts } from '../collect/host-snapshot.ts';
 import { formatDuration } from '../config/duration.ts';
 import type { Config } from '../config/types.ts';
-import { isWithin } from '../linux/proc-parse.ts';
+import { isWithin, ticksAt } from '../linux/proc-parse.ts';
 import type { AlertEvent } from '../notify/alert-event.ts';
 import type { RestartBudget } from '../remediate/budget.ts';
-import { restartByCommand, restartBySignal } from '../remediate/restart.ts';
+import { restartByCommand } from '../remediate/command.ts';
+import { restartBySignal } from '../remediate/restart.ts';
 import type { RestartDeps, RestartOutcome } from '../remediate/restart.ts';
 import type { Plan } from './plan.ts';
 
@@ -21,6 +22,8 @@ export interface ActDeps extends RestartDeps {
   readonly now: () => number;
   /** Who holds the per-app remediation lock while acting. */
   readonly holder: string;
+  /** The watchdog's environment; a restart command gets only PATH, HOME, LANG and its `restart.env` names from it. */
+  readonly environment: Readonly<Record<string, string | undefined>>;
 }
 
 /**
@@ -28,7 +31,11 @@ export interface ActDeps extends RestartDeps {
  * and report the outcome as an event and an audit line. Runs after the
  * incidents are notified.
  */
-export async function act(plan: Plan, deps: ActDeps): Promise<RestartOutcome & { after: ProcessFacts | null }> {
+export async function act(
+  plan: Plan,
+  deps: ActDeps,
+  signal?: AbortSignal,
+): Promise<RestartOutcome & { after: ProcessFacts | null }> {
   const { app, master } = plan;
   const policy = app.restart;
   const host = deps.config.host;
@@ -60,9 +67,16 @@ export async function act(plan: Plan, deps: ActDeps): Promise<RestartOutcome & {
       ? `SIGTERM pid ${master.pid}, then SIGKILL its group after ${formatDuration(policy.graceMs)}`
       : `run ${JSON.stringify(policy.command)}`;
   if (deps.config.dryRun) {
+    // Once per incident (this trigger on this master), again once per budget window: not every poll.
+    const incident = `${plan.trigger} ${master.pid}/${master.starttime}`;
+    const window = policy.budget.windowMs;
+    if (!(await deps.budget.announceDryRun(host, app.name, incident, window, deps.now()))) {
+      deps.log.debug({ app: app.name, incident }, 'dry run: already announced for this master and trigger');
+      return { ok: true, steps: [], reason: 'dry run, already announced', after: null };
+    }
     send(
       'info',
-      `Dry run: would restart the worker master of app "${app.name}" on ${host} (${plan.trigger}): ${what}.`,
+      `Dry run: would restart the worker master of app "${app.name}" on ${host} (${plan.trigger}): ${what}. Said once for this master and trigger, again after ${formatDuration(window)} if it lasts.`,
       'dry-run',
       {},
     );
@@ -74,12 +88,16 @@ export async function act(plan: Plan, deps: ActDeps): Promise<RestartOutcome & {
     return { ok: false, steps: [], reason: 'locked by another watchdog', after: null };
   }
   try {
+    // Only a master that starts after this instant counts as restarted (on the clock of /proc/<pid>/stat).
+    const uptime = await deps.reader.readUptime();
+    const since = uptime.ok ? ticksAt(uptime.value) : master.starttime + 1;
     await deps.budget.record(host, app.name, policy.budget.windowMs, deps.now());
     const outcome =
       policy.strategy === 'signal'
         ? await restartBySignal({ pid: master.pid, starttime: master.starttime, pgrp: master.pgrp }, policy, deps)
-        : await restartByCommand(policy.command ?? [], policy.timeoutMs);
-    const after = outcome.ok ? await verify(plan, policy.verifyMs, deps) : null;
+        : await restartByCommand(policy, { kill: deps.kill, environment: deps.environment, ...(signal && { signal }) });
+    const verified = outcome.ok ? await verify(plan, since, policy.verifyMs, deps) : null;
+    const after = verified?.after ?? null;
     const afterText = after ? { pid: after.pid, cwd: after.cwd.ok ? after.cwd.path : null } : null;
     if (after) {
       send(
@@ -89,11 +107,15 @@ export async function act(plan: Plan, deps: ActDeps): Promise<RestartOutcome & {
         { after: afterText, steps: outcome.steps },
       );
     } else {
+      const failure = outcome.ok
+        ? `did not bring up a master on the current release within ${formatDuration(policy.verifyMs)}`
+        : 'failed';
+      const reason = `${outcome.reason}${verified?.older ? `; ${verified.older}` : ''}`;
       send(
         'error',
-        `Restarting the worker master of app "${app.name}" on ${host} did not bring up a master on the current release within ${formatDuration(policy.verifyMs)}: ${outcome.reason}. ${outcome.steps.join('; ')}.`,
+        `Restarting the worker master of app "${app.name}" on ${host} ${failure}: ${reason}. ${outcome.steps.join('; ')}.`,
         'failed',
-        { steps: outcome.steps, reason: outcome.reason },
+        { steps: outcome.steps, reason },
       );
     }
     return { ...outcome, ok: outcome.ok && after !== null, after };
@@ -102,18 +124,33 @@ export async function act(plan: Plan, deps: ActDeps): Promise<RestartOutcome & {
   }
 }
 
-/** A new master (another pid) runs from the release `current` points at, before the deadline. */
-async function verify(plan: Plan, verifyMs: number, deps: ActDeps): Promise<ProcessFacts | null> {
+/**
+ * A master that started after the restart began (`since`, in clock ticks after
+ * boot) runs from the release `current` points at, before the deadline. One
+ * that was already running, however it looks, is not the restarted one.
+ */
+async function verify(
+  plan: Plan,
+  since: number,
+  verifyMs: number,
+  deps: ActDeps,
+): Promise<{ after: ProcessFacts | null; older: string | null }> {
   const deadline = deps.now() + verifyMs;
+  let older: string | null = null;
   while (deps.now() < deadline) {
     await deps.sleep(250);
     const snapshot = await deps.collect();
     const reading = snapshot.apps.find((a) => a.app === plan.app.name);
-    const next = reading?.master;
-    if (!next || next.pid === plan.master.pid || !reading.current.ok || !next.cwd.ok || next.cwd.deleted) continue;
-    if (isWithin(next.cwd.path, reading.current.release)) return next;
+    if (!reading?.current.ok) continue;
+    const release = reading.current.release;
+    const onCurrent = reading.candidates.filter((p) => p.cwd.ok && !p.cwd.deleted && isWithin(p.cwd.path, release));
+    const fresh = onCurrent.find((p) => p.starttime >= since);
+    if (fresh) return { after: fresh, older: null };
+    const before = onCurrent.map((p) => `pid ${p.pid}`);
+    if (before.length > 0)
+      older = `${before.join(', ')}, which ran from the current release before the restart, ${before.length === 1 ? 'does' : 'do'} not count`;
   }
-  return null;
+  return { after: null, older };
 }
 
 /**
@@ -124,6 +161,8 @@ async function verify(plan: Plan, verifyMs: number, deps: ActDeps): Promise<Proc
 export class Remediation {
   private readonly running = new Map<string, Promise<void>>();
   private stopped = false;
+  /** Aborted at shutdown: a restart command still running is killed with its group, never left behind. */
+  private readonly abort = new AbortController();
 
   constructor(private readonly deps: ActDeps) {}
 
@@ -132,7 +171,7 @@ export class Remediation {
     const started: Promise<void>[] = [];
     for (const plan of plans) {
       if (this.stopped || this.running.has(plan.app.name)) continue;
-      const run = act(plan, this.deps)
+      const run = act(plan, this.deps, this.abort.signal)
         .then(() => undefined)
         .catch((error: unknown) =>
           this.deps.log.error({ app: plan.app.name, err: (error as Error).message }, 'restart failed'),
@@ -157,5 +196,12 @@ export class Remediation {
       clearTimeout(timer);
     }
     return apps;
+  }
+
+  /** Kills the process group of every restart command still running; resolves when their outcomes are sent or `waitMs` passed. */
+  async kill(waitMs: number): Promise<void> {
+    this.stopped = true;
+    this.abort.abort();
+    await this.stop(waitMs);
   }
 }

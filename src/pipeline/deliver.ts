@@ -4,6 +4,7 @@ import { toAlertEvent } from '../notify/alert-event.ts';
 import type { AlertContext, AlertEvent } from '../notify/alert-event.ts';
 import { combine } from '../notify/sink.ts';
 import type { Outcome, Sink } from '../notify/sink.ts';
+import { scrubDeep } from '../secrets.ts';
 
 /** One notification on its way: which incident, what kind, and what will become of it. */
 export interface Delivery {
@@ -67,12 +68,14 @@ export function deliverEvent(
   return sendToAll(sinks, event, { ...fields, ...event.tags, sentry: external });
 }
 
+/** Every notification leaves the process here: scrubbed once, by the same function as the log (src/secrets.ts). */
 async function sendToAll(
   sinks: readonly Sink[],
   event: AlertEvent,
   fields: Readonly<Record<string, unknown>>,
 ): Promise<Outcome> {
-  return combine(await Promise.all(sinks.map((sink) => sink.send(event, fields))));
+  const [clean, cleanFields] = [scrubDeep(event), scrubDeep(fields)];
+  return combine(await Promise.all(sinks.map((sink) => sink.send(clean, cleanFields))));
 }
 
 /** Every sink's heartbeat, as one outcome. */

@@ -5,6 +5,7 @@ import type { HostSnapshot, ProcessFacts } from '../collect/host-snapshot.ts';
 import type { AppConfig, RestartTrigger } from '../config/apps.ts';
 import { formatDuration } from '../config/duration.ts';
 import type { Config } from '../config/types.ts';
+import { isWithin, releasesDirOf } from '../linux/proc-parse.ts';
 import type { Result } from '../result.ts';
 
 export const REMEDIATE_BUDGET_EXHAUSTED = 'remediate.budget-exhausted';
@@ -48,8 +49,12 @@ export function planRestarts(
     if (!trigger || finding.subject.kind !== 'host' || finding.severity === 'unknown') continue;
     const { app: appName } = finding.subject;
     const app = config.apps.find((a) => a.name === appName);
-    const master = host.apps.find((a) => a.app === appName)?.master;
+    const reading = host.apps.find((a) => a.app === appName);
+    const master = reading?.master;
     if (!app?.restart || !app.restart.on.includes(trigger) || !master) continue;
+    // Never act on a "master" that does not run from the app's releases (or when they cannot be told).
+    if (!reading?.current.ok || !master.cwd.ok) continue;
+    if (!isWithin(master.cwd.path, releasesDirOf(reading.current.release))) continue;
     if (!restarts.ok) return { plans: [], findings: [], budgetProblem: restarts.reason };
     const used = restarts.value.get(app.name) ?? 0;
     if (used >= app.restart.budget.max) {

@@ -1,4 +1,3 @@
-import { execFile } from 'node:child_process';
 import type { RestartPolicy } from '../config/apps.ts';
 import type { ProcReader } from '../linux/proc-reader.ts';
 
@@ -37,7 +36,7 @@ async function sameProcess(reader: ProcReader, target: Target): Promise<boolean>
  */
 export async function restartBySignal(
   target: Target,
-  policy: RestartPolicy,
+  policy: Omit<RestartPolicy, 'env'>, // the signal strategy starts no process: no environment to pass
   deps: RestartDeps,
 ): Promise<RestartOutcome> {
   const steps: string[] = [];
@@ -87,25 +86,4 @@ function signal(deps: RestartDeps, pid: number, name: NodeJS.Signals): string | 
   } catch (error) {
     return (error as NodeJS.ErrnoException).code ?? String(error);
   }
-}
-
-/** Runs the operator's command as an argument array, never through a shell, with a timeout. */
-export async function restartByCommand(command: readonly string[], timeoutMs: number): Promise<RestartOutcome> {
-  const [file, ...args] = command;
-  if (!file) return { ok: false, steps: [], reason: 'no command configured' };
-  return new Promise((resolve) => {
-    execFile(file, args, { timeout: timeoutMs, shell: false, maxBuffer: 1024 * 1024 }, (error, stdout, stderr) => {
-      const tail = `${stdout}${stderr}`.trim().split('\n').slice(-10).join('\n');
-      const code = error ? ((error as { code?: number | string }).code ?? 'error') : 0;
-      const killed = error && (error as { killed?: boolean }).killed;
-      const step = `ran ${JSON.stringify(command)}: exit ${killed ? `timeout after ${timeoutMs} ms` : code}${tail ? `; output: ${tail}` : ''}`;
-      resolve({
-        ok: !error,
-        steps: [step],
-        reason: error
-          ? `the restart command failed (exit ${killed ? 'timeout' : code})`
-          : 'the restart command succeeded',
-      });
-    });
-  });
 }

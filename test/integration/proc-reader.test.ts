@@ -152,4 +152,15 @@ describe('ProcReader on the real /proc', () => {
     const missing = await createProcReader(join(root, 'nowhere')).listPids();
     assert.equal(missing.ok ? undefined : missing.code, 'ENOENT');
   });
+
+  it('reads the uptime on the clock of starttime: a child started after the reading has a later start time', async (t) => {
+    const before = valueOf(await proc.readUptime());
+    const self = valueOf(await proc.readStat(process.pid));
+    assert.ok(before * 100 >= self.starttime, 'we started before now');
+    await new Promise((resolve) => setTimeout(resolve, 20));
+    const child = await startChild(t, await tempDir(t), '-e', [IDLE]);
+    const started = valueOf(await proc.readStat(child.pid ?? 0)).starttime;
+    assert.ok(started >= Math.floor(before * 100), `${started} ticks >= ${before * 100}`);
+    assert.ok(started <= Math.ceil(valueOf(await proc.readUptime()) * 100), 'and before the next reading');
+  });
 });

@@ -17,6 +17,16 @@ export async function runCli(
   env: Record<string, string> = {},
   cwd?: string,
 ): Promise<CliResult> {
+  return runCliWithin(args, env, Number.POSITIVE_INFINITY, cwd);
+}
+
+/** Like runCli, but a command still running after `timeoutMs` is SIGKILLed: `timedOut` says so (a hang fails a test instead of stalling it). */
+export async function runCliWithin(
+  args: readonly string[],
+  env: Record<string, string>,
+  timeoutMs: number,
+  cwd?: string,
+): Promise<CliResult & { timedOut: boolean }> {
   if (!existsSync(CLI)) throw new Error(`${CLI} is missing: run "npm run build" first (npm test does it)`);
   const started = Date.now();
   const child = spawn(process.execPath, [CLI, ...args], {
@@ -26,10 +36,22 @@ export async function runCli(
   });
   let stdout = '';
   let stderr = '';
+  let timedOut = false;
   child.stdout.on('data', (chunk: Buffer) => (stdout += chunk.toString()));
   child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
-  const code = await new Promise<number | null>((resolve) => child.on('close', resolve));
-  return { code, stdout, stderr, ms: Date.now() - started };
+  let timer: NodeJS.Timeout | undefined;
+  const code = await new Promise<number | null>((resolve) => {
+    child.on('close', resolve);
+    if (Number.isFinite(timeoutMs))
+      timer = setTimeout(() => {
+        timedOut = true;
+        // 'exit', not 'close': a process it left behind may hold its stdout open.
+        child.on('exit', resolve);
+        child.kill('SIGKILL');
+      }, timeoutMs);
+  });
+  clearTimeout(timer);
+  return { code, stdout, stderr, ms: Date.now() - started, timedOut };
 }
 
 /** Runs `watchdog check --json` and parses its report. */

@@ -50,4 +50,30 @@ describe('logging', () => {
       'redis://127.0.0.1:6379/0 and http://[redacted]@127.0.0.1:9/1',
     );
   });
+
+  it('scrubs Authorization headers, bearer tokens, JWTs and secret-named pairs, in argv and free text alike', () => {
+    const cases: Array<[string, string]> = [
+      [
+        '["curl","-H","Authorization: Bearer tok1","--password=pw2","https://u:pw3@h/x?token=tok4&x=1","--token","tok5"]',
+        '["curl","-H","Authorization: Bearer [redacted]","--password=[redacted]","https://[redacted]@h/x?token=[redacted]&x=1","--token","[redacted]"]',
+      ],
+      [
+        'curl -H "Authorization: Basic dXNlcg==" --api-key k6 -v',
+        'curl -H "Authorization: Basic [redacted]" --api-key [redacted] -v',
+      ],
+      ['Proxy-Authorization: tok7; X-Api-Key: k8', 'Proxy-Authorization: [redacted]; X-Api-Key: [redacted]'],
+      ['{"DB_PASSWORD":"p9","GITHUB_TOKEN":"t10"}', '{"DB_PASSWORD":"[redacted]","GITHUB_TOKEN":"[redacted]"}'],
+      [
+        'sent Bearer abc.def with eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiIxIn0.c2lnbmF0dXJl',
+        'sent Bearer [redacted] with [redacted]',
+      ],
+    ];
+    for (const [text, scrubbed] of cases) assert.equal(scrubSecrets(text), scrubbed);
+    for (const plain of [
+      'authentication failed: this Redis requires a password and none was given',
+      'The worker master of app "shop" (pid 12) runs from /srv/shop/releases/1; restart requested',
+      'passed: 3, author: me, --password --other',
+    ])
+      assert.equal(scrubSecrets(plain), plain);
+  });
 });

@@ -23,6 +23,7 @@ const reading = (overrides: Partial<AppReading> = {}): AppReading => ({
   app: 'shop',
   current: { ok: true, release: '/srv/app/releases/2', changedAt: NOW - 600_000 },
   master: proc(10, '/srv/app/releases/2'),
+  candidates: [],
   workers: [],
   denied: [],
   problem: null,
