@@ -14,6 +14,9 @@ import type { Considered } from './master-choice.ts';
  * points at in the app's own view of the filesystem. Processes we may not
  * read are reported, not thrown.
  */
+/** A command line is matched on its first 4 KiB: a pattern's cost must not grow with what a process writes there. */
+const MAX_CMDLINE = 4_096;
+
 export async function collectHost(
   reader: ProcReader,
   apps: readonly AppConfig[],
@@ -86,7 +89,8 @@ async function readApp(
     );
   }
   const matches = (row: Row): boolean =>
-    (app.master.command === null || app.master.command.test(row.cmdline)) && (uid === null || row.uid === uid);
+    (app.master.command === null || app.master.command.test(row.cmdline.slice(0, MAX_CMDLINE))) &&
+    (uid === null || row.uid === uid);
   let rows: Row[];
   if (app.master.pidFile !== null) {
     const named = await pidFileRow(app, table, matches, clock);

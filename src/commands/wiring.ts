@@ -4,13 +4,14 @@
  * filesystem, opens connections and starts Sentry. Everything below them takes
  * those as parameters.
  */
-import { readFileSync } from 'node:fs';
+import { closeSync, fstatSync, openSync, readFileSync, readSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { hostname } from 'node:os';
 import type { Redis } from 'ioredis';
 import type { Logger } from 'pino';
 import { collectHost } from '../collect/proc-snapshot.ts';
 import { loadConfig } from '../config/load.ts';
+import { ConfigError } from '../errors.ts';
 import type { ConfigFlags } from '../config/load.ts';
 import type { Config } from '../config/types.ts';
 import { fallbackStore, fileStore } from '../incidents/local-store.ts';
@@ -44,12 +45,36 @@ export function readConfig(flags: ConfigFlags, env: Io['env']): Config {
   return loadConfig({ flags, env, readFile: readIfExists, host: hostname(), version: VERSION });
 }
 
+/** A config file is small: anything larger is a mistake (`--config /dev/zero` would read forever). */
+const MAX_CONFIG_BYTES = 1_048_576;
+
+/** The file's text; undefined when it does not exist; a one-line ConfigError for anything else. */
 function readIfExists(path: string): string | undefined {
+  let fd: number;
   try {
-    return readFileSync(path, 'utf8');
+    fd = openSync(path, 'r');
   } catch (error) {
-    if ((error as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
-    throw error;
+    const code = (error as NodeJS.ErrnoException).code;
+    if (code === 'ENOENT') return undefined;
+    throw new ConfigError(`config file ${path} cannot be read (${code ?? String(error)})`);
+  }
+  try {
+    if (fstatSync(fd).isDirectory()) throw new ConfigError(`config file ${path} is a directory, not a YAML file`);
+    const buffer = Buffer.alloc(MAX_CONFIG_BYTES + 1);
+    let length = 0;
+    for (let read = -1; read !== 0 && length <= MAX_CONFIG_BYTES; length += read) {
+      read = readSync(fd, buffer, length, buffer.length - length, null);
+    }
+    if (length > MAX_CONFIG_BYTES)
+      throw new ConfigError(`config file ${path} is larger than 1 MiB: not a watchdog config`);
+    return buffer.subarray(0, length).toString('utf8');
+  } catch (error) {
+    if (error instanceof ConfigError) throw error;
+    throw new ConfigError(
+      `config file ${path} cannot be read (${(error as NodeJS.ErrnoException).code ?? String(error)})`,
+    );
+  } finally {
+    closeSync(fd);
   }
 }
 

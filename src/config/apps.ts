@@ -1,4 +1,5 @@
 import { ConfigError } from '../errors.ts';
+import { nestsQuantifiers } from './regex-safety.ts';
 import type { AppInput } from './apps-schema.ts';
 import type { RESTART_TRIGGERS } from './apps-schema.ts';
 
@@ -56,6 +57,11 @@ export function buildApps(inputs: readonly AppInput[]): AppConfig[] {
         command = new RegExp(input.master.command);
       } catch (error) {
         throw new ConfigError(`${path}.master.command: not a valid regular expression: ${(error as Error).message}`);
+      }
+      if (nestsQuantifiers(input.master.command)) {
+        throw new ConfigError(
+          `${path}.master.command: a quantified group containing a quantifier or "|" (like (a+)+) can take exponential time on a crafted command line, which any local user controls; simplify the pattern`,
+        );
       }
     }
     if (!input.current.startsWith('/'))

@@ -169,7 +169,8 @@ function readConfigFile(explicitPath: string | undefined, readFile: ConfigSource
   }
   let raw: unknown;
   try {
-    raw = parseYaml(text);
+    // `merge`: YAML merge keys (`<<: *defaults`), common in real configs.
+    raw = parseYaml(text, { merge: true });
   } catch (error) {
     throw new ConfigError(`${path} is not valid YAML: ${(error as Error).message.split('\n')[0]}`, { cause: error });
   }

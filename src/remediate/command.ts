@@ -5,6 +5,8 @@ import type { RestartPolicy } from '../config/apps.ts';
 import type { RestartOutcome } from './restart.ts';
 
 /** What the command strategy needs from the world. */
+const ABORTED = 'the watchdog shut down while the restart command ran; its process group was killed';
+
 export interface CommandDeps {
   readonly kill: (pid: number, signal: NodeJS.Signals) => void;
   /** The watchdog's environment: the command gets PATH, HOME, LANG and the names in `restart.env` from it, nothing else. */
@@ -56,6 +58,7 @@ export function restartByCommand(
     const timers: NodeJS.Timeout[] = [];
     const later = (ms: number, run: () => void): void => void timers.push(setTimeout(run, ms));
     let timedOut = false;
+    let aborted = false;
     let killed = false;
     let exit: string | null = null;
     let done = false;
@@ -98,11 +101,12 @@ export function restartByCommand(
       resolve({ ok: false, steps: all, reason: reason ?? `the restart command failed (${exit ?? 'no exit'})` });
     };
     const onAbort = (): void => {
+      aborted = true;
       killGroup('the watchdog is shutting down');
-      later(DRAIN_MS, () =>
-        finish('the watchdog shut down while the restart command ran; its process group was killed'),
-      );
+      later(DRAIN_MS, () => finish(ABORTED));
     };
+    // Whichever comes first (the exit, the pipes closing, the drain timer) says why it ended.
+    const why = (): string | undefined => (aborted ? ABORTED : timedOut ? timeoutReason(policy) : undefined);
 
     child.on('error', (error) => {
       // Not started (ENOENT, EACCES): there is no process, and no 'exit' to wait for.
@@ -115,12 +119,12 @@ export function restartByCommand(
       exit = code === null ? `killed by ${signal}` : `exit ${code}`;
       // After a timeout, what is left of its group (children that ignored SIGTERM) goes now.
       if (timedOut) killGroup('the command exited; the rest of its group after it');
-      later(DRAIN_MS, () => finish(timedOut ? timeoutReason(policy) : undefined));
+      later(DRAIN_MS, () => finish(why()));
     });
     // Both pipes closed: every writer is gone, nothing more to read.
     let open = 2;
     const closed = (): void => {
-      if (--open === 0 && exit !== null) finish(timedOut ? timeoutReason(policy) : undefined);
+      if (--open === 0 && exit !== null) finish(why());
     };
     child.stdout?.on('close', closed);
     child.stderr?.on('close', closed);

@@ -9,12 +9,14 @@ const MAX_QUEUE_ROWS = 50;
 export function renderText(report: Report): string {
   const lines = [statusLine(report), ''];
   for (const finding of report.findings) {
-    lines.push(`${finding.severity.toUpperCase().padEnd(9)}${finding.check}  ${describeSubject(finding.subject)}`);
-    lines.push(`         ${finding.summary}`);
+    lines.push(
+      `${finding.severity.toUpperCase().padEnd(9)}${finding.check}  ${visible(describeSubject(finding.subject))}`,
+    );
+    lines.push(`         ${visible(finding.summary)}`);
   }
   if (report.findings.length > 0) lines.push('');
   if (report.notices.length > 0) {
-    lines.push('Notes:', ...report.notices.map((notice) => `  - ${notice}`), '');
+    lines.push('Notes:', ...report.notices.map((notice) => `  - ${visible(notice)}`), '');
   }
   lines.push(...queueTable(report));
   return `${lines.join('\n').trimEnd()}\n`;
@@ -46,7 +48,7 @@ function queueTable(report: Report): string[] {
       : report.queues.filter((q) => flagged.has(key(q))).slice(0, MAX_QUEUE_ROWS);
   const header = ['QUEUE', 'PAUSED', 'WAITING', 'ACTIVE', 'DELAYED', 'DUE', 'OLDEST', 'WORKERS', 'FAILED'];
   const rows = shown.map((q) => [
-    `${q.prefix}/${q.name} @ ${q.target}`,
+    visible(`${q.prefix}/${q.name} @ ${q.target}`),
     q.readable ? (q.paused ? 'yes' : 'no') : 'unreadable',
     num(q.waiting === null ? null : q.waiting + (q.prioritized ?? 0)),
     num(q.active),
@@ -70,4 +72,13 @@ function queueTable(report: Report): string[] {
 
 function num(value: number | null): string {
   return value === null ? '-' : String(value);
+}
+
+/**
+ * Control characters from Redis (a queue named with an escape sequence or a
+ * newline) are shown as `\x1b`, `\x0a`, never sent raw to the operator's
+ * terminal, where they could rewrite what the report says.
+ */
+export function visible(text: string): string {
+  return text.replace(/[\u0000-\u001f\u007f-\u009f]/g, (c) => `\\x${c.charCodeAt(0).toString(16).padStart(2, '0')}`);
 }

@@ -2,6 +2,7 @@ import { once } from 'node:events';
 import { createServer } from 'node:http';
 import type { IncomingMessage, Server, ServerResponse } from 'node:http';
 import type { Socket } from 'node:net';
+import { ConfigError } from '../errors.ts';
 
 export interface Endpoints {
   /** Liveness: the loop is ticking. */
@@ -18,6 +19,9 @@ export interface HttpServer {
 }
 
 /** A small GET-only server: /healthz, /readyz, /metrics, /status. */
+/** Open connections at most: probes and a scraper need a handful. */
+const MAX_CONNECTIONS = 64;
+
 export async function startHttpServer(
   host: string,
   port: number,
@@ -25,7 +29,8 @@ export async function startHttpServer(
   onError: (error: Error) => void,
 ): Promise<HttpServer> {
   const sockets = new Set<Socket>();
-  const server: Server = createServer((req, res) => {
+  // Idle connections are checked every second (the default is 30 s) against headersTimeout.
+  const server: Server = createServer({ connectionsCheckingInterval: 1_000 }, (req, res) => {
     handle(req, res, endpoints).catch((error: unknown) => {
       onError(error as Error);
       if (!res.headersSent) res.writeHead(500, { 'content-type': 'text/plain' });
@@ -36,8 +41,24 @@ export async function startHttpServer(
     sockets.add(socket);
     socket.on('close', () => sockets.delete(socket));
   });
+  // Bounded: a flood of idle connections must not take the file descriptors Redis reconnects need.
+  server.maxConnections = MAX_CONNECTIONS;
+  server.headersTimeout = 5_000;
+  server.requestTimeout = 10_000;
+  server.keepAliveTimeout = 5_000;
   server.listen(port, host);
-  await once(server, 'listening');
+  await new Promise<void>((resolve, reject) => {
+    server.once('listening', resolve);
+    server.once('error', (error: NodeJS.ErrnoException) =>
+      reject(
+        new ConfigError(
+          error.code === 'EADDRINUSE'
+            ? `listen: ${host}:${port} is already in use (another watchdog or program listens there); choose another with --listen`
+            : `listen: cannot listen on ${host}:${port} (${error.code ?? error.message})`,
+        ),
+      ),
+    );
+  });
   const bound = server.address();
   const actualPort = typeof bound === 'object' && bound ? bound.port : port;
   return {

@@ -45,6 +45,14 @@ local function has(bits, flag)
   return math.floor(bits / flag) % 2 == 1
 end
 
+-- Strings read from Redis are bounded: a 10 MB `meta.version` written by mistake (or on purpose)
+-- must not travel to the watchdog, into /status and into every alert, every poll.
+local MAX_TEXT = 200
+local function clip(text)
+  if type(text) == 'string' and #text > MAX_TEXT then return string.sub(text, 1, MAX_TEXT) .. '…' end
+  return text
+end
+
 -- Three times of a job: when it entered its list, near enough (created + delay, or its last
 -- processing start: a promoted delayed job or a retried one is not "old" the moment it becomes
 -- waiting), when it was queued at all (created + delay: a job put back by every attempt, e.g. by
@@ -164,7 +172,7 @@ local function read(base, last)
   local meta = redis.call('HMGET', base .. 'meta', 'paused', 'version', 'opts.maxLenEvents', 'concurrency', 'max', 'duration')
   local exists = (meta[1] or meta[2] or meta[3]) and 1 or redis.call('EXISTS', base .. 'meta')
   local paused = meta[1] and 1 or 0
-  local version = meta[2] or false
+  local version = clip(meta[2] or false)
   local globalConcurrency, rateLimitMax, rateLimitDuration = tonumber(meta[4]) or false, tonumber(meta[5]) or false, tonumber(meta[6]) or false
   local waiting = redis.call('LLEN', base .. 'wait')
   local oldestWaitingAt, nextWaitingAt, queuedSince, nextStartedAt = false, false, false, false
@@ -246,6 +254,7 @@ local function read(base, last)
   local waitingChildren = redis.call('ZCARD', base .. 'waiting-children')
   local oldestParentId, oldestParentAt, failedChild, childFailedAt = false, false, false, false
   if waitingChildren > 0 then oldestParentId, oldestParentAt, failedChild, childFailedAt = blockedParent(base) end
+  oldestParentId, failedChild = clip(oldestParentId), clip(failedChild)
   local stalledCheckTtl = redis.call('PTTL', base .. 'stalled-check')
   local stalledCheckUntil = false
   if stalledCheckTtl ~= -2 then stalledCheckUntil = nowMs + math.max(stalledCheckTtl, 0) end
@@ -268,6 +277,7 @@ local function read(base, last)
     end
   end
   local recheckAt = nextRecheck(activeSampled, activeWithoutLock, lockUntil, stalledCheckTtl)
+  longestActiveId = clip(longestActiveId)
   return {'ok', exists, paused, version, globalConcurrency, rateLimitMax, rateLimitDuration, waiting, oldestWaitingAt,
     nextWaitingAt, nextStartedAt, prioritized, nextPrioritizedAt, oldestPrioritizedAt, lowestPriority, queuedSince, legacyPaused,
     oldestLegacyPausedAt, active, activeSampled, activeWithoutLock, longestActiveId, longestActiveSince,
@@ -284,7 +294,7 @@ local function same(base, after, bits)
   local present = redis.call('EXISTS', base .. 'wait', base .. 'paused', base .. 'prioritized', base .. 'delayed', base .. 'events')
   if present ~= math.floor(bits / PRESENT) then return nil end
   local meta = redis.call('HMGET', base .. 'meta', 'paused', 'version', 'concurrency', 'max', 'duration')
-  local version = meta[2]
+  local version = clip(meta[2])
   if not version then return nil end
   local paused = meta[1] and 1 or 0
   local globalConcurrency, rateLimitMax, rateLimitDuration = tonumber(meta[3]) or false, tonumber(meta[4]) or false, tonumber(meta[5]) or false
