@@ -80,5 +80,6 @@ function num(value: number | null): string {
  * terminal, where they could rewrite what the report says.
  */
 export function visible(text: string): string {
+  // eslint-disable-next-line no-control-regex -- control characters are exactly what is matched here
   return text.replace(/[\u0000-\u001f\u007f-\u009f]/g, (c) => `\\x${c.charCodeAt(0).toString(16).padStart(2, '0')}`);
 }
