@@ -73,7 +73,8 @@ export async function startSentryServer(): Promise<SentryServer> {
       const { header, items } = parseEnvelope(body);
       envelopes.push({ project: match[1] ?? '', url: req.url ?? '', header, items, raw: body.toString('utf8') });
     }
-    if (delayMs > 0) await new Promise((resolve) => setTimeout(resolve, delayMs));
+    // unref: a held answer must not keep the test process alive once the server is closed.
+    if (delayMs > 0) await new Promise((resolve) => setTimeout(resolve, delayMs).unref());
     res.writeHead(match ? status : 404, { 'content-type': 'application/json' });
     res.end(status === 200 ? '{}' : '{"detail":"test"}');
   };
