@@ -102,6 +102,25 @@ describe('coverage (issue: part of Redis unchecked, verdict OK)', () => {
     }
   });
 
+  it('a queue that vanishes (obliterated) disappears from /status and /metrics at the next poll', async () => {
+    await queues(8, 'stays', 1);
+    const gone = new Queue('goes', { connection: { host: '127.0.0.1', port: redis.port, db: 8 } });
+    await gone.add('job', {});
+    const daemon = await startDaemon(['--redis', redis.url(8), '--interval', '1s']);
+    try {
+      const names = async (): Promise<string[]> =>
+        ((await daemon.status()) as { queues: Array<{ name: string }> }).queues.map((q) => q.name);
+      await until(async () => (await names()).includes('goes'), 10_000, 'the queue to be seen', 250);
+      await gone.obliterate({ force: true });
+      await until(async () => !(await names()).includes('goes'), 5_000, 'the queue to vanish from /status', 250);
+      assert.doesNotMatch((await daemon.get('/metrics')).body, /queue="goes"/);
+      assert.deepEqual(await names(), ['stays-0']);
+    } finally {
+      await gone.close();
+      await daemon.stop();
+    }
+  });
+
   it('an empty database, a wrong database number or a wrong prefix is a WARNING, unless the target may be empty', async () => {
     await queues(4, 'real', 1);
     for (const [name, target] of [
