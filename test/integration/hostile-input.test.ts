@@ -118,6 +118,19 @@ describe('Redis contents nobody expected', () => {
   });
 });
 
+describe('keys that look like queues', () => {
+  it('a job id like order:42:meta is not a phantom queue, and a meta that became a string is reported, not forgotten', async () => {
+    const queue = new Queue('orders', { connection: { host: '127.0.0.1', port: redis.port, db: 2 } });
+    await queue.add('job', {}, { jobId: 'order:42:meta' });
+    await queue.close();
+    await redis.client(2).set('bull:broken:meta', 'not a hash');
+    const { report } = await checkJson(['--redis', redis.url(2)]);
+    assert.deepEqual(report.queues.map((q) => q.name).sort(), ['broken', 'orders']);
+    const [unreadable] = findingsOf(report, 'queue.unreadable');
+    assert.match(unreadable?.summary ?? '', /Queue "broken" .* cannot be read: meta is a string \(expected a hash\)/);
+  });
+});
+
 describe('the HTTP server', () => {
   it('a flood of idle connections is bounded and closed: /healthz answers again within seconds and Redis keeps working', async () => {
     const daemon = await startDaemon(['--redis', redis.url(), '--queue', 'x', '--interval', '1s']);
