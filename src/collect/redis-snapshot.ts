@@ -96,12 +96,8 @@ export async function collectTarget(
   const redisNow = Number(seconds) * 1000 + Math.floor(Number(micros) / 1000);
   cache?.clockOffsets.set(target.name, redisNow - sentAt); // TIME runs first in the pipeline
   const server = readServer(head('evictionPolicy'), head('memoryInfo'), head('serverInfo'));
-  const chunkReplies = await settleScriptReplies(
-    redis,
-    mode,
-    request.calls,
-    replies.slice(headAt + HEAD_COMMANDS.length),
-  );
+  const settled = await settleScriptReplies(redis, mode, request.calls, replies.slice(headAt + HEAD_COMMANDS.length));
+  const chunkReplies = settled.replies;
   const clientList = readClientList(head('clientList'));
   const workers = clientList.ok ? countWorkers(clientList.value, db, all) : undefined;
   const cluster = server.mode === 'cluster';
@@ -114,7 +110,7 @@ export async function collectTarget(
     reachable: true,
     now: redisNow,
     durationMs: now() - started,
-    roundTrips: list.discovery.scanned + 1 + (chunkReplies === replies ? 0 : 1) + (db !== 0 && discovers ? 1 : 0),
+    roundTrips: list.discovery.scanned + 1 + (settled.resent ? 1 : 0) + (db !== 0 && discovers ? 1 : 0),
     rttMs,
     queues: present(readings.readings.slice(0, list.watched.length), list.discovered),
     foreign: present(readings.readings.slice(list.watched.length), list.discovered),

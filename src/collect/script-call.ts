@@ -48,22 +48,22 @@ export async function settleScriptReplies(
   mode: Mode,
   calls: readonly (string | number)[][],
   replies: readonly Reply[],
-): Promise<Reply[]> {
+): Promise<{ replies: readonly Reply[]; resent: boolean }> {
   const first = replies[0]?.[0];
   if (mode === 'ro' && first && /unknown command|ERR unknown|not supported/i.test(first.message)) {
     modes.set(redis, 'legacy');
     const pipeline = redis.pipeline();
     queueScriptCalls(pipeline, redis, calls);
-    return (await pipeline.exec()) ?? [];
+    return { replies: ((await pipeline.exec()) ?? []), resent: true };
   }
   const missing = replies.flatMap((reply, i) => (reply[0] && /^NOSCRIPT/.test(reply[0].message) ? [i] : []));
-  if (missing.length === 0) return [...replies];
+  if (missing.length === 0) return { replies, resent: false };
   const pipeline = redis.pipeline();
   for (const i of missing) pipeline.call(VARIANTS[mode].eval, VARIANTS[mode].body, 0, ...(calls[i] ?? []));
   const retried = ((await pipeline.exec()) ?? []) as Reply[];
   const fixed = [...replies];
   missing.forEach((index, j) => (fixed[index] = retried[j] ?? [new Error('no reply'), null]));
-  return fixed;
+  return { replies: fixed, resent: true };
 }
 
 /** What kind of failure a script reply is: only `data` blames the keys; the others are the server's or our permissions. */
