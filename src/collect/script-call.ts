@@ -54,7 +54,7 @@ export async function settleScriptReplies(
     modes.set(redis, 'legacy');
     const pipeline = redis.pipeline();
     queueScriptCalls(pipeline, redis, calls);
-    return { replies: ((await pipeline.exec()) ?? []), resent: true };
+    return { replies: (await pipeline.exec()) ?? [], resent: true };
   }
   const missing = replies.flatMap((reply, i) => (reply[0] && /^NOSCRIPT/.test(reply[0].message) ? [i] : []));
   if (missing.length === 0) return { replies, resent: false };
