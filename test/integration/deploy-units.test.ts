@@ -3,8 +3,12 @@
 // config loader, and agree with each other and with the repository (ports, paths, UIDs, names).
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
+import { startRedis } from '../../src/demo/redis-server.ts';
+import { runCli } from '../support/cli.ts';
 import { exists, flagValue, portOf, read, ROOT } from '../support/deploy-files.ts';
 
 /** Dockerfile instructions by stage, continuation lines joined, comments dropped. */
@@ -162,5 +166,25 @@ describe('deploy/systemd and deploy/cron.example', () => {
       .filter((l) => /^[*\d]/.test(l));
     assert.equal(cron.length, 1);
     assert.match(cron[0] ?? '', /^\*\/5 \* \* \* \* \S+ .*\bwatchdog check --heartbeat\b/);
+  });
+
+  it('the check unit succeeds without SENTRY_DSN, which its optional EnvironmentFile=- allows: no heartbeat, and the log says so', async (t) => {
+    const check = unit('deploy/systemd/queue-watchdog-check.service').get('Service') ?? assert.fail('no [Service]');
+    assert.match(check.get('EnvironmentFile')?.[0] ?? '', /^-/, 'the environment file (and so the DSN) is optional');
+    const argv = (check.get('ExecStart')?.[0] ?? '').split(/\s+/);
+    assert.deepEqual(argv.slice(0, 2), ['/usr/bin/env', 'watchdog']);
+    const success = [0, ...(check.get('SuccessExitStatus')?.[0] ?? '').split(/\s+/).filter(Boolean).map(Number)];
+    const redis = await startRedis();
+    t.after(() => redis.stop());
+    const dir = await mkdtemp(join(tmpdir(), 'qw-unit-'));
+    t.after(() => rm(dir, { recursive: true, force: true }));
+    const config = join(dir, 'watchdog.yml');
+    await writeFile(config, `redis:\n  url: ${redis.url()}\n  queues: [emails]\n`);
+    // The unit's own command line, with the config it names replaced by one for this Redis; no SENTRY_DSN.
+    const args = argv.slice(2).map((arg) => (arg === '/etc/queue-watchdog/watchdog.yml' ? config : arg));
+    assert.ok(args.includes(config), 'the unit reads /etc/queue-watchdog/watchdog.yml');
+    const result = await runCli(args);
+    assert.ok(success.includes(result.code ?? -1), `exit ${result.code} is a failed unit: ${result.stderr}`);
+    assert.match(result.stderr, /--heartbeat: SENTRY_DSN is not set, so no heartbeat is sent/);
   });
 });
