@@ -38,9 +38,17 @@ describe('Dockerfile', () => {
       .find(([n]) => n === name)?.[1];
   const resolve = (text: string): string => text.replace(/\$\{?(\w+)\}?/g, (_, name: string) => argDefault(name) ?? '');
 
-  it('builds every stage FROM node:24 and keeps the devDependencies out of the runtime', () => {
+  it('builds every stage FROM node:24 (the runtime FROM scratch, with node from it) and keeps the devDependencies out of the runtime', () => {
     assert.ok(stages.length >= 2, 'multi-stage');
-    for (const stage of stages) assert.match(stage.from, /^node:24(-|$)/);
+    for (const stage of stages.slice(0, -1)) assert.match(stage.from, /^node:24(-|$)/);
+    // The runtime: a distroless-style root made of a node:24 stage's files (image size, issue 14 H).
+    assert.equal(runtime.from, 'scratch');
+    const rootfs = /--from=(\S+)\s+\S+\s+\/$/.exec(instruction('COPY').find((c) => / \/$/.test(c)) ?? '')?.[1];
+    assert.match(
+      stages.find((s) => s.name === rootfs)?.from ?? '',
+      /^node:24(-|$)/,
+      'the root filesystem comes from node:24',
+    );
     const copied =
       instruction('COPY').find((c) => c.includes('node_modules')) ?? assert.fail('node_modules is not copied');
     const source =
@@ -56,7 +64,7 @@ describe('Dockerfile', () => {
     const [user] = resolve(instruction('USER').at(-1) ?? 'root').split(':');
     assert.ok(user && user !== 'root' && user !== '0', `non-root USER, got ${user}`);
     assert.ok(
-      runtime.lines.some((l) => /apt-get install .*\btini\b/.test(l)),
+      stages.some((s) => s.lines.some((l) => /apt-get install .*\btini\b/.test(l))),
       'tini is installed',
     );
     const entrypoint = JSON.parse(instruction('ENTRYPOINT')[0] ?? '[]') as string[];
@@ -66,6 +74,20 @@ describe('Dockerfile', () => {
     const port = portOf(flagValue(JSON.parse(instruction('CMD')[0] ?? '[]') as string[], '--listen') ?? '');
     assert.deepEqual(instruction('EXPOSE'), [String(port)]);
     assert.match(instruction('HEALTHCHECK')[0] ?? '', new RegExp(`127\\.0\\.0\\.1:${port}/healthz`));
+  });
+
+  it('builds with the classic builder and BuildKit alike, offline from any image registry but the base image', () => {
+    const text = read('Dockerfile');
+    assert.doesNotMatch(
+      text,
+      /^#\s*syntax\s*=/m,
+      'a syntax line makes BuildKit fetch a frontend image from a registry',
+    );
+    assert.doesNotMatch(text.replace(/\\\n/g, ' '), /^RUN\s+--mount/m, 'RUN --mount needs BuildKit');
+    assert.deepEqual([...new Set(stages.map((s) => s.from))].filter((f) => !stages.some((s) => s.name === f)).sort(), [
+      'node:24-bookworm-slim',
+      'scratch',
+    ]);
   });
 
   it('COPYs only paths that exist in the repository and are not excluded by .dockerignore', () => {
