@@ -1,10 +1,15 @@
-# syntax=docker/dockerfile:1
 #
-# queue-watchdog: the sidecar image (Node 24 LTS, production dependencies only, non-root).
+# queue-watchdog: the sidecar image (Node 24 LTS, production dependencies only, non-root, tini,
+# HEALTHCHECK), about 150 MB (it was 336 MB on node:24-bookworm-slim).
 #
 #   docker build -t queue-watchdog:0.1.0 .
 #   docker run --rm -e REDIS_URL=redis://10.0.0.5:6379/0 -p 127.0.0.1:9464:9464 queue-watchdog:0.1.0
 #   docker run --rm -e REDIS_URL=redis://10.0.0.5:6379/0 queue-watchdog:0.1.0 check --json   # one pass, exit 0-3
+#
+# Any builder: the classic one (Debian's Docker 20.10 without DOCKER_BUILDKIT=1, `docker-compose`
+# v1) and BuildKit alike. So no `# syntax=` line (it makes BuildKit fetch a frontend image from a
+# registry, which an air-gapped site cannot) and no `RUN --mount` (BuildKit only). The build needs
+# the base image node:24-bookworm-slim, Debian's package archive and the npm registry.
 #
 # The user. The release checks read the worker master's /proc/<pid>/cwd, which the kernel only
 # allows to the same UID (or CAP_SYS_PTRACE). Run the container as the app's UID: either at run
@@ -15,31 +20,73 @@
 
 # ---- build: compile TypeScript to dist/ (needs the devDependencies) -----------------------
 FROM node:24-bookworm-slim AS build
+ENV npm_config_update_notifier=false
 WORKDIR /src
 COPY package.json package-lock.json ./
 # --ignore-scripts: `npm ci` would run the `prepare` script (the tsc build) before the sources
 # are copied in; the build runs explicitly below, after them, so this layer stays cached while
 # only src/ changes.
-RUN --mount=type=cache,target=/root/.npm \
-    npm ci --ignore-scripts --no-audit --no-fund
+RUN npm ci --ignore-scripts --no-audit --no-fund
 COPY tsconfig.json tsconfig.build.json ./
 # The build's own step after tsc: copies the Lua scripts in src/ into dist/.
 COPY scripts ./scripts
 COPY src ./src
 RUN npm run build
 
-# ---- prod-deps: node_modules without devDependencies ---------------------------------------
+# ---- prod-deps: node_modules without devDependencies, nor what the runtime never loads --------
 # Its own `npm ci --omit=dev`: `prepare` cannot run here (no TypeScript), hence --ignore-scripts.
 # The only dependency with an install script, msgpackr-extract (optional, via bullmq), just
 # checks for its prebuilt binary, which arrives as an optional package and is loaded at run time.
+# Removed: @sentry/node's bundler plugins (for webpack, vite...: imported only through their own
+# subpaths, which the watchdog never imports) with the Sentry CLI binary (21 MB) and the oxc
+# parser they bring; type declarations and the source maps of dependencies. Then every
+# dependency is imported once, so a removal that the runtime did need fails the build here.
 FROM node:24-bookworm-slim AS prod-deps
+ENV npm_config_update_notifier=false
 WORKDIR /src
 COPY package.json package-lock.json ./
-RUN --mount=type=cache,target=/root/.npm \
-    npm ci --omit=dev --ignore-scripts --no-audit --no-fund
+RUN npm ci --omit=dev --ignore-scripts --no-audit --no-fund \
+    && rm -rf node_modules/@sentry/bundler-plugins node_modules/sentry node_modules/oxc-parser \
+              node_modules/@oxc-parser \
+    && find node_modules -type f \( -name '*.d.ts' -o -name '*.d.cts' -o -name '*.d.mts' \
+              -o -name '*.js.map' -o -name '*.cjs.map' -o -name '*.mjs.map' \) -delete \
+    && node --input-type=module -e "const { dependencies } = JSON.parse(await (await import('node:fs/promises')).readFile('package.json', 'utf8')); for (const name of Object.keys(dependencies)) await import(name);"
+
+# ---- rootfs: the few files of Debian the runtime needs (a distroless-style base) ------------
+# Node (its debug symbols stripped: the runtime never loads them) and the shared libraries it
+# and the native addons link to; tini (static); busybox (static) for a shell and the basic
+# tools (sh, ls, ps, ln, rm, sleep...); users, name service config, /tmp; the dpkg records of
+# those packages and /etc/os-release, so image scanners know what is inside. No apt, no npm.
+FROM node:24-bookworm-slim AS rootfs
+ARG APP_UID=10001
+ARG APP_GID=10001
+RUN apt-get update \
+    && apt-get install -y --no-install-recommends tini busybox-static binutils \
+    && rm -rf /var/lib/apt/lists/*
+COPY --from=prod-deps /src/node_modules /tmp/node_modules
+RUN set -eu; R=/rootfs; \
+    mkdir -p "$R/usr/local/bin" "$R/usr/bin" "$R/bin" "$R/etc" "$R/tmp" "$R/var/lib/dpkg/status.d" "$R/app"; \
+    chmod 1777 "$R/tmp"; \
+    strip -o "$R/usr/local/bin/node" /usr/local/bin/node; \
+    cp /usr/bin/tini-static "$R/usr/bin/tini"; \
+    cp "$(command -v busybox)" "$R/bin/busybox"; \
+    for tool in sh ash ls cat cp ln rm mv mkdir rmdir ps top kill sleep id env grep sed head tail \
+                wc find stat readlink realpath du df date hostname nc wget; do \
+      ln -s busybox "$R/bin/$tool"; \
+    done; \
+    { ldd /usr/local/bin/node; find /tmp/node_modules -name '*.node' ! -name '*musl*' -exec ldd {} \; ; } \
+      | grep -o '/[^ ]*\.so[^ ]*' | sort -u | while read -r lib; do cp -L --parents "$lib" "$R"; done; \
+    printf 'root:x:0:0:root:/root:/bin/sh\nwatchdog:x:%s:%s:queue-watchdog:/nonexistent:/sbin/nologin\n' \
+      "$APP_UID" "$APP_GID" > "$R/etc/passwd"; \
+    printf 'root:x:0:\nwatchdog:x:%s:\n' "$APP_GID" > "$R/etc/group"; \
+    cp /etc/nsswitch.conf /etc/os-release "$R/etc/"; \
+    for pkg in libc6 libgcc-s1 libstdc++6 tini busybox-static; do \
+      dpkg-query -s "$pkg" > "$R/var/lib/dpkg/status.d/$pkg"; \
+    done; \
+    "$R/usr/local/bin/node" --version
 
 # ---- runtime ------------------------------------------------------------------------------
-FROM node:24-bookworm-slim AS runtime
+FROM scratch AS runtime
 ARG APP_UID=10001
 ARG APP_GID=10001
 ARG VERSION=0.1.0
@@ -49,21 +96,7 @@ LABEL org.opencontainers.image.title="queue-watchdog" \
       org.opencontainers.image.version="${VERSION}" \
       org.opencontainers.image.licenses="MIT"
 
-# tini as PID 1: forwards SIGTERM/SIGINT to node (which shuts down in order within 10 s) and
-# reaps zombies. TINI_SUBREAPER keeps it correct (and quiet) when it is not PID 1, e.g. in a
-# pod with shareProcessNamespace or a compose service with `pid: service:...`.
-RUN apt-get update \
-    && apt-get install -y --no-install-recommends tini \
-    && rm -rf /var/lib/apt/lists/*
-
-# A named user for the default UID; skipped when the UID/GID already exists (the base image's
-# `node` user is 1000:1000).
-RUN if ! getent group "${APP_GID}" >/dev/null; then groupadd --system --gid "${APP_GID}" watchdog; fi \
-    && if ! getent passwd "${APP_UID}" >/dev/null; then \
-         useradd --system --uid "${APP_UID}" --gid "${APP_GID}" --no-create-home \
-                 --home-dir /nonexistent --shell /usr/sbin/nologin watchdog; \
-       fi
-
+COPY --from=rootfs /rootfs/ /
 WORKDIR /app
 # package.json is needed at run time: "type": "module" makes dist/*.js ES modules, and the CLI
 # reads its version from it.
@@ -71,11 +104,15 @@ COPY package.json ./
 COPY --from=prod-deps /src/node_modules ./node_modules
 COPY --from=build /src/dist ./dist
 
+# tini as PID 1: forwards SIGTERM/SIGINT to node (which shuts down in order within 10 s) and
+# reaps zombies. TINI_SUBREAPER keeps it correct (and quiet) when it is not PID 1, e.g. in a
+# pod with shareProcessNamespace or a compose service with `pid: service:...`.
 # --max-old-space-size: V8 sizes its heap from the host's memory, not the container's limit, and
 # lets garbage pile up to it. 160 MB holds a daemon watching 10,000 queues that all alert at once
 # (peak RSS about 245 MB, see BENCHMARKS.md); give the container 320 MiB. About 10 MB of heap per
 # 1,000 queues beyond that: raise both together.
-ENV NODE_ENV=production \
+ENV PATH=/usr/local/bin:/usr/bin:/bin \
+    NODE_ENV=production \
     NODE_OPTIONS="--enable-source-maps --max-old-space-size=160" \
     TINI_SUBREAPER=1
 

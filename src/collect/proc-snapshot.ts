@@ -1,10 +1,11 @@
-import { lstat, readFile, realpath, stat } from 'node:fs/promises';
+import { readFile, stat } from 'node:fs/promises';
 import type { AppConfig } from '../config/apps.ts';
 import { formatDuration } from '../config/duration.ts';
 import { startedAtMs } from '../linux/proc-parse.ts';
 import type { ProcReader } from '../linux/proc-reader.ts';
 import type { AppReading, HostSnapshot, LinkReading, ProcessFacts } from './host-snapshot.ts';
 import { chooseMaster } from './master-choice.ts';
+import { resolveInRoot } from './resolve-in-root.ts';
 import type { Considered } from './master-choice.ts';
 
 /**
@@ -188,28 +189,28 @@ async function link(
   return { ok: false, code: result.code };
 }
 
-/** `current` as the app sees it: through /proc/<pid>/root when we know the master, so another mount namespace resolves right. */
+/**
+ * `current` as the app sees it: inside the master's root (`/proc/<pid>/root`) when we know the
+ * master, so a sidecar in another mount namespace resolves the app's deploy tree, not its own
+ * (resolve-in-root.ts says why realpath cannot). Only when that root cannot be entered at all
+ * (the process is gone, or may not be read) is our own view tried instead.
+ */
 async function resolveCurrent(
   procRoot: string,
   current: string,
   pid: number | undefined,
 ): Promise<AppReading['current']> {
-  const viaRoot = pid === undefined ? null : `${procRoot}/${pid}/root`;
-  for (const base of viaRoot ? [viaRoot, ''] : ['']) {
-    try {
-      const resolved = await realpath(`${base}${current}`);
-      const info = await lstat(`${base}${current}`);
-      const release = base && resolved.startsWith(`${base}/`) ? resolved.slice(base.length) : resolved;
-      return { ok: true, release, changedAt: info.mtimeMs };
-    } catch (error) {
-      if (base === '')
-        return {
-          ok: false,
-          problem: `${current} cannot be resolved (${(error as NodeJS.ErrnoException).code ?? 'error'})`,
-        };
-    }
+  if (pid !== undefined) {
+    const root = `${procRoot}/${pid}/root`;
+    const inApp = await resolveInRoot(root, current);
+    if (inApp.ok) return { ok: true, release: inApp.path, changedAt: inApp.changedAt };
+    const entered = await resolveInRoot(root, '/');
+    if (entered.ok)
+      return { ok: false, problem: `${current} cannot be resolved in the filesystem of pid ${pid} (${inApp.code})` };
   }
-  return { ok: false, problem: `${current} cannot be resolved` };
+  const own = await resolveInRoot('', current);
+  if (own.ok) return { ok: true, release: own.path, changedAt: own.changedAt };
+  return { ok: false, problem: `${current} cannot be resolved (${own.code})` };
 }
 
 async function readPasswd(): Promise<Map<string, number>> {

@@ -30,6 +30,7 @@ export const DEFAULT_INCIDENTS = Object.freeze({
   repeatIntervalMs: 4 * 3_600_000,
   namespace: 'queue-watchdog',
   stateTtlMs: 7 * 86_400_000,
+  hostGoneAfterMs: 10 * 60_000,
 });
 export const DEFAULT_LISTEN = '127.0.0.1:9464';
 export const DEFAULT_LEASE_MS = 30_000;

@@ -18,7 +18,7 @@ import {
 } from './defaults.ts';
 import { parseDuration } from './duration.ts';
 import { parseRedisUrl } from './redis-url.ts';
-import { resolveTiming } from './timing.ts';
+import { hostGoneAfter, resolveTiming } from './timing.ts';
 import { configFileSchema, LOG_LEVELS } from './schema.ts';
 import type { ConfigFile, LogLevel, QueueRulesInput, TargetInput } from './schema.ts';
 import type { Config, Levels, QueueConfig, QueueRules, SentryConfig, TargetConfig } from './types.ts';
@@ -109,6 +109,7 @@ export function loadConfig({ flags, env, readFile, host = 'localhost', version =
       repeatIntervalMs: file.incidents?.repeatInterval ?? DEFAULT_INCIDENTS.repeatIntervalMs,
       namespace: file.incidents?.namespace ?? DEFAULT_INCIDENTS.namespace,
       stateTtlMs: file.incidents?.stateTtl ?? DEFAULT_INCIDENTS.stateTtlMs,
+      hostGoneAfterMs: hostGoneAfter(file.incidents?.hostGoneAfter, intervalMs),
       stateRedis,
       stateFile:
         file.incidents?.stateFile ?? defaultStateFile(env, file.incidents?.namespace ?? DEFAULT_INCIDENTS.namespace),

@@ -79,6 +79,8 @@ const incidents = z.strictObject({
   /** Key namespace of the watchdog's own state in Redis; never a BullMQ prefix. */
   namespace: z.string().min(1).optional(),
   stateTtl: duration.optional(),
+  /** Process incidents of a host whose watchdog has not polled for this long expire (the host is gone). */
+  hostGoneAfter: duration.optional(),
   /** Name of the Redis target that holds incident state; default the first. */
   stateRedis: z.string().min(1).optional(),
   /** Where `check` keeps incident state when its Redis user may not write it (a read-only ACL). */

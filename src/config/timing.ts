@@ -1,5 +1,5 @@
 import { ConfigError } from '../errors.ts';
-import { DEFAULT_LEASE_MS, DEFAULT_TIMEOUT_MS } from './defaults.ts';
+import { DEFAULT_INCIDENTS, DEFAULT_LEASE_MS, DEFAULT_TIMEOUT_MS } from './defaults.ts';
 import { formatDuration } from './duration.ts';
 
 /** The durations that decide whether the watchdog can answer at all, as configured (undefined: not set). */
@@ -53,4 +53,17 @@ export function resolveTiming(input: TimingInput): Timing {
     );
   }
   return { timeoutMs, pollTimeoutMs, leaseMs: lease?.[0] ?? Math.max(DEFAULT_LEASE_MS, 2 * input.intervalMs) };
+}
+
+/**
+ * `incidents.hostGoneAfter`: a live host's watchdog polls every interval, so a bound of fewer than
+ * three intervals could take a slow poll for a gone host (default 10 minutes, at least that).
+ */
+export function hostGoneAfter(value: number | undefined, intervalMs: number): number {
+  if (value === undefined) return Math.max(DEFAULT_INCIDENTS.hostGoneAfterMs, 3 * intervalMs);
+  if (value < 3 * intervalMs)
+    throw new ConfigError(
+      `incidents.hostGoneAfter: ${formatDuration(value)} must be at least three poll intervals (${formatDuration(3 * intervalMs)})`,
+    );
+  return value;
 }

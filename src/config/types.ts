@@ -64,6 +64,8 @@ export interface IncidentPolicy {
   readonly repeatIntervalMs: number;
   readonly namespace: string;
   readonly stateTtlMs: number;
+  /** Process incidents of a host whose watchdog has not polled for this long are resolved as expired. */
+  readonly hostGoneAfterMs: number;
   /** Target name holding the state. */
   readonly stateRedis: string;
   /** `check`'s local incident state, used when the Redis user may not write (absolute path). */

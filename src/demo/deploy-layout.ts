@@ -83,7 +83,8 @@ export async function createDeployLayout(
 
   const switchCurrent = async (n: number): Promise<void> => {
     const next = `${current}.next-${n}-${Date.now()}`;
-    // Relative target: the link still resolves when read through /proc/<pid>/root/... in another mount namespace.
+    // A relative target, as deployer writes it; an absolute one (Capistrano's) is resolved as well:
+    // the watchdog resolves `current` inside the master's root (collect/resolve-in-root.ts).
     await symlink(join('releases', String(n)), next);
     await rename(next, current);
   };

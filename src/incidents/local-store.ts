@@ -6,8 +6,11 @@ import { incidentRecordSchema } from './record-schema.ts';
 import type { IncidentStore, StoredState } from './store.ts';
 import type { IncidentRecord } from './tracker.ts';
 
-/** Where incident state can live: the Redis hash, a local file, or the first with the second behind it. */
-export type StateStore = Pick<IncidentStore, 'key' | 'load' | 'save'>;
+/**
+ * Where incident state can live: the Redis hash, a local file, or the first with the second behind
+ * it; `beat` (hosts' presence, for expiring a gone host's incidents) only where Redis is.
+ */
+export type StateStore = Pick<IncidentStore, 'key' | 'load' | 'save'> & Partial<Pick<IncidentStore, 'beat'>>;
 
 const fileSchema = z.object({ records: z.array(z.unknown()) });
 
@@ -59,6 +62,7 @@ export function fallbackStore(
   let fileInUse = false;
   return {
     key: primary.key,
+    ...(primary.beat && { beat: primary.beat.bind(primary) }),
     async load() {
       const [fromRedis, fromFile] = await Promise.all([
         primary.load(),

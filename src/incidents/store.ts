@@ -16,6 +16,8 @@ export interface StoredState {
  */
 export class IncidentStore {
   readonly key: string;
+  /** When the watchdog of each host that owns process incidents last polled: field = host, value = ms. */
+  readonly hostsKey: string;
 
   constructor(
     private readonly redis: Redis,
@@ -23,6 +25,29 @@ export class IncidentStore {
     private readonly ttlMs: number,
   ) {
     this.key = `${namespace}:incidents`;
+    this.hostsKey = `${namespace}:hosts`;
+  }
+
+  /**
+   * Says that `host`'s watchdog polled at `now` (when it owns process incidents; null: it does
+   * not) and reads when every host's last did, in one round trip. A user that may not write
+   * still reads. Hosts silent for longer than the state's TTL are forgotten.
+   */
+  async beat(host: string | null, now: number): Promise<Map<string, number>> {
+    const pipeline = this.redis.pipeline();
+    if (host !== null) pipeline.hset(this.hostsKey, host, String(now)).pexpire(this.hostsKey, this.ttlMs);
+    pipeline.hgetall(this.hostsKey);
+    const [error, raw] = (await pipeline.exec())?.at(-1) ?? [new Error('no reply')];
+    if (error) throw error;
+    const hosts = new Map<string, number>();
+    const forgotten: string[] = [];
+    for (const [name, value] of Object.entries(raw as Record<string, string>)) {
+      const at = Number(value);
+      if (!Number.isFinite(at) || now - at > this.ttlMs) forgotten.push(name);
+      else hosts.set(name, at);
+    }
+    if (forgotten.length > 0) await this.redis.hdel(this.hostsKey, ...forgotten).catch(() => undefined);
+    return hosts;
   }
 
   /** Loads every record; a field that does not parse is skipped and named in `skipped`. */

@@ -2,15 +2,18 @@ import type { Logger } from 'pino';
 import type { Finding, Subject } from '../checks/finding.ts';
 import type { IncidentPolicy } from '../config/types.ts';
 import type { StateStore } from '../incidents/local-store.ts';
+import { explainExpiry, goneHosts, ofGoneHost, reconcileGone } from '../incidents/host-expiry.ts';
+import type { HostsSeen } from '../incidents/host-expiry.ts';
 import { keepUnresolved } from '../incidents/tracker.ts';
 import type { Decision, IncidentRecord } from '../incidents/tracker.ts';
 import type { AlertContext } from '../notify/alert-event.ts';
 import type { Sink } from '../notify/sink.ts';
 import { warnOnce } from '../log-once.ts';
 import { attempt } from '../result.ts';
+import type { Result } from '../result.ts';
 import { deliverDecisions, settleWithin } from './deliver.ts';
 import type { Delivered, Delivery } from './deliver.ts';
-import { adoptLoaded, adoptRole, afterSave, decideIncidents, recordOutcomes } from './incidents.ts';
+import { adoptLoaded, adoptRole, afterSave, decideIncidents, recordOutcomes, withHostsSeen } from './incidents.ts';
 import type { IncidentMemory, Scope } from './incidents.ts';
 import type { Role } from './world.ts';
 
@@ -19,7 +22,9 @@ export interface IncidentDeps {
   readonly store: StateStore;
   readonly sinks: readonly Sink[];
   readonly alertContext: AlertContext;
-  readonly policy: Pick<IncidentPolicy, 'forMs' | 'repeatIntervalMs'>;
+  /** hostGoneAfterMs: absent, a gone host's incidents never expire. */
+  readonly policy: Pick<IncidentPolicy, 'forMs' | 'repeatIntervalMs'> &
+    Partial<Pick<IncidentPolicy, 'hostGoneAfterMs'>>;
   /** The longest a poll waits for delivery outcomes. */
   readonly deliveryTimeoutMs: number;
   readonly log: Logger;
@@ -51,6 +56,11 @@ export interface IncidentInput {
    * memory carries on and is written once the store answers again.
    */
   readonly storeUp?: boolean;
+  /**
+   * This watchdog's host, and whether it owns process incidents (it has apps): then it tells the
+   * store it is alive at every save, so the leader can expire the incidents of hosts that are gone.
+   */
+  readonly host?: { readonly name: string; readonly beats: boolean };
 }
 
 export interface IncidentOutput {
@@ -80,13 +90,20 @@ export async function runIncidents(
   const { log, store } = deps;
   let incidents = adoptRole(memory, input.role, input.scope);
   const storeUp = input.storeUp !== false;
+  const beat = (): Promise<Result<Map<string, number>>> | null => {
+    if (!store.beat || !input.host) return null;
+    const { name, beats } = input.host;
+    return attempt(async () => (await store.beat?.(beats ? name : null, input.now)) ?? new Map<string, number>());
+  };
+  let beaten = false;
   if (!incidents.loaded && storeUp) {
-    const load = await attempt(() => store.load());
+    const [load, seen] = await Promise.all([attempt(() => store.load()), beat()]);
     if (load.ok && load.value.skipped.length > 0)
       log.warn({ key: store.key, skipped: load.value.skipped }, 'skipped unreadable incident records');
     if (!load.ok)
       log.warn({ err: load.reason }, 'incident state could not be loaded from Redis; using memory until it can');
-    incidents = adoptLoaded(incidents, load, input.scope);
+    incidents = withHostsSeen(adoptLoaded(incidents, load, input.scope), seen, input.now);
+    beaten = true;
   }
   const late = await settleWithin(carried, 0);
   const before = keepUnresolved(
@@ -94,7 +111,7 @@ export async function runIncidents(
     unresolvedOf(late.settled),
     input.now,
   );
-  const tracked = decideIncidents(before, input.findings, input.observed, input.scope, deps.policy, input.now);
+  const tracked = await decideWithGoneHosts(before, incidents.hostsSeen, deps, input, storeUp);
   if (input.signal?.aborted) throw new Error('poll budget exceeded before notifying');
   const deliveries = deliverDecisions(tracked.decisions, deps.sinks, deps.alertContext, log);
   const delivered = await settleWithin(deliveries, Math.min(deps.deliveryTimeoutMs, input.deadline - deps.clock()));
@@ -124,7 +141,10 @@ export async function runIncidents(
     };
   }
   // Against what the store really holds, so changes made while it was away are written too.
-  const saved = await attempt(() => store.save(incidents.stored ?? before, state));
+  const [saved, seen] = await Promise.all([
+    attempt(() => store.save(incidents.stored ?? before, state)),
+    beaten ? null : beat(),
+  ]);
   if (!saved.ok && /^NOPERM/.test(saved.reason)) {
     warnOnce(
       log,
@@ -137,11 +157,38 @@ export async function runIncidents(
   }
   return {
     decisions: tracked.decisions,
-    memory: afterSave(incidents, before, saved),
+    memory: withHostsSeen(afterSave(incidents, before, saved), seen, input.now),
     inFlight: input.inFlight === 'carry' ? pending : [],
     undelivered: pending.length,
     failed: failedCount(late.settled, delivered.settled),
   };
+}
+
+/**
+ * Decide (pure), with the incidents of hosts whose watchdog is gone judged as absent, and said to
+ * have expired. They are first checked against the store, which holds what their own watchdog did
+ * since this one loaded them (an incident it resolved meanwhile is not resolved again).
+ */
+async function decideWithGoneHosts(
+  before: ReadonlyMap<string, IncidentRecord>,
+  seen: HostsSeen | undefined,
+  deps: IncidentDeps,
+  input: IncidentInput,
+  storeUp: boolean,
+): Promise<ReturnType<typeof decideIncidents>> {
+  const afterMs = deps.policy.hostGoneAfterMs;
+  const gone = goneHosts(before, seen ?? null, input.host?.name ?? '', afterMs, input.now);
+  let state = before;
+  if (gone.size > 0) {
+    const stored = storeUp ? await attempt(() => deps.store.load()) : null;
+    if (stored?.ok) state = reconcileGone(before, stored.value.state, gone);
+    else gone.clear(); // unconfirmed: judged next poll
+  }
+  const isGone = ofGoneHost(gone);
+  const observed = (subject: Subject, check: string): boolean => isGone(subject) || input.observed(subject, check);
+  const tracked = decideIncidents(state, input.findings, observed, input.scope, deps.policy, input.now);
+  if (gone.size === 0 || afterMs === undefined) return tracked;
+  return { ...tracked, decisions: explainExpiry(tracked.decisions, gone, afterMs, input.now) };
 }
 
 function failedCount(...lists: (readonly Delivered[])[]): number {

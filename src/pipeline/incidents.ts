@@ -1,5 +1,6 @@
 import type { Finding, Subject } from '../checks/finding.ts';
 import type { IncidentPolicy } from '../config/types.ts';
+import type { HostsSeen } from '../incidents/host-expiry.ts';
 import type { StoredState } from '../incidents/store.ts';
 import { markUndelivered, track } from '../incidents/tracker.ts';
 import type { Decision, IncidentRecord } from '../incidents/tracker.ts';
@@ -32,6 +33,8 @@ export interface IncidentMemory {
   readonly dropped: ReadonlySet<string>;
   /** Why the store refuses writes (NOPERM: a read-only Redis user); null while it accepts them. */
   readonly writeDenied: string | null;
+  /** When each host's watchdog last polled, as last read from the store (absent until read). */
+  readonly hostsSeen?: HostsSeen;
 }
 
 export const NO_INCIDENTS: IncidentMemory = Object.freeze({
@@ -93,6 +96,16 @@ export function recordOutcomes(
 ): ReadonlyMap<string, IncidentRecord> {
   const fingerprints = [...failed];
   return fingerprints.length === 0 ? state : markUndelivered(state, fingerprints, now, backoffBaseMs);
+}
+
+/** Memory with the hosts' presence just read (kept as it was when the read failed). */
+export function withHostsSeen(
+  memory: IncidentMemory,
+  read: Result<ReadonlyMap<string, number>> | null,
+  now: number,
+): IncidentMemory {
+  if (!read?.ok) return memory;
+  return { ...memory, hostsSeen: { hosts: read.value, since: memory.hostsSeen?.since ?? now } };
 }
 
 /** After a save: what the store now holds, or (it failed) a reload next time and the resolutions it missed. */

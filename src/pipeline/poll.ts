@@ -130,6 +130,7 @@ export async function runPoll(
     signal: options.signal,
     storeUp:
       facts.snapshots[config.targets.findIndex((t) => t.name === config.incidents.stateRedis)]?.reachable !== false,
+    host: { name: config.host, beats: config.apps.length > 0 },
   };
   const incidents = await runIncidents(memory.incidents, memory.inFlight, deps, input);
   return {

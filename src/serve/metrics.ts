@@ -3,6 +3,11 @@ import type { PollResult } from '../pipeline/poll.ts';
 import type { IncidentRecord } from '../incidents/tracker.ts';
 
 const QUEUE_LABELS = ['target', 'prefix', 'queue'] as const;
+const GAUGES_NAMED_LIKE_COUNTERS = [
+  'nodejs_active_handles_total',
+  'nodejs_active_requests_total',
+  'nodejs_active_resources_total',
+];
 
 /**
  * Prometheus metrics of the daemon, on their own registry. Per-queue gauges
@@ -23,8 +28,11 @@ export class Metrics {
 
   constructor() {
     const registers = [this.registry];
-    // Standard unprefixed process_* and nodejs_* names, as every Node exporter has them.
+    // Standard unprefixed process_* and nodejs_* names, as every Node exporter has them, but for
+    // three gauges named like counters, which `promtool check metrics` rejects (a Prometheus
+    // user's CI lint would fail): each is the sum of its per-type gauge (nodejs_active_handles...).
     collectDefaultMetrics({ register: this.registry });
+    for (const name of GAUGES_NAMED_LIKE_COUNTERS) this.registry.removeSingleMetric(name);
     const queueGauge = (name: string, help: string): Gauge<(typeof QUEUE_LABELS)[number]> =>
       new Gauge({ name: `queue_watchdog_queue_${name}`, help, labelNames: QUEUE_LABELS, registers });
     this.queueGauges = {

@@ -74,13 +74,18 @@ describe('docker-compose.yml', () => {
   const listen = flagValue(command, '--listen') ?? '127.0.0.1:9464';
   const env = obj(watchdog.environment, 'watchdog.environment');
 
-  it('has redis (noeviction, healthchecked), the demo worker and the watchdog sidecar in its PID namespace', () => {
-    assert.deepEqual(Object.keys(services).sort(), ['redis', 'watchdog', 'worker']);
+  it('has redis (noeviction, healthchecked), the demo worker and the watchdog sidecar in a PID namespace they share', () => {
+    assert.deepEqual(Object.keys(services).sort(), ['pidns', 'redis', 'watchdog', 'worker']);
     const redis = obj(services.redis, 'redis');
     assert.match(list(redis.command, 'redis.command').join(' '), /--maxmemory-policy noeviction/);
     assert.ok(redis.healthcheck, 'redis has a healthcheck');
     assert.equal(obj(obj(watchdog.depends_on, 'depends_on').redis, 'depends_on.redis').condition, 'service_healthy');
-    assert.equal(watchdog.pid, 'service:worker');
+    // Neither joins the other's namespace: a holder owns it, so each restarts alone (issue 14 C).
+    const pidns = obj(services.pidns, 'pidns');
+    assert.equal(watchdog.pid, 'service:pidns');
+    assert.equal(worker.pid, 'service:pidns');
+    assert.deepEqual(list(pidns.entrypoint, 'pidns.entrypoint').slice(0, 2), ['tini', '--'], 'a reaper as PID 1');
+    assert.equal(pidns.restart, 'unless-stopped');
     assert.deepEqual(list(worker.command, 'worker.command'), ['demo-worker']);
     assert.match(read('src/cli.ts'), /\.command\('demo-worker'\)/, 'demo-worker is a command of the CLI');
     assert.equal(command[0], 'run');
@@ -110,6 +115,10 @@ describe('docker-compose.yml', () => {
       config.apps[0]?.current.startsWith(`${appDir}/`),
       'the watchdog looks for the release layout the worker is told to use',
     );
+    // Docker brings a tmpfs back as root 0755 on a container restart: the worker (uid 10001) could
+    // not write its layout and crash-looped (issue 14 B). The image's /tmp (1777) holds it.
+    const tmpfs = [worker.tmpfs ?? []].flat().map((t) => str(t, 'tmpfs').split(':')[0]);
+    assert.ok(!tmpfs.some((mount) => appDir === mount || appDir.startsWith(`${mount}/`)), 'no tmpfs under DEMO_ROOT');
   });
 
   it('publishes the HTTP port on 127.0.0.1 only, and its healthcheck probes /healthz on that port', () => {

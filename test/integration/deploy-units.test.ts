@@ -3,8 +3,12 @@
 // config loader, and agree with each other and with the repository (ports, paths, UIDs, names).
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
+import { startRedis } from '../../src/demo/redis-server.ts';
+import { runCli } from '../support/cli.ts';
 import { exists, flagValue, portOf, read, ROOT } from '../support/deploy-files.ts';
 
 /** Dockerfile instructions by stage, continuation lines joined, comments dropped. */
@@ -34,9 +38,17 @@ describe('Dockerfile', () => {
       .find(([n]) => n === name)?.[1];
   const resolve = (text: string): string => text.replace(/\$\{?(\w+)\}?/g, (_, name: string) => argDefault(name) ?? '');
 
-  it('builds every stage FROM node:24 and keeps the devDependencies out of the runtime', () => {
+  it('builds every stage FROM node:24 (the runtime FROM scratch, with node from it) and keeps the devDependencies out of the runtime', () => {
     assert.ok(stages.length >= 2, 'multi-stage');
-    for (const stage of stages) assert.match(stage.from, /^node:24(-|$)/);
+    for (const stage of stages.slice(0, -1)) assert.match(stage.from, /^node:24(-|$)/);
+    // The runtime: a distroless-style root made of a node:24 stage's files (image size, issue 14 H).
+    assert.equal(runtime.from, 'scratch');
+    const rootfs = /--from=(\S+)\s+\S+\s+\/$/.exec(instruction('COPY').find((c) => / \/$/.test(c)) ?? '')?.[1];
+    assert.match(
+      stages.find((s) => s.name === rootfs)?.from ?? '',
+      /^node:24(-|$)/,
+      'the root filesystem comes from node:24',
+    );
     const copied =
       instruction('COPY').find((c) => c.includes('node_modules')) ?? assert.fail('node_modules is not copied');
     const source =
@@ -52,7 +64,7 @@ describe('Dockerfile', () => {
     const [user] = resolve(instruction('USER').at(-1) ?? 'root').split(':');
     assert.ok(user && user !== 'root' && user !== '0', `non-root USER, got ${user}`);
     assert.ok(
-      runtime.lines.some((l) => /apt-get install .*\btini\b/.test(l)),
+      stages.some((s) => s.lines.some((l) => /apt-get install .*\btini\b/.test(l))),
       'tini is installed',
     );
     const entrypoint = JSON.parse(instruction('ENTRYPOINT')[0] ?? '[]') as string[];
@@ -62,6 +74,20 @@ describe('Dockerfile', () => {
     const port = portOf(flagValue(JSON.parse(instruction('CMD')[0] ?? '[]') as string[], '--listen') ?? '');
     assert.deepEqual(instruction('EXPOSE'), [String(port)]);
     assert.match(instruction('HEALTHCHECK')[0] ?? '', new RegExp(`127\\.0\\.0\\.1:${port}/healthz`));
+  });
+
+  it('builds with the classic builder and BuildKit alike, offline from any image registry but the base image', () => {
+    const text = read('Dockerfile');
+    assert.doesNotMatch(
+      text,
+      /^#\s*syntax\s*=/m,
+      'a syntax line makes BuildKit fetch a frontend image from a registry',
+    );
+    assert.doesNotMatch(text.replace(/\\\n/g, ' '), /^RUN\s+--mount/m, 'RUN --mount needs BuildKit');
+    assert.deepEqual([...new Set(stages.map((s) => s.from))].filter((f) => !stages.some((s) => s.name === f)).sort(), [
+      'node:24-bookworm-slim',
+      'scratch',
+    ]);
   });
 
   it('COPYs only paths that exist in the repository and are not excluded by .dockerignore', () => {
@@ -162,5 +188,25 @@ describe('deploy/systemd and deploy/cron.example', () => {
       .filter((l) => /^[*\d]/.test(l));
     assert.equal(cron.length, 1);
     assert.match(cron[0] ?? '', /^\*\/5 \* \* \* \* \S+ .*\bwatchdog check --heartbeat\b/);
+  });
+
+  it('the check unit succeeds without SENTRY_DSN, which its optional EnvironmentFile=- allows: no heartbeat, and the log says so', async (t) => {
+    const check = unit('deploy/systemd/queue-watchdog-check.service').get('Service') ?? assert.fail('no [Service]');
+    assert.match(check.get('EnvironmentFile')?.[0] ?? '', /^-/, 'the environment file (and so the DSN) is optional');
+    const argv = (check.get('ExecStart')?.[0] ?? '').split(/\s+/);
+    assert.deepEqual(argv.slice(0, 2), ['/usr/bin/env', 'watchdog']);
+    const success = [0, ...(check.get('SuccessExitStatus')?.[0] ?? '').split(/\s+/).filter(Boolean).map(Number)];
+    const redis = await startRedis();
+    t.after(() => redis.stop());
+    const dir = await mkdtemp(join(tmpdir(), 'qw-unit-'));
+    t.after(() => rm(dir, { recursive: true, force: true }));
+    const config = join(dir, 'watchdog.yml');
+    await writeFile(config, `redis:\n  url: ${redis.url()}\n  queues: [emails]\n`);
+    // The unit's own command line, with the config it names replaced by one for this Redis; no SENTRY_DSN.
+    const args = argv.slice(2).map((arg) => (arg === '/etc/queue-watchdog/watchdog.yml' ? config : arg));
+    assert.ok(args.includes(config), 'the unit reads /etc/queue-watchdog/watchdog.yml');
+    const result = await runCli(args);
+    assert.ok(success.includes(result.code ?? -1), `exit ${result.code} is a failed unit: ${result.stderr}`);
+    assert.match(result.stderr, /--heartbeat: SENTRY_DSN is not set, so no heartbeat is sent/);
   });
 });

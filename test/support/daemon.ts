@@ -19,9 +19,15 @@ export interface Daemon {
   stop(signal?: NodeJS.Signals): Promise<{ code: number | null; ms: number }>;
 }
 
-export async function startDaemon(args: readonly string[], env: Record<string, string> = {}): Promise<Daemon> {
+/** `launcher`: a command the daemon is started through, e.g. `unshare -u ...` for a host name of its own. */
+export async function startDaemon(
+  args: readonly string[],
+  env: Record<string, string> = {},
+  launcher: readonly string[] = [],
+): Promise<Daemon> {
   const port = await freePort();
-  const child = spawn(process.execPath, [CLI, 'run', '--listen', `127.0.0.1:${port}`, ...args], {
+  const command = [...launcher, process.execPath, CLI, 'run', '--listen', `127.0.0.1:${port}`, ...args];
+  const child = spawn(command[0] ?? process.execPath, command.slice(1), {
     env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '', ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
