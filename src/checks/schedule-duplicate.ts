@@ -35,7 +35,8 @@ export function checkScheduleDuplicate(ctx: ScheduleContext): readonly Finding[]
     if (group.length < 2) continue;
     const first = group[0] as Placed;
     // The same work: two of them with the same data and options (a legacy entry keeps its data elsewhere).
-    const works = group.flatMap(({ s }) => (s.dataDigest && s.optsDigest ? [`${s.dataDigest}/${s.optsDigest}`] : []));
+    // bullmq 6 writes `opts` only when there are some: none is the same as none.
+    const works = group.flatMap(({ s }) => (s.dataDigest ? [`${s.dataDigest}/${s.optsDigest ?? ''}`] : []));
     const sameWork = new Set(works).size < works.length;
     const where = group.map(({ ref, s }) => `${schedulerName(s)} in ${queueName(ref)}`).join(' and ');
     const next = [...new Set(group.map(({ s }) => formatTime(s.next)))].join(', ');

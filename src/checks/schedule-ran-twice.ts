@@ -49,7 +49,15 @@ export function checkScheduleRanTwice(ctx: ScheduleContext): readonly Finding[] 
         ref: q.ref,
         severity: 'warning',
         sentence: `The run of job "${r.name ?? '?'}" for ${formatTime(r.slot)} (job ${r.jobId}) in ${queueName(q.ref)} on ${target} was started ${r.starts} times for ${plural(r.attempts, 'attempt')}${worker}: it stalled (its worker lost the lock) and another worker ran it again, so its side effect probably happened twice.${reRuns} Make the job idempotent or give it a longer lockDuration.`,
-        details: { jobId: r.jobId, slot: r.slot, starts: r.starts, attempts: r.attempts, stalls: r.stalls, retried },
+        details: {
+          id: r.schedulerId,
+          jobId: r.jobId,
+          slot: r.slot,
+          starts: r.starts,
+          attempts: r.attempts,
+          stalls: r.stalls,
+          retried,
+        },
       });
     }
   }
