@@ -56,7 +56,7 @@ async function child(script: string, args: string[], env: Record<string, string>
   children.push(proc);
   let out = '';
   proc.stdout?.on('data', (chunk: Buffer) => (out += chunk.toString()));
-  await until(() => /ready|active/.test(out), { timeoutMs: 15_000, message: `${script} did not start` });
+  await until(() => /ready|active/.test(out), 15_000, `${script} did not start`);
   return proc;
 }
 
@@ -140,14 +140,12 @@ describe('watchdog on real BullMQ job schedulers', () => {
     const finished = queue('finished');
     await finished.upsertJobScheduler('twice', { every: 200, limit: 2 }, { name: 'twice' });
     worker('finished');
-    await until(async () => (await finished.getCompletedCount()) === 2, { timeoutMs: 15_000 });
+    await until(async () => (await finished.getCompletedCount()) === 2, 15_000);
     const schedules = 'schedules:\n  graceAfterDue: 1s\n';
     await until(
       async () =>
         findingsOf((await check('broken', ['broken', 'finished'], schedules)).report, 'schedule.broken').length > 0,
-      {
-        timeoutMs: 15_000,
-      },
+      15_000,
     );
     const { report } = await check('broken', ['broken', 'finished'], schedules);
     const finding = one(report, 'schedule.broken', 'broken');
@@ -163,12 +161,12 @@ describe('watchdog on real BullMQ job schedulers', () => {
     const q = queue('ticks');
     await q.upsertJobScheduler('tick', { every: 1_000 }, { name: 'tick' });
     const w = worker('ticks');
-    await until(async () => (await q.getCompletedCount()) >= 2, { timeoutMs: 15_000 });
+    await until(async () => (await q.getCompletedCount()) >= 2, 15_000);
     await w.close();
     await new Promise((resolve) => setTimeout(resolve, 3_500)); // three slots go by with no worker
     worker('ticks');
     const before = await q.getCompletedCount();
-    await until(async () => (await q.getCompletedCount()) >= before + 2, { timeoutMs: 15_000 });
+    await until(async () => (await q.getCompletedCount()) >= before + 2, 15_000);
     const { report } = await check('missed', ['ticks']);
     const finding = one(report, 'schedule.missed', 'ticks');
     assert.match(
@@ -189,7 +187,7 @@ describe('watchdog on real BullMQ job schedulers', () => {
     const hung = await child('hanging-worker.mjs', [String(redis.port), 'stalls']);
     hung.kill('SIGKILL'); // mid-job: its lock expires and the stall checker of the next worker takes it
     worker('stalls', { stalledInterval: 500, lockDuration: 1_000 });
-    await until(async () => (await q.getCompletedCount()) === 1, { timeoutMs: 20_000 });
+    await until(async () => (await q.getCompletedCount()) === 1, 20_000);
     const { report } = await check('stall', ['stalls']);
     const finding = one(report, 'schedule.ran-twice', 'stalls');
     assert.match(
@@ -202,7 +200,7 @@ describe('watchdog on real BullMQ job schedulers', () => {
     const q = queue('backups-local');
     await q.upsertJobScheduler('nightly', { pattern: '0 3 * * *', immediately: true }, { name: 'dump' });
     const tokyo = await child('plain-worker.mjs', [String(redis.port), '0', 'backups-local'], { TZ: 'Asia/Tokyo' });
-    await until(async () => (await q.getCompletedCount()) === 1, { timeoutMs: 15_000 });
+    await until(async () => (await q.getCompletedCount()) === 1, 15_000);
     tokyo.kill('SIGTERM');
     const { report } = await check('tz', ['backups-local']);
     const finding = one(report, 'schedule.no-timezone', 'backups-local');
