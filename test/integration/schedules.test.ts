@@ -12,6 +12,7 @@ import { startRedis } from '../../src/demo/redis-server.ts';
 import type { RedisServer } from '../../src/demo/redis-server.ts';
 import { until } from '../../src/until.ts';
 import { checkJson, findingsOf, runCli } from '../support/cli.ts';
+import { startDaemon } from '../support/daemon.ts';
 import type { JsonFinding, JsonReport } from '../support/cli.ts';
 
 // Real redis-server, real bullmq 6 (and bullmq 5 for legacy repeatables), the built CLI.
@@ -242,5 +243,33 @@ describe('watchdog on real BullMQ job schedulers', () => {
     const ids = report.schedulers.map((s) => s.id).sort();
     assert.deepEqual(ids, ['db-backup', 'digest-host-a', 'digest-host-b']);
     assert.equal(report.schedulers[0]?.nextRuns.length, 3);
+  });
+
+  it('watchdog run exports bounded per-scheduler gauges: seconds to the next run, age of the last completed run', async (t) => {
+    // "ticks" (above) has completed runs; its scheduler keeps running with the worker left there.
+    const daemon = await startDaemon([
+      '--redis',
+      redis.url(),
+      '--queue',
+      'ticks',
+      '--queue',
+      'mailer',
+      '--interval',
+      '1s',
+    ]);
+    t.after(() => daemon.stop('SIGKILL'));
+    const metric = (text: string, name: string, scheduler: string): number | null => {
+      const line = new RegExp(`^${name}\\{[^}]*scheduler="${scheduler}"[^}]*\\} (\\S+)$`, 'm').exec(text);
+      return line ? Number(line[1]) : null;
+    };
+    const text = await until(async () => {
+      const body = (await daemon.get('/metrics')).body;
+      return metric(body, 'queue_watchdog_schedule_last_run_age_seconds', 'tick') !== null ? body : undefined;
+    }, 15_000);
+    const next = metric(text, 'queue_watchdog_schedule_next_run_seconds', 'digest-host-a') ?? NaN;
+    assert.ok(next > 0 && next <= 86_400, `next run of digest-host-a in ${next}s`);
+    const age = metric(text, 'queue_watchdog_schedule_last_run_age_seconds', 'tick') ?? NaN;
+    assert.ok(age >= 0 && age < 60, `last run of tick ${age}s ago`);
+    assert.match(text, /^queue_watchdog_schedules_not_exported 0$/m);
   });
 });
