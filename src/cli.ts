@@ -56,6 +56,18 @@ function program(): Command {
       process.exitCode = await (await import('./commands/run.ts')).runDaemon(options);
     });
 
+  const schedules = cli
+    .command('schedules')
+    .description(
+      'List every BullMQ job scheduler (next runs, last run, iterations) with the schedule findings; exit codes as check.',
+    );
+  withWatchOptions(schedules, 'stderr');
+  schedules
+    .option('--json', 'print one JSON object instead of the list')
+    .action(async (options: ConfigFlags & { json?: boolean }) => {
+      process.exitCode = await (await import('./commands/schedules.ts')).runSchedules(options);
+    });
+
   cli
     .command('demo')
     .description(

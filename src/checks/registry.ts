@@ -15,6 +15,13 @@ import type { RedisCheck } from './redis-context.ts';
 import { COVERAGE_CHECKS } from './redis-coverage.ts';
 import { SERVER_CHECKS } from './redis-server.ts';
 import { TENANCY_CHECKS } from './redis-tenancy.ts';
+import { checkScheduleBroken } from './schedule-broken.ts';
+import { checkScheduleDuplicate } from './schedule-duplicate.ts';
+import { checkScheduleLegacy } from './schedule-legacy.ts';
+import { checkScheduleMissed } from './schedule-missed.ts';
+import { checkScheduleNoTimezone } from './schedule-no-timezone.ts';
+import { checkSchedulePeakWindow } from './schedule-peak-window.ts';
+import { checkScheduleRanTwice } from './schedule-ran-twice.ts';
 
 /**
  * Every check, by level. Adding a check: write one exported function for its
@@ -38,8 +45,28 @@ export const QUEUE_CHECKS: readonly QueueCheck[] = [
   checkMissing,
 ];
 
+/**
+ * The job schedulers of a target's watched queues (one finding per check and
+ * queue; a duplicate may span queues and prefixes). Order: work done twice,
+ * then work not done, then work at the wrong time.
+ */
+export const SCHEDULE_CHECKS: readonly RedisCheck[] = [
+  checkScheduleDuplicate,
+  checkScheduleRanTwice,
+  checkScheduleBroken,
+  checkScheduleMissed,
+  checkScheduleLegacy,
+  checkScheduleNoTimezone,
+  checkSchedulePeakWindow,
+];
+
 /** Per reachable Redis target (`redis.unreachable` is the one check of an unreachable one). */
-export const REDIS_CHECKS: readonly RedisCheck[] = [...COVERAGE_CHECKS, ...SERVER_CHECKS, ...TENANCY_CHECKS];
+export const REDIS_CHECKS: readonly RedisCheck[] = [
+  ...COVERAGE_CHECKS,
+  ...SERVER_CHECKS,
+  ...TENANCY_CHECKS,
+  ...SCHEDULE_CHECKS,
+];
 
 /** Per declared app on this host (the release checks). */
 export { HOST_CHECKS };

@@ -1,3 +1,4 @@
+import type { ScheduleMemo } from './schedule-read.ts';
 import type { Redis } from 'ioredis';
 import type { TargetConfig } from '../config/types.ts';
 import { advanceDiscovery, discoveredQueues, NEW_DISCOVERY } from './discover.ts';
@@ -17,11 +18,14 @@ export interface CollectCache {
   readonly queues: Map<string, Map<string, QueueMemo>>;
   /** Redis's clock minus ours at the last poll, per target: what is due is judged on Redis's clock. */
   readonly clockOffsets: Map<string, number>;
+  /** Per target: when the schedulers' completed runs were last read, and what was read (schedule-read.ts). */
+  readonly schedules: Map<string, ScheduleMemo>;
 }
 export const newCollectCache = (): CollectCache => ({
   discovery: new Map(),
   queues: new Map(),
   clockOffsets: new Map(),
+  schedules: new Map(),
 });
 
 /** The queues one poll reads on a target: the watched ones, then the foreign ones (tenancy). */

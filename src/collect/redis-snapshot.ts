@@ -2,13 +2,14 @@ import type { ChainableCommander, Redis } from 'ioredis';
 import type { TargetConfig } from '../config/types.ts';
 import { countWorkers, parseClientList } from './client-list.ts';
 import { parseQueueRow } from './queue-figures-script.ts';
-import { classifyScriptError, queueScriptCalls, settleScriptReplies } from './script-call.ts';
-import type { Reply } from './script-call.ts';
+import { classifyScriptError, queueScriptCalls, SCRIPTS, settleScriptReplies } from './script-call.ts';
+import type { Reply, ScriptCall } from './script-call.ts';
 import { queueKey } from './queue-key.ts';
 import { nextMemo, queueArgs, remember, usableMemo } from './queue-memo.ts';
 import type { QueueMemo } from './queue-memo.ts';
 import type { HeaderArgs } from './queue-row.ts';
 import { queuesToRead } from './queue-list.ts';
+import { planSchedules, readSchedules } from './schedule-read.ts';
 import type { CollectCache } from './queue-list.ts';
 import type {
   ClientListReading,
@@ -82,7 +83,10 @@ export async function collectTarget(
   const headAt = db !== 0 && !discovers ? 1 : 0;
   if (headAt === 1) pipeline.select(db);
   for (const { send } of HEAD_COMMANDS) send(pipeline);
-  const mode = queueScriptCalls(pipeline, redis, request.calls);
+  // The job schedulers of the watched queues ride in the same pipeline (schedule-read.ts).
+  const schedulePlan = planSchedules(list.watched, settings.chunkSize, target.name, request.at, cache);
+  const calls = [...request.calls, ...schedulePlan.calls];
+  const mode = queueScriptCalls(pipeline, redis, calls);
   const sentAt = now();
   const replies = ((await pipeline.exec()) ?? []) as Reply[];
   const rttMs = now() - sentAt;
@@ -96,8 +100,9 @@ export async function collectTarget(
   const redisNow = Number(seconds) * 1000 + Math.floor(Number(micros) / 1000);
   cache?.clockOffsets.set(target.name, redisNow - sentAt); // TIME runs first in the pipeline
   const server = readServer(head('evictionPolicy'), head('memoryInfo'), head('serverInfo'));
-  const settled = await settleScriptReplies(redis, mode, request.calls, replies.slice(headAt + HEAD_COMMANDS.length));
-  const chunkReplies = settled.replies;
+  const settled = await settleScriptReplies(redis, mode, calls, replies.slice(headAt + HEAD_COMMANDS.length));
+  const chunkReplies = settled.replies.slice(0, request.calls.length);
+  const scheduleReplies = settled.replies.slice(request.calls.length);
   const clientList = readClientList(head('clientList'));
   const workers = clientList.ok ? countWorkers(clientList.value, db, all) : undefined;
   const cluster = server.mode === 'cluster';
@@ -118,6 +123,9 @@ export async function collectTarget(
     discovery: list.discovery,
     server,
     denied: cluster ? null : deniedOf(chunkReplies),
+    schedules: cluster
+      ? []
+      : readSchedules(list.watched, schedulePlan, scheduleReplies, settings.chunkSize, target.name, request.at, cache),
   };
 }
 
@@ -161,7 +169,7 @@ interface Request {
   readonly refs: readonly QueueRef[];
   readonly keys: readonly string[];
   readonly usable: readonly (QueueMemo | undefined)[];
-  readonly calls: readonly (string | number)[][];
+  readonly calls: readonly ScriptCall[];
   /** When the poll started, on our clock (memo ages). */
   readonly at: number;
 }
@@ -179,12 +187,12 @@ function plan(
   const redisNowEstimate = at + (cache?.clockOffsets.get(target.name) ?? 0);
   // Only a caller that keeps memos needs each stream's last id.
   const header: HeaderArgs = [settings.activeSample, settings.maxEvents, cache ? '1' : '0'];
-  const calls: (string | number)[][] = [];
+  const calls: ScriptCall[] = [];
   for (let i = 0; i < refs.length; i += settings.chunkSize) {
     const args = refs
       .slice(i, i + settings.chunkSize)
       .flatMap((ref, j) => queueArgs(ref, usable[i + j], redisNowEstimate));
-    calls.push([...header, ...args]);
+    calls.push({ script: SCRIPTS.figures, args: [...header, ...args] });
   }
   return { refs, keys, usable, calls, at };
 }

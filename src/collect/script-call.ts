@@ -1,6 +1,7 @@
 import { createHash } from 'node:crypto';
 import type { ChainableCommander, Redis } from 'ioredis';
 import { QUEUE_FIGURES_LUA } from './queue-figures-script.ts';
+import { SCHEDULES_LUA } from './schedule-row.ts';
 
 /**
  * How the collection script is sent. Redis 7 has read-only scripting:
@@ -10,30 +11,47 @@ import { QUEUE_FIGURES_LUA } from './queue-figures-script.ts';
  * script's body (so the server caches it; the rest go by SHA): no NOSCRIPT
  * round trip after a restart or a SCRIPT FLUSH.
  */
-const VARIANTS = {
-  ro: { body: `#!lua flags=no-writes\n${QUEUE_FIGURES_LUA}`, eval: 'EVAL_RO', evalsha: 'EVALSHA_RO' },
-  legacy: { body: QUEUE_FIGURES_LUA, eval: 'EVAL', evalsha: 'EVALSHA' },
+const COMMANDS = {
+  ro: { eval: 'EVAL_RO', evalsha: 'EVALSHA_RO' },
+  legacy: { eval: 'EVAL', evalsha: 'EVALSHA' },
 } as const;
-const SHA = { ro: sha1(VARIANTS.ro.body), legacy: sha1(VARIANTS.legacy.body) };
 
-type Mode = keyof typeof VARIANTS;
+type Mode = keyof typeof COMMANDS;
+
+/** A read-only script in both variants, with their SHAs. */
+export interface Script {
+  readonly body: Readonly<Record<Mode, string>>;
+  readonly sha: Readonly<Record<Mode, string>>;
+}
+
+function script(lua: string): Script {
+  const body = { ro: `#!lua flags=no-writes\n${lua}`, legacy: lua };
+  return { body, sha: { ro: sha1(body.ro), legacy: sha1(body.legacy) } };
+}
+
+/** The queue figures (lua/queue-figures.lua) and the job schedulers (lua/schedules.lua). */
+export const SCRIPTS = { figures: script(QUEUE_FIGURES_LUA), schedules: script(SCHEDULES_LUA) } as const;
+
+/** One call of a script: its ARGV. The first call of each script in a pipeline carries the body. */
+export interface ScriptCall {
+  readonly script: Script;
+  readonly args: readonly (string | number)[];
+}
 // Per connection: a server without EVAL_RO is remembered, so only its first poll pays a second round trip.
 const modes = new WeakMap<Redis, Mode>();
 
 export type Reply = [Error | null, unknown];
 
 /** Appends one script call per chunk (its ARGV) to the pipeline; returns the mode used. */
-export function queueScriptCalls(
-  pipeline: ChainableCommander,
-  redis: Redis,
-  calls: readonly (string | number)[][],
-): Mode {
+export function queueScriptCalls(pipeline: ChainableCommander, redis: Redis, calls: readonly ScriptCall[]): Mode {
   const mode = modes.get(redis) ?? 'ro';
-  const variant = VARIANTS[mode];
-  calls.forEach((args, i) => {
-    if (i === 0) pipeline.call(variant.eval, variant.body, 0, ...args);
-    else pipeline.call(variant.evalsha, SHA[mode], 0, ...args);
-  });
+  const command = COMMANDS[mode];
+  const sent = new Set<Script>();
+  for (const { script: s, args } of calls) {
+    if (sent.has(s)) pipeline.call(command.evalsha, s.sha[mode], 0, ...args);
+    else pipeline.call(command.eval, s.body[mode], 0, ...args);
+    sent.add(s);
+  }
   return mode;
 }
 
@@ -46,7 +64,7 @@ export function queueScriptCalls(
 export async function settleScriptReplies(
   redis: Redis,
   mode: Mode,
-  calls: readonly (string | number)[][],
+  calls: readonly ScriptCall[],
   replies: readonly Reply[],
 ): Promise<{ replies: readonly Reply[]; resent: boolean }> {
   const first = replies[0]?.[0];
@@ -59,7 +77,10 @@ export async function settleScriptReplies(
   const missing = replies.flatMap((reply, i) => (reply[0] && /^NOSCRIPT/.test(reply[0].message) ? [i] : []));
   if (missing.length === 0) return { replies, resent: false };
   const pipeline = redis.pipeline();
-  for (const i of missing) pipeline.call(VARIANTS[mode].eval, VARIANTS[mode].body, 0, ...(calls[i] ?? []));
+  for (const i of missing) {
+    const call = calls[i];
+    if (call) pipeline.call(COMMANDS[mode].eval, call.script.body[mode], 0, ...call.args);
+  }
   const retried = ((await pipeline.exec()) ?? []) as Reply[];
   const fixed = [...replies];
   missing.forEach((index, j) => (fixed[index] = retried[j] ?? [new Error('no reply'), null]));

@@ -1,3 +1,4 @@
+import type { QueueSchedules } from './schedule-snapshot.ts';
 import type { Result } from '../result.ts';
 
 /** Plain, immutable facts read from one Redis target in one poll. No judgement here. */
@@ -170,6 +171,8 @@ export type RedisSnapshot =
       readonly foreign: readonly QueueReading[];
       /** Why the collection script was refused (NOPERM: the watchdog's Redis user may not run it); null when it ran. */
       readonly denied?: string | null;
+      /** The job schedulers of the watched queues (absent in snapshots built before they were read). */
+      readonly schedules?: readonly QueueSchedules[];
     }
   | {
       readonly target: TargetIdentity;

@@ -4,6 +4,7 @@ import type { z } from 'zod';
 import { queueKey } from '../collect/queue-key.ts';
 import { ConfigError } from '../errors.ts';
 import { buildApps } from './apps.ts';
+import { buildSchedules } from './schedules.ts';
 import { checkSentryDsn } from './sentry-dsn.ts';
 import {
   DEFAULT_CONFIG_FILE,
@@ -103,6 +104,7 @@ export function loadConfig({ flags, env, readFile, host = 'localhost', version =
     procRoot: file.procRoot ?? '/proc',
     dryRun: flags.dryRun ?? file.dryRun ?? false,
     host,
+    schedules: buildSchedules(file.schedules),
     sentry: buildSentry(file.sentry ?? {}, env, host, version),
     incidents: {
       forMs: { ...DEFAULT_INCIDENTS.forMs, ...definedOnly(file.incidents?.for ?? {}) },

@@ -1,3 +1,4 @@
+import { schedulesSchema } from './schedules.ts';
 import { z } from 'zod';
 import { appSchema } from './apps-schema.ts';
 import { duration } from './duration-schema.ts';
@@ -127,6 +128,8 @@ export const configFileSchema = z.strictObject({
   /** Log and notify what a restart would do, without doing it. */
   dryRun: z.boolean().optional(),
   log: z.strictObject({ level: z.enum(LOG_LEVELS).optional() }).optional(),
+  /** BullMQ job schedulers: heavy work, peak windows, the business zone (src/config/schedules.ts). */
+  schedules: schedulesSchema.optional(),
 });
 
 export type ConfigFile = z.output<typeof configFileSchema>;

@@ -1,3 +1,4 @@
+import type { SchedulesConfig } from './schedules.ts';
 import type { AppConfig } from './apps.ts';
 import type { RedisEndpoint } from './redis-url.ts';
 import type { LogLevel } from './schema.ts';
@@ -96,4 +97,6 @@ export interface Config {
   readonly dryRun: boolean;
   /** This machine's name: the `host` of process findings. */
   readonly host: string;
+  /** The schedule checks' settings (`schedules:`). */
+  readonly schedules: SchedulesConfig;
 }

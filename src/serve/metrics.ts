@@ -1,6 +1,7 @@
 import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from 'prom-client';
 import type { PollResult } from '../pipeline/poll.ts';
 import type { IncidentRecord } from '../incidents/tracker.ts';
+import { ScheduleMetrics } from './schedule-metrics.ts';
 
 const QUEUE_LABELS = ['target', 'prefix', 'queue'] as const;
 const GAUGES_NAMED_LIKE_COUNTERS = [
@@ -25,6 +26,7 @@ export class Metrics {
   private readonly notifications: Counter<'kind'>;
   private readonly retries: Counter<'kind'>;
   private readonly deliveries: Counter<'result'>;
+  private readonly schedules: ScheduleMetrics;
 
   constructor() {
     const registers = [this.registry];
@@ -87,6 +89,7 @@ export class Metrics {
       labelNames: ['kind'],
       registers,
     });
+    this.schedules = new ScheduleMetrics(this.registry);
     this.deliveries = new Counter({
       name: 'queue_watchdog_sentry_deliveries_total',
       help: 'Envelopes sent to Sentry by result (ok, failed)',
@@ -114,6 +117,7 @@ export class Metrics {
       g.stalled?.set(labels, q.activeWithoutLock ?? 0);
       g.failed?.set(labels, q.failed ?? 0);
     }
+    this.schedules.update(result.snapshots);
     for (const decision of result.decisions) {
       if (!decision.notify) continue;
       // A delivery tried again is not a new notification: counted apart.

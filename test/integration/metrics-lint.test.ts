@@ -27,6 +27,7 @@ describe('/metrics passes promtool', () => {
     t.after(() => redis.stop());
     const queue = new Queue('linted', { connection: { host: '127.0.0.1', port: redis.port } });
     await queue.add('job', {});
+    await queue.upsertJobScheduler('nightly', { pattern: '0 3 * * *', tz: 'UTC' }, { name: 'report' });
     await queue.close();
     const daemon = await startDaemon([
       '--redis',
@@ -43,6 +44,11 @@ describe('/metrics passes promtool', () => {
     const text = (await daemon.get('/metrics')).body;
     assert.match(text, /^queue_watchdog_queue_waiting_jobs\{/m, 'a poll is exported');
     assert.match(text, /^nodejs_active_handles\{/m, 'the default process metrics are there');
+    assert.match(
+      text,
+      /^queue_watchdog_schedule_next_run_seconds\{.*scheduler="nightly"\} \d/m,
+      'a scheduler is exported',
+    );
 
     await t.test('promtool check metrics', (sub) => {
       const promtool = spawnSync('promtool', ['check', 'metrics'], { input: text, encoding: 'utf8' });

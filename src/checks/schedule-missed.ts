@@ -1,0 +1,63 @@
+import type { ScheduledRun, SchedulerFacts } from '../collect/schedule-snapshot.ts';
+import { formatTime, plural } from './context.ts';
+import type { Finding } from './finding.ts';
+import { findingsPerQueue, queueName, readQueues, schedulerName, timing } from './schedule-context.ts';
+import type { ScheduleContext, ScheduleProblem } from './schedule-context.ts';
+import { fittingOffsets, patternRuns } from './schedule-times.ts';
+
+export const SCHEDULE_MISSED = 'schedule.missed';
+
+/** Gaps are reported while the run after them is this recent. */
+export const MISSED_WITHIN_MS = 24 * 3_600_000;
+const MAX_COUNTED = 10_000;
+
+/** Runs the scheduler should have made strictly between two slots (BullMQ never backfills them). */
+export function skippedBetween(s: SchedulerFacts, from: number, to: number): number {
+  if (s.every !== null && s.every > 0) return Math.max(0, Math.round((to - from) / s.every) - 1);
+  if (!s.pattern) return 0;
+  const zone = s.tz ? { tz: s.tz } : { offsetMinutes: fittingOffsets(s.pattern, from)[0] ?? 0 };
+  return patternRuns(s.pattern, zone, from, MAX_COUNTED, to - 1).length;
+}
+
+/**
+ * Slots skipped between consecutive completed runs of one scheduler (from the
+ * newest completed jobs of its queue): a worker was down or the queue paused
+ * when they fell due, and BullMQ does not make them up.
+ */
+export function checkScheduleMissed(ctx: ScheduleContext): readonly Finding[] {
+  const since = ctx.snapshot.now - MISSED_WITHIN_MS;
+  const problems: ScheduleProblem[] = [];
+  for (const q of readQueues(ctx)) {
+    if (!q.runs) continue;
+    for (const s of q.schedulers) {
+      if (s.kind === 'raw') continue;
+      const runs = q.runs.filter((r) => r.schedulerId === s.id).sort((a, b) => a.slot - b.slot);
+      const gaps: { after: ScheduledRun; before: ScheduledRun; skipped: number }[] = [];
+      for (let i = 1; i < runs.length; i += 1) {
+        const after = runs[i - 1] as ScheduledRun;
+        const before = runs[i] as ScheduledRun;
+        if (before.slot < since) continue;
+        const skipped = skippedBetween(s, after.slot, before.slot);
+        if (skipped > 0) gaps.push({ after, before, skipped });
+      }
+      if (gaps.length === 0) continue;
+      const total = gaps.reduce((n, g) => n + g.skipped, 0);
+      const described = gaps
+        .slice(-3)
+        .map((g) => `${g.skipped} between ${formatTime(g.after.slot)} and ${formatTime(g.before.slot)}`)
+        .join(', ');
+      problems.push({
+        ref: q.ref,
+        severity: 'warning',
+        sentence: `${schedulerName(s).replace(/^s/, 'S')} (${timing(s)}) in ${queueName(q.ref)} on ${ctx.snapshot.target.name} skipped ${plural(total, 'run')} in the last 24 hours (${described}): no worker took its job when it fell due (workers down, or the queue paused), and BullMQ never makes up a skipped run. Run the missed work by hand if it matters.`,
+        details: {
+          id: s.id,
+          name: s.name,
+          skipped: total,
+          gaps: gaps.map((g) => ({ from: g.after.slot, to: g.before.slot, skipped: g.skipped })),
+        },
+      });
+    }
+  }
+  return findingsPerQueue(SCHEDULE_MISSED, ctx, problems);
+}
