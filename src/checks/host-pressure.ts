@@ -46,15 +46,17 @@ export const checkHostPressure: MachineCheck = (ctx) => {
   const over = [...figures.over].sort((a, b) => RANK[a.severity] - RANK[b.severity] || b.percent - a.percent);
   const severity = over[0]?.severity ?? 'warning';
   const window = figures.window.kind === 'delta' ? formatDuration(figures.window.ms) : '10s (kernel average)';
-  const what = over.map((o) => stallPhrase(o.signal, o.percent, window, figures)).join('; ');
-  const load = loadPhrase(figures);
+  const what =
+    figures.signal === 'load'
+      ? loadOnly(figures)
+      : `${over.map((o) => stallPhrase(o.signal, o.percent, window)).join('; ')}${prefixed(loadPhrase(figures))}`;
   const fallback =
     figures.signal === 'load' ? ` PSI is unavailable (${figures.fallback ?? 'unknown'}): judged by load per CPU.` : '';
   return makeFinding(
     HOST_PRESSURE,
     severity,
     machineSubject(ctx.host),
-    `Host ${ctx.host} is overloaded: ${what}${load ? `, ${load}` : ''}.${fallback} ${hogSentence(ctx.hogs)}`.trimEnd(),
+    `Host ${ctx.host} is overloaded: ${what}.${fallback} ${hogSentence(ctx.hogs)}`.trimEnd(),
     {
       signal: figures.signal,
       over: figures.over,
@@ -69,12 +71,21 @@ export const checkHostPressure: MachineCheck = (ctx) => {
   );
 };
 
-function stallPhrase(signal: string, percent: number, window: string, figures: PressureFigures): string {
+function stallPhrase(signal: string, percent: number, window: string): string {
   const p = Math.round(percent);
   if (signal === 'cpu') return `${p} % of the last ${window} some task waited for CPU`;
   if (signal === 'io') return `${p} % of the last ${window} every running task was stalled on I/O`;
-  if (signal === 'memory') return `${p} % of the last ${window} some task waited for memory`;
-  return `load ${(percent / 100).toFixed(1)} per CPU over the last minute (${figures.cpus ?? '?'} cores)`;
+  return `${p} % of the last ${window} some task waited for memory`;
+}
+
+const prefixed = (text: string): string => (text ? `, ${text}` : '');
+
+/** Without PSI: "load 40 on 2 cores (20.0 per CPU over the last minute, 31 in I/O wait)". */
+function loadOnly(figures: PressureFigures): string {
+  const load = figures.load?.load1 ?? 0;
+  const cpus = figures.cpus ?? 1;
+  const blocked = figures.blocked === null ? '' : `, ${figures.blocked} in I/O wait`;
+  return `load ${round(load)} on ${cpus} ${cpus === 1 ? 'core' : 'cores'} (${(load / cpus).toFixed(1)} per CPU over the last minute${blocked})`;
 }
 
 function loadPhrase(figures: PressureFigures): string {
@@ -119,8 +130,8 @@ function rates(hog: Hog): string {
 
 /** "pg_dump (pid 812, user postgres, started by cron at 09:00 UTC) 180 % CPU, 40.0 MB/s read" */
 export function describeHog(hog: Hog): string {
-  const user = hog.user ?? (hog.uid === null ? null : `uid ${hog.uid}`);
-  const about = [`pid ${hog.pid}`, user && `user ${user}`, hog.state === 'D' && 'in D state', starterPhrase(hog)]
+  const user = hog.user !== null ? `user ${hog.user}` : hog.uid !== null ? `uid ${hog.uid}` : null;
+  const about = [`pid ${hog.pid}`, user, hog.state === 'D' && 'in D state', starterPhrase(hog)]
     .filter(Boolean)
     .join(', ');
   return `${hog.comm} (${about}) ${rates(hog)}`;
