@@ -10,6 +10,7 @@ import { startRedis } from '../../src/demo/redis-server.ts';
 import type { RedisServer } from '../../src/demo/redis-server.ts';
 import { until } from '../../src/until.ts';
 import { checkJson, findingsOf } from '../support/cli.ts';
+import { startDaemon } from '../support/daemon.ts';
 import type { JsonReport } from '../support/cli.ts';
 
 interface HogJson {
@@ -84,6 +85,8 @@ describe('host.pressure names the hog a cron job started (incident 002)', () => 
         '  cpu: { warning: 0.01, critical: 100 }',
         '  io: { warning: 0.01, critical: 100 }',
         '  memory: { warning: 0.01, critical: 100 }',
+        // Where the kernel has no PSI, the load per CPU is judged instead.
+        '  load: { warning: 0.01, critical: 100 }',
         // The machine is shared: name more than the default 3, so another busy process cannot push the hog out.
         '  scan: { top: 6, maxMs: 2000 }',
         '',
@@ -141,5 +144,55 @@ describe('host.pressure names the hog a cron job started (incident 002)', () => 
     assert.ok((hog.writeBytesPerSec ?? 0) > 0);
     assert.deepEqual([hog.startedBy.kind, hog.startedBy.pid], ['cron', cron.pid]);
     assert.match(findingsOf(report, 'host.pressure')[0]?.summary ?? '', new RegExp(`pid ${hogPid}, .*started by cron`));
+  });
+
+  it('the daemon: PSI totals compared across polls, reported after two polls in a row, in /status and /metrics', async (t) => {
+    const { hogPid } = await startByCron(t, dir, CPU_HOG);
+    const config = join(dir, 'daemon.yml');
+    await writeFile(
+      config,
+      [
+        `redis: { url: "${redis.url(0)}", allowEmpty: true }`,
+        'interval: 3s',
+        'pressure: { cpu: { warning: 0.01, critical: 100 }, load: { warning: 0.01, critical: 100 }, polls: 2, scan: { top: 6 } }',
+        '',
+      ].join('\n'),
+    );
+    const daemon = await startDaemon(['--config', config]);
+    t.after(() => daemon.stop('SIGKILL'));
+    type Status = {
+      host: HostJson & { window: { kind: string } };
+      findings: Array<{ check: string; details: { polls?: number } }>;
+    };
+    const status = await until(
+      async () => {
+        const s = (await daemon.status()) as unknown as Status;
+        return s.findings?.some((f) => f.check === 'host.pressure') && s;
+      },
+      60_000,
+      'host.pressure in /status',
+      250,
+    );
+    const finding = status.findings.find((f) => f.check === 'host.pressure');
+    assert.ok((finding?.details.polls ?? 0) >= 2, `reported after ${finding?.details.polls} polls`);
+    // A kernel without PSI (before 4.20, or psi=0) is judged on the load instead, and says so.
+    const psi = await readFile('/proc/pressure/cpu', 'utf8').then(
+      () => true,
+      () => false,
+    );
+    if (psi) assert.equal(status.host.window.kind, 'delta', 'the second poll compares totals with the first');
+    else assert.equal(status.host.signal, 'load');
+    assert.ok(status.host.hogs, 'the scan ran');
+    const metrics = (await daemon.get('/metrics')).body;
+    if (psi)
+      assert.match(
+        metrics,
+        /^queue_watchdog_host_pressure_ratio\{scope="host",resource="cpu",line="some"\} [\d.e-]+$/m,
+      );
+    assert.match(metrics, /^queue_watchdog_host_load_average\{window="1m"\} /m);
+    assert.match(metrics, /^queue_watchdog_host_tasks\{state="blocked"\} \d+$/m);
+    assert.match(metrics, /^queue_watchdog_host_cpus \d+$/m);
+    assert.match(metrics, new RegExp(`^queue_watchdog_host_psi_available ${psi ? 1 : 0}$`, 'm'));
+    assert.ok(hogPid > 0);
   });
 });
