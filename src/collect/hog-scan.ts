@@ -62,16 +62,22 @@ async function sampleOne(procRoot: string, pid: number): Promise<Sample | undefi
   return { stat, io: ioText === undefined ? null : (parseTaskIo(ioText) ?? null) };
 }
 
-/** Samples `pids` in batches until done or out of time; returns what it reached. */
-async function sampleAll(procRoot: string, pids: readonly number[], maxMs: number): Promise<Map<number, Sample>> {
+/** Samples `pids` in batches until done or out of time; returns what it reached, and how many it tried (gone ones included). */
+async function sampleAll(
+  procRoot: string,
+  pids: readonly number[],
+  maxMs: number,
+): Promise<{ samples: Map<number, Sample>; tried: number }> {
   const started = performance.now();
   const samples = new Map<number, Sample>();
+  let tried = 0;
   for (let i = 0; i < pids.length && performance.now() - started < maxMs; i += BATCH) {
     const batch = pids.slice(i, i + BATCH);
     const read = await Promise.all(batch.map((pid) => sampleOne(procRoot, pid)));
     read.forEach((sample, j) => sample && samples.set(batch[j] as number, sample));
+    tried += batch.length;
   }
-  return samples;
+  return { samples, tried };
 }
 
 async function listPids(procRoot: string): Promise<number[]> {
@@ -99,16 +105,20 @@ export function rate(first: Sample, second: Sample, seconds: number): Rated | un
   };
 }
 
+// Below these a process is background noise, not a cause worth a line in a page.
+const MIN_CPU_PERCENT = 1;
+const MIN_IO_BYTES_PER_SEC = 100_000;
+
 /** Pure: the three lists, `top` each, most first; a process may be in several. */
 export function rank(rated: readonly Rated[], top: number): { byCpu: Rated[]; byIo: Rated[]; inD: Rated[] } {
   const ioOf = (r: Rated): number => (r.read ?? 0) + (r.write ?? 0);
   return {
     byCpu: rated
-      .filter((r) => r.cpuPercent > 0)
+      .filter((r) => r.cpuPercent >= MIN_CPU_PERCENT)
       .sort((a, b) => b.cpuPercent - a.cpuPercent)
       .slice(0, top),
     byIo: rated
-      .filter((r) => ioOf(r) > 0)
+      .filter((r) => ioOf(r) >= MIN_IO_BYTES_PER_SEC)
       .sort((a, b) => ioOf(b) - ioOf(a))
       .slice(0, top),
     inD: rated.filter((r) => r.sample.stat.state === 'D').slice(0, top),
@@ -123,10 +133,10 @@ export async function scanHogs(procRoot: string, btime: number, rules: PressureC
   const all = await listPids(procRoot);
   const pids = all.slice(0, rules.maxProcesses);
   const t0 = performance.now();
-  const first = await sampleAll(procRoot, pids, rules.maxMs);
+  const { samples: first, tried } = await sampleAll(procRoot, pids, rules.maxMs);
   await sleep(Math.max(0, rules.sampleMs - (performance.now() - t0)));
   const t1 = performance.now();
-  const second = await sampleAll(procRoot, [...first.keys()], rules.maxMs);
+  const { samples: second } = await sampleAll(procRoot, [...first.keys()], rules.maxMs);
   // Both samples walk the processes in the same order at about the same pace: each process was read t1 - t0 apart.
   const seconds = (t1 - t0) / 1000;
   const rated: Rated[] = [];
@@ -152,7 +162,7 @@ export async function scanHogs(procRoot: string, btime: number, rules: PressureC
   return {
     sampledMs: Math.round(seconds * 1000),
     scanned: second.size,
-    skipped: all.length - first.size,
+    skipped: all.length - tried,
     ioUnreadable: [...second.values()].filter((s) => s.io === null).length,
     byCpu,
     byIo,

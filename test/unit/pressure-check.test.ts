@@ -3,6 +3,7 @@ import { describe, it } from 'node:test';
 import { evaluateMachine } from '../../src/checks/evaluate-machine.ts';
 import { checkHostPressure, describeHog, formatRate, HOST_PRESSURE } from '../../src/checks/host-pressure.ts';
 import { measurePressure } from '../../src/checks/pressure-figures.ts';
+import { rank, rate } from '../../src/collect/hog-scan.ts';
 import type { Hog, HogReport } from '../../src/collect/hog-scan.ts';
 import { cronInChain, hostRootOf, startedAt } from '../../src/collect/started-by.ts';
 import { loadConfig } from '../../src/config/load.ts';
@@ -239,6 +240,45 @@ describe('what started a process', () => {
     assert.deepEqual(
       [formatRate(40_000_000), formatRate(1_500_000), formatRate(73_599), formatRate(12)],
       ['40 MB/s', '1.5 MB/s', '74 kB/s', '12 B/s'],
+    );
+  });
+});
+
+describe('the hog scan, pure parts', () => {
+  const task = (pid: number, cpuTicks: number, state = 'S', starttime = 100) => ({
+    pid,
+    comm: `p${pid}`,
+    state,
+    ppid: 1,
+    pgrp: pid,
+    session: pid,
+    starttime,
+    cpuTicks,
+  });
+  const io = (readBytes: number, writeBytes: number) => ({ readBytes, writeBytes });
+
+  it('rate: CPU percent of one CPU and bytes per second between the samples; a reused pid is dropped', () => {
+    const r = rate({ stat: task(1, 100), io: io(0, 0) }, { stat: task(1, 280), io: io(40e6, 0) }, 1);
+    assert.deepEqual([r?.cpuPercent, r?.read, r?.write], [180, 40e6, 0]);
+    assert.equal(rate({ stat: task(1, 100), io: null }, { stat: task(1, 150), io: io(1, 1) }, 1)?.read, null);
+    assert.equal(rate({ stat: task(1, 100), io: null }, { stat: task(1, 150, 'R', 999), io: null }, 1), undefined);
+  });
+
+  it('rank: most first, background noise (under 1 % CPU, under 100 kB/s) left out, D state listed', () => {
+    const rated = [
+      rate({ stat: task(1, 0), io: io(0, 0) }, { stat: task(1, 50), io: io(0, 50_000) }, 1),
+      rate({ stat: task(2, 0), io: io(0, 0) }, { stat: task(2, 180), io: io(0, 0) }, 1),
+      rate({ stat: task(3, 0), io: io(0, 0) }, { stat: task(3, 0, 'D'), io: io(0, 5e6) }, 1),
+      rate({ stat: task(4, 0), io: io(0, 0) }, { stat: task(4, 0), io: io(0, 0) }, 1),
+    ].filter((r) => r !== undefined);
+    const lists = rank(rated, 3);
+    assert.deepEqual(
+      [
+        lists.byCpu.map((r) => r.sample.stat.pid),
+        lists.byIo.map((r) => r.sample.stat.pid),
+        lists.inD.map((r) => r.sample.stat.pid),
+      ],
+      [[2, 1], [3], [3]],
     );
   });
 });
