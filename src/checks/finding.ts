@@ -5,6 +5,7 @@ export type Severity = 'warning' | 'critical' | 'unknown';
 export type Subject =
   | { readonly kind: 'queue'; readonly target: string; readonly prefix: string; readonly queue: string }
   | { readonly kind: 'redis'; readonly target: string }
+  /** `app` is '' for a finding about the machine itself (host.pressure). */
   | { readonly kind: 'host'; readonly host: string; readonly app: string };
 
 export interface Finding {
@@ -22,7 +23,7 @@ export interface Finding {
 /** `bull/emails @ main` or `main`: how a subject is written for people. */
 export function describeSubject(subject: Subject): string {
   if (subject.kind === 'queue') return `${subject.prefix}/${subject.queue} @ ${subject.target}`;
-  if (subject.kind === 'host') return `${subject.app} @ ${subject.host}`;
+  if (subject.kind === 'host') return subject.app === '' ? subject.host : `${subject.app} @ ${subject.host}`;
   return subject.target;
 }
 

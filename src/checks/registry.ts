@@ -1,5 +1,7 @@
 import type { QueueContext } from './context.ts';
 import type { Finding } from './finding.ts';
+import { MACHINE_CHECKS } from './host-pressure.ts';
+import type { MachineCheck } from './host-pressure.ts';
 import { HOST_CHECKS } from './process-release.ts';
 import type { HostCheck } from './process-release.ts';
 import { checkActiveTooLong } from './queue-active-too-long.ts';
@@ -71,3 +73,7 @@ export const REDIS_CHECKS: readonly RedisCheck[] = [
 /** Per declared app on this host (the release checks). */
 export { HOST_CHECKS };
 export type { HostCheck, RedisCheck };
+
+/** Once per poll, on the machine the watchdog runs on (host.pressure), when `pressure` is enabled. */
+export { MACHINE_CHECKS };
+export type { MachineCheck };

@@ -5,6 +5,7 @@ import { queueKey } from '../collect/queue-key.ts';
 import { ConfigError } from '../errors.ts';
 import { buildApps } from './apps.ts';
 import { buildSchedules } from './schedules.ts';
+import { buildPressure } from './pressure.ts';
 import { checkSentryDsn } from './sentry-dsn.ts';
 import {
   DEFAULT_CONFIG_FILE,
@@ -102,6 +103,7 @@ export function loadConfig({ flags, env, readFile, host = 'localhost', version =
       latency: mergeLevels({ warning: 250, critical: 1_000 }, file.redisRules?.latency, 'redisRules.latency'),
     },
     procRoot: file.procRoot ?? '/proc',
+    pressure: buildPressure(file.pressure),
     dryRun: flags.dryRun ?? file.dryRun ?? false,
     host,
     schedules: buildSchedules(file.schedules),

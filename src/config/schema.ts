@@ -2,6 +2,7 @@ import { schedulesSchema } from './schedules.ts';
 import { z } from 'zod';
 import { appSchema } from './apps-schema.ts';
 import { duration } from './duration-schema.ts';
+import { pressureSchema } from './pressure.ts';
 
 const levels = z.strictObject({ warning: duration.optional(), critical: duration.optional() });
 
@@ -125,6 +126,8 @@ export const configFileSchema = z.strictObject({
   apps: z.array(appSchema).optional(),
   /** Where /proc is read: /host/proc in a sidecar that mounts the host's. */
   procRoot: z.string().min(1).optional(),
+  /** Host pressure (host.pressure): PSI levels in percent, the load fallback, the hog scan's bounds. */
+  pressure: pressureSchema.optional(),
   /** Log and notify what a restart would do, without doing it. */
   dryRun: z.boolean().optional(),
   log: z.strictObject({ level: z.enum(LOG_LEVELS).optional() }).optional(),

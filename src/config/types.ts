@@ -94,9 +94,37 @@ export interface Config {
     readonly latency: Levels;
   };
   readonly procRoot: string;
+  /** Host pressure (host.pressure); `enabled` false unless the file has a `pressure` section. */
+  readonly pressure: PressureConfig;
   readonly dryRun: boolean;
   /** This machine's name: the `host` of process findings. */
   readonly host: string;
   /** The schedule checks' settings (`schedules:`). */
   readonly schedules: SchedulesConfig;
+}
+
+/** `pressure:` — host.pressure's levels and the bounds of the hog scan (README, "Host pressure"). */
+export interface PressureConfig {
+  readonly enabled: boolean;
+  /** Percent of the window some task waited for CPU (PSI `some`). */
+  readonly cpu: Levels;
+  /** Percent of the window all non-idle tasks waited for I/O (PSI `full`). */
+  readonly io: Levels;
+  /** Percent of the window some task waited for memory (PSI `some`). */
+  readonly memory: Levels;
+  /** Consecutive polls over a level before the daemon reports it. */
+  readonly polls: number;
+  /** 1-minute load per CPU, judged only where PSI is missing or disabled. */
+  readonly load: Levels;
+  readonly scan: {
+    readonly maxProcesses: number;
+    /** Time each of the two samples may take; processes not reached are counted as skipped. */
+    readonly maxMs: number;
+    /** Time between the two samples. */
+    readonly sampleMs: number;
+    /** Processes named per list (CPU, I/O, D state). */
+    readonly top: number;
+  };
+  /** Where cgroup v2 is mounted: the watchdog's own cgroup is read below it. */
+  readonly cgroupRoot: string;
 }

@@ -15,6 +15,7 @@ import type { Subject } from '../checks/finding.ts';
 export function observedBy(
   snapshots: readonly RedisSnapshot[],
   host?: HostSnapshot,
+  machine?: string,
 ): (subject: Subject, check: string) => boolean {
   const reachable = new Set(snapshots.filter((s) => s.reachable).map((s) => s.target.name));
   const blind = new Map<string, Set<string>>();
@@ -42,7 +43,8 @@ export function observedBy(
       if (check === 'redis.unreachable') return true;
       return reachable.has(subject.target) && !(blind.get(subject.target)?.has(check) ?? false);
     }
-    // Another host's processes are that host's watchdog's to judge.
+    // Another host's processes are that host's watchdog's to judge; a machine finding (no app) its pressure reader's.
+    if (subject.kind === 'host' && subject.app === '') return subject.host === machine;
     if (subject.kind === 'host') return host !== undefined && subject.host === host.host && apps.has(subject.app);
     const key = targetQueueKey(subject.target, { prefix: subject.prefix, name: subject.queue });
     if (partial.has(subject.target) && !seen.has(key)) return false;

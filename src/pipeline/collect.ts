@@ -3,11 +3,14 @@ import type { Logger } from 'pino';
 import { exchangeClaims } from '../collect/claims.ts';
 import type { Claim } from '../collect/claims.ts';
 import type { HostSnapshot } from '../collect/host-snapshot.ts';
+import { collectPressure } from '../collect/pressure-facts.ts';
+import type { PressureFacts } from '../collect/pressure-facts.ts';
 import { collectHost } from '../collect/proc-snapshot.ts';
 import { describeRedisError, readTarget } from '../collect/read-target.ts';
 import type { CollectCache } from '../collect/redis-snapshot.ts';
 import type { RedisSnapshot } from '../collect/snapshot.ts';
 import type { Config, TargetConfig } from '../config/types.ts';
+import type { PressureSample } from '../linux/pressure-reader.ts';
 import { warnOnce } from '../log-once.ts';
 import { attempt } from '../result.ts';
 import type { Result } from '../result.ts';
@@ -21,6 +24,8 @@ export interface Facts {
   readonly host: HostSnapshot | null;
   /** Restarts used per app within its budget window; null when no app may be restarted. */
   readonly restarts: Result<ReadonlyMap<string, number>> | null;
+  /** Host pressure (PSI, load, the hogs when high); null when `pressure` is not enabled. */
+  readonly pressure?: PressureFacts | null;
 }
 
 /**
@@ -29,7 +34,11 @@ export interface Facts {
  * back in one round trip). Never throws for an unreachable Redis or an
  * unreadable process: those are facts too.
  */
-export async function collect(world: PollWorld, cache: CollectCache | undefined): Promise<Facts> {
+export async function collect(
+  world: PollWorld,
+  cache: CollectCache | undefined,
+  previousPressure: PressureSample | null = null,
+): Promise<Facts> {
   const { config } = world;
   const snapshots = await Promise.all(
     config.targets.map((target, i) => snapshotOf(world, target, world.targets[i] as TargetConnection, cache)),
@@ -38,7 +47,10 @@ export async function collect(world: PollWorld, cache: CollectCache | undefined)
   const host =
     world.proc && config.apps.length > 0 ? await collectHost(world.proc, config.apps, config.host, world.now()) : null;
   const restarts = host ? await restartsUsed(world, config) : null;
-  return { snapshots, claims, host, restarts };
+  const pressure = config.pressure.enabled
+    ? await collectPressure(config.procRoot, config.pressure, previousPressure, world.now, world.log)
+    : null;
+  return { snapshots, claims, host, restarts, pressure };
 }
 
 async function snapshotOf(

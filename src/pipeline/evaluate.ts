@@ -1,4 +1,5 @@
 import { evaluateHost } from '../checks/evaluate-host.ts';
+import { evaluateMachine } from '../checks/evaluate-machine.ts';
 import { evaluate } from '../checks/evaluate.ts';
 import type { Finding } from '../checks/finding.ts';
 import type { TenancyFacts } from '../checks/redis-context.ts';
@@ -17,7 +18,8 @@ export function evaluateFacts(
   facts: Facts,
   config: Config,
   versions: VersionMemory | null,
-): { findings: Finding[]; versions: VersionMemory | null } {
+  pressureStreak: number | null = null,
+): { findings: Finding[]; versions: VersionMemory | null; pressureStreak: number } {
   const tracked = versions ? trackVersions(versions, facts.snapshots) : null;
   const tenancy = new Map<string, TenancyFacts>();
   for (const snapshot of facts.snapshots) {
@@ -28,5 +30,12 @@ export function evaluateFacts(
   }
   const queueFindings = evaluate(facts.snapshots, config, tenancy);
   const hostFindings = facts.host ? evaluateHost(facts.host, config, queueFindings) : [];
-  return { findings: [...queueFindings, ...hostFindings], versions: tracked?.memory ?? null };
+  const machine = facts.pressure
+    ? evaluateMachine(facts.pressure, config, pressureStreak)
+    : { findings: [], streak: 0 };
+  return {
+    findings: [...queueFindings, ...hostFindings, ...machine.findings],
+    versions: tracked?.memory ?? null,
+    pressureStreak: machine.streak,
+  };
 }

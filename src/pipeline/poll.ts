@@ -1,5 +1,6 @@
 import type { Finding } from '../checks/finding.ts';
 import type { HostSnapshot } from '../collect/host-snapshot.ts';
+import type { PressureSample } from '../linux/pressure-reader.ts';
 import type { CollectCache } from '../collect/redis-snapshot.ts';
 import type { RedisSnapshot } from '../collect/snapshot.ts';
 import { observedBy } from '../incidents/observed.ts';
@@ -28,6 +29,13 @@ export interface PollMemory {
   readonly incidents: IncidentMemory;
   /** Notifications still in flight when the last poll ended: their outcomes are recorded when known. */
   readonly inFlight: readonly Delivery[];
+  /** The last pressure reading (PSI totals are compared across polls) and the polls in a row over a level; null: none kept. */
+  readonly pressure?: PressureMemory | null;
+}
+
+export interface PressureMemory {
+  readonly sample: PressureSample | null;
+  readonly streak: number;
 }
 
 export function freshMemory(options: { keep: boolean; collect?: CollectCache }): PollMemory {
@@ -36,6 +44,7 @@ export function freshMemory(options: { keep: boolean; collect?: CollectCache }):
     versions: options.keep ? NO_VERSIONS : null,
     incidents: NO_INCIDENTS,
     inFlight: [],
+    pressure: options.keep ? { sample: null, streak: 0 } : null,
   };
 }
 
@@ -80,9 +89,9 @@ export async function runPoll(
   const role = world.role();
   const scope = role.leader ? EVERYTHING : ownHost(config.host);
 
-  const facts = await collect(world, memory.collect);
+  const facts = await collect(world, memory.collect, memory.pressure?.sample ?? null);
   if (options.signal.aborted) throw new PollAborted('poll budget exceeded during collection');
-  const evaluated = evaluateFacts(facts, config, memory.versions);
+  const evaluated = evaluateFacts(facts, config, memory.versions, memory.pressure ? memory.pressure.streak : null);
   const planned = planRestarts(evaluated.findings, facts.host, config, facts.restarts);
   if (planned.budgetProblem)
     log.warn(
@@ -90,7 +99,7 @@ export async function runPoll(
       'restart budget unavailable (its Redis is unreachable): no restart this poll',
     );
   const findings = [...evaluated.findings, ...planned.findings];
-  const report = buildReport(facts.snapshots, findings, started, world.now() - started, facts.host);
+  const report = buildReport(facts.snapshots, findings, started, world.now() - started, facts.host, facts.pressure);
   const result = {
     snapshots: facts.snapshots,
     findings,
@@ -102,7 +111,11 @@ export async function runPoll(
     undelivered: 0,
     failedDeliveries: 0,
   };
-  const next = { ...memory, versions: evaluated.versions };
+  const next = {
+    ...memory,
+    versions: evaluated.versions,
+    ...(memory.pressure && { pressure: { sample: facts.pressure?.sample ?? null, streak: evaluated.pressureStreak } }),
+  };
   // No store, no incident stage: a `check` without a DSN only reports.
   if (!world.store) return { result, memory: next };
   if (options.signal.aborted) throw new PollAborted('poll budget exceeded before the incident stage');
@@ -118,7 +131,7 @@ export async function runPoll(
     log,
     clock: world.now,
   };
-  const observed = observedBy(facts.snapshots, facts.host ?? undefined);
+  const observed = observedBy(facts.snapshots, facts.host ?? undefined, facts.pressure ? config.host : undefined);
   const input = {
     findings,
     observed,
@@ -130,7 +143,7 @@ export async function runPoll(
     signal: options.signal,
     storeUp:
       facts.snapshots[config.targets.findIndex((t) => t.name === config.incidents.stateRedis)]?.reachable !== false,
-    host: { name: config.host, beats: config.apps.length > 0 },
+    host: { name: config.host, beats: config.apps.length > 0 || config.pressure.enabled },
   };
   const incidents = await runIncidents(memory.incidents, memory.inFlight, deps, input);
   return {

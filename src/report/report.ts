@@ -1,7 +1,10 @@
 import type { HostSnapshot } from '../collect/host-snapshot.ts';
+import type { PressureFacts } from '../collect/pressure-facts.ts';
 import type { RedisSnapshot } from '../collect/snapshot.ts';
 import type { Finding, Severity } from '../checks/finding.ts';
 import { oldestWaitingAt } from '../checks/queue-wait-age.ts';
+import { hostNotices, summarizeHost } from './host-summary.ts';
+import type { HostSummary } from './host-summary.ts';
 
 export type Status = 'ok' | 'warning' | 'critical' | 'unknown';
 
@@ -62,6 +65,8 @@ export interface Report {
   targets: TargetSummary[];
   processes: ProcessSummary[];
   notices: string[];
+  /** The machine's pressure (host.pressure); null when `pressure` is not enabled. */
+  host: HostSummary | null;
 }
 
 /** Worst first: any critical → critical; else any warning → warning; else any unknown → unknown. */
@@ -79,6 +84,7 @@ export function buildReport(
   checkedAt: number,
   durationMs: number,
   host: HostSnapshot | null = null,
+  pressure: PressureFacts | null = null,
 ): Report {
   const order: Record<Severity, number> = { critical: 0, warning: 1, unknown: 2 };
   return {
@@ -98,7 +104,8 @@ export function buildReport(
       workers: a.workers.length,
       denied: a.denied.length,
     })),
-    notices: snapshots.flatMap(noticesOf),
+    notices: [...snapshots.flatMap(noticesOf), ...hostNotices(pressure)],
+    host: pressure ? summarizeHost(pressure) : null,
   };
 }
 

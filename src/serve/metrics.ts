@@ -2,6 +2,7 @@ import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from 'prom
 import type { PollResult } from '../pipeline/poll.ts';
 import type { IncidentRecord } from '../incidents/tracker.ts';
 import { ScheduleMetrics } from './schedule-metrics.ts';
+import { HostMetrics } from './host-metrics.ts';
 
 const QUEUE_LABELS = ['target', 'prefix', 'queue'] as const;
 const GAUGES_NAMED_LIKE_COUNTERS = [
@@ -27,6 +28,7 @@ export class Metrics {
   private readonly retries: Counter<'kind'>;
   private readonly deliveries: Counter<'result'>;
   private readonly schedules: ScheduleMetrics;
+  private readonly host = new HostMetrics(this.registry);
 
   constructor() {
     const registers = [this.registry];
@@ -100,6 +102,7 @@ export class Metrics {
 
   pollSucceeded(result: PollResult, durationMs: number, open: ReadonlyMap<string, IncidentRecord>): void {
     this.pollDuration.observe({ result: 'ok' }, durationMs / 1000);
+    this.host.update(result.report.host);
     for (const gauge of Object.values(this.queueGauges)) gauge.reset();
     this.redisUp.reset();
     for (const target of result.report.targets) this.redisUp.set({ target: target.name }, target.reachable ? 1 : 0);

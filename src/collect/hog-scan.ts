@@ -1,0 +1,204 @@
+import { readdir, readFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
+import type { PressureConfig } from '../config/types.ts';
+import { CLOCK_TICKS_PER_SECOND, parseCmdline, parseStatusUids } from '../linux/proc-parse.ts';
+import { parsePasswdNames, parseTaskIo, parseTaskStat } from '../linux/task-parse.ts';
+import type { TaskIo, TaskStat } from '../linux/task-parse.ts';
+import { hostRootOf, startedAt, startedByOf, walkChain } from './started-by.ts';
+import type { ChainLink, StartedBy } from './started-by.ts';
+
+/** One process named by the scan. */
+export interface Hog {
+  readonly pid: number;
+  readonly comm: string;
+  /** argv joined by spaces (at most 200 characters); empty for a kernel thread. */
+  readonly cmdline: string;
+  readonly uid: number | null;
+  /** From the host's /etc/passwd (under the proc root's parent); null: the uid only. */
+  readonly user: string | null;
+  readonly state: string;
+  /** Unix ms. */
+  readonly startedAt: number;
+  /** Of one CPU: 180 = nearly two CPUs. */
+  readonly cpuPercent: number;
+  /** Storage bytes per second over the samples; null when /proc/<pid>/io was unreadable (owner-only). */
+  readonly readBytesPerSec: number | null;
+  readonly writeBytesPerSec: number | null;
+  readonly startedBy: StartedBy;
+}
+
+/** The scan's result: three short lists and what it could not see. */
+export interface HogReport {
+  /** The time between the two samples. */
+  readonly sampledMs: number;
+  readonly scanned: number;
+  /** Processes not sampled: over `scan.maxProcesses` or past `scan.maxMs`. */
+  readonly skipped: number;
+  /** Processes whose /proc/<pid>/io could not be read (another user, without CAP_SYS_PTRACE). */
+  readonly ioUnreadable: number;
+  readonly byCpu: readonly Hog[];
+  readonly byIo: readonly Hog[];
+  /** In uninterruptible sleep (D) at the second sample: usually waiting for a disk. */
+  readonly inD: readonly Hog[];
+}
+
+interface Sample {
+  readonly stat: TaskStat;
+  readonly io: TaskIo | null;
+}
+
+const BATCH = 32;
+const MAX_CMDLINE = 200;
+
+async function sampleOne(procRoot: string, pid: number): Promise<Sample | undefined> {
+  const dir = join(procRoot, String(pid));
+  const [statText, ioText] = await Promise.all([
+    readFile(join(dir, 'stat'), 'utf8').catch(() => undefined),
+    readFile(join(dir, 'io'), 'utf8').catch(() => undefined),
+  ]);
+  const stat = statText === undefined ? undefined : parseTaskStat(statText);
+  if (!stat) return undefined;
+  return { stat, io: ioText === undefined ? null : (parseTaskIo(ioText) ?? null) };
+}
+
+/** Samples `pids` in batches until done or out of time; returns what it reached, and how many it tried (gone ones included). */
+async function sampleAll(
+  procRoot: string,
+  pids: readonly number[],
+  maxMs: number,
+): Promise<{ samples: Map<number, Sample>; tried: number }> {
+  const started = performance.now();
+  const samples = new Map<number, Sample>();
+  let tried = 0;
+  for (let i = 0; i < pids.length && performance.now() - started < maxMs; i += BATCH) {
+    const batch = pids.slice(i, i + BATCH);
+    const read = await Promise.all(batch.map((pid) => sampleOne(procRoot, pid)));
+    read.forEach((sample, j) => sample && samples.set(batch[j] as number, sample));
+    tried += batch.length;
+  }
+  return { samples, tried };
+}
+
+async function listPids(procRoot: string): Promise<number[]> {
+  const names = await readdir(procRoot).catch(() => [] as string[]);
+  return names.filter((name) => /^[1-9]\d*$/.test(name)).map(Number);
+}
+
+interface Rated {
+  readonly sample: Sample;
+  readonly cpuPercent: number;
+  readonly read: number | null;
+  readonly write: number | null;
+}
+
+/** Pure: the two samples of one process → its rates; undefined when the pid was reused in between. */
+export function rate(first: Sample, second: Sample, seconds: number): Rated | undefined {
+  if (first.stat.starttime !== second.stat.starttime || seconds <= 0) return undefined;
+  const ticks = Math.max(0, second.stat.cpuTicks - first.stat.cpuTicks);
+  const io = first.io && second.io;
+  return {
+    sample: second,
+    cpuPercent: (ticks / CLOCK_TICKS_PER_SECOND / seconds) * 100,
+    read: io && first.io ? Math.max(0, second.io.readBytes - first.io.readBytes) / seconds : null,
+    write: io && first.io ? Math.max(0, second.io.writeBytes - first.io.writeBytes) / seconds : null,
+  };
+}
+
+// Below these a process is background noise, not a cause worth a line in a page.
+const MIN_CPU_PERCENT = 1;
+const MIN_IO_BYTES_PER_SEC = 100_000;
+
+/** Pure: the three lists, `top` each, most first; a process may be in several. */
+export function rank(rated: readonly Rated[], top: number): { byCpu: Rated[]; byIo: Rated[]; inD: Rated[] } {
+  const ioOf = (r: Rated): number => (r.read ?? 0) + (r.write ?? 0);
+  return {
+    byCpu: rated
+      .filter((r) => r.cpuPercent >= MIN_CPU_PERCENT)
+      .sort((a, b) => b.cpuPercent - a.cpuPercent)
+      .slice(0, top),
+    byIo: rated
+      .filter((r) => ioOf(r) >= MIN_IO_BYTES_PER_SEC)
+      .sort((a, b) => ioOf(b) - ioOf(a))
+      .slice(0, top),
+    inD: rated.filter((r) => r.sample.stat.state === 'D').slice(0, top),
+  };
+}
+
+/**
+ * Names the processes behind high pressure: two samples of every process's stat and io,
+ * `scan.sampleMs` apart, each capped in processes and time. Run only when pressure crosses a level.
+ */
+export async function scanHogs(procRoot: string, btime: number, rules: PressureConfig['scan']): Promise<HogReport> {
+  const all = await listPids(procRoot);
+  const pids = all.slice(0, rules.maxProcesses);
+  const t0 = performance.now();
+  const { samples: first, tried } = await sampleAll(procRoot, pids, rules.maxMs);
+  await sleep(Math.max(0, rules.sampleMs - (performance.now() - t0)));
+  const t1 = performance.now();
+  const { samples: second } = await sampleAll(procRoot, [...first.keys()], rules.maxMs);
+  // Both samples walk the processes in the same order at about the same pace: each process was read t1 - t0 apart.
+  const seconds = (t1 - t0) / 1000;
+  const rated: Rated[] = [];
+  for (const [pid, later] of second) {
+    const earlier = first.get(pid);
+    const r = earlier && rate(earlier, later, seconds);
+    if (r) rated.push(r);
+  }
+  const lists = rank(rated, rules.top);
+  const names = parsePasswdNames(await readFile(join(hostRootOf(procRoot), 'etc', 'passwd'), 'utf8').catch(() => ''));
+  const table = new Map([...second].map(([pid, s]) => [pid, s.stat]));
+  const detailed = new Map<number, Hog>();
+  const detail = async (r: Rated): Promise<Hog> => {
+    const known = detailed.get(r.sample.stat.pid);
+    if (known) return known;
+    const hog = await describe(procRoot, r, btime, names, table);
+    detailed.set(hog.pid, hog);
+    return hog;
+  };
+  const byCpu = await Promise.all(lists.byCpu.map(detail));
+  const byIo = await Promise.all(lists.byIo.map(detail));
+  const inD = await Promise.all(lists.inD.map(detail));
+  return {
+    sampledMs: Math.round(seconds * 1000),
+    scanned: second.size,
+    skipped: all.length - tried,
+    ioUnreadable: [...second.values()].filter((s) => s.io === null).length,
+    byCpu,
+    byIo,
+    inD,
+  };
+}
+
+async function describe(
+  procRoot: string,
+  r: Rated,
+  btime: number,
+  names: ReadonlyMap<number, string>,
+  table: ReadonlyMap<number, TaskStat>,
+): Promise<Hog> {
+  const { stat } = r.sample;
+  const dir = join(procRoot, String(stat.pid));
+  const [cmdline, status] = await Promise.all([
+    readFile(join(dir, 'cmdline')).then(parseCmdline, () => [] as string[]),
+    readFile(join(dir, 'status'), 'utf8').then(parseStatusUids, () => undefined),
+  ]);
+  const lookup = async (pid: number): Promise<ChainLink | undefined> =>
+    table.get(pid) ??
+    (await readFile(join(procRoot, String(pid), 'stat'), 'utf8').then(parseTaskStat, () => undefined));
+  const chain = await walkChain(stat, lookup);
+  const uid = status?.real ?? null;
+  return {
+    pid: stat.pid,
+    comm: stat.comm,
+    cmdline: cmdline.join(' ').slice(0, MAX_CMDLINE),
+    uid,
+    user: uid === null ? null : (names.get(uid) ?? null),
+    state: stat.state,
+    startedAt: startedAt(stat.starttime, btime),
+    cpuPercent: Math.round(r.cpuPercent),
+    readBytesPerSec: r.read === null ? null : Math.round(r.read),
+    writeBytesPerSec: r.write === null ? null : Math.round(r.write),
+    startedBy: await startedByOf(chain, procRoot, btime),
+  };
+}
