@@ -24,6 +24,12 @@ export function formatTime(ms: number): string {
   return `${new Date(ms).toISOString().slice(0, 16).replace('T', ' ')} UTC`;
 }
 
+/** A run's slot: "2026-11-22 03:10 UTC", with seconds when it is not on a whole minute. */
+export function formatSlot(ms: number): string {
+  if (ms % 60_000 === 0) return formatTime(ms);
+  return `${new Date(ms).toISOString().slice(0, 19).replace('T', ' ')} UTC`;
+}
+
 export function plural(count: number, word: string): string {
   return `${count} ${word}${count === 1 ? '' : 's'}`;
 }

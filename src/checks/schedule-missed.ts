@@ -1,5 +1,5 @@
 import type { ScheduledRun, SchedulerFacts } from '../collect/schedule-snapshot.ts';
-import { formatTime, plural } from './context.ts';
+import { formatSlot, plural } from './context.ts';
 import type { Finding } from './finding.ts';
 import { findingsPerQueue, queueName, readQueues, schedulerName, timing } from './schedule-context.ts';
 import type { ScheduleContext, ScheduleProblem } from './schedule-context.ts';
@@ -44,7 +44,7 @@ export function checkScheduleMissed(ctx: ScheduleContext): readonly Finding[] {
       const total = gaps.reduce((n, g) => n + g.skipped, 0);
       const described = gaps
         .slice(-3)
-        .map((g) => `${g.skipped} between ${formatTime(g.after.slot)} and ${formatTime(g.before.slot)}`)
+        .map((g) => `${g.skipped} between ${formatSlot(g.after.slot)} and ${formatSlot(g.before.slot)}`)
         .join(', ');
       problems.push({
         ref: q.ref,

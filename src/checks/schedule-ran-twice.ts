@@ -1,6 +1,6 @@
 import type { ScheduledRun } from '../collect/schedule-snapshot.ts';
 import type { QueueRef } from '../collect/snapshot.ts';
-import { formatTime, plural } from './context.ts';
+import { formatSlot, plural } from './context.ts';
 import type { Finding } from './finding.ts';
 import { findingsPerQueue, matchesAny, queueName, readQueues } from './schedule-context.ts';
 import type { ScheduleContext, ScheduleProblem } from './schedule-context.ts';
@@ -48,7 +48,7 @@ export function checkScheduleRanTwice(ctx: ScheduleContext): readonly Finding[] 
       problems.push({
         ref: q.ref,
         severity: 'warning',
-        sentence: `The run of job "${r.name ?? '?'}" for ${formatTime(r.slot)} (job ${r.jobId}) in ${queueName(q.ref)} on ${target} was started ${r.starts} times for ${plural(r.attempts, 'attempt')}${worker}: it stalled (its worker lost the lock) and another worker ran it again, so its side effect probably happened twice.${reRuns} Make the job idempotent or give it a longer lockDuration.`,
+        sentence: `The run of job "${r.name ?? '?'}" for ${formatSlot(r.slot)} (job ${r.jobId}) in ${queueName(q.ref)} on ${target} was started ${r.starts} times for ${plural(r.attempts, 'attempt')}${worker}: it stalled (its worker lost the lock) and another worker ran it again, so its side effect probably happened twice.${reRuns} Make the job idempotent or give it a longer lockDuration.`,
         details: {
           id: r.schedulerId,
           jobId: r.jobId,
@@ -84,7 +84,7 @@ export function checkScheduleRanTwice(ctx: ScheduleContext): readonly Finding[] 
     problems.push({
       ref: first.ref,
       severity: 'critical',
-      sentence: `Job "${name}" ran ${last.length} times for the slot ${formatTime(first.run.slot)} on ${target}, once per scheduler (${ids}), and ${plural(doubled.length, 'slot')} in the last 24 hours ran more than once, the newest included: its work (an email) happened twice. Keep one scheduler (see schedule.duplicate).`,
+      sentence: `Job "${name}" ran ${last.length} times for the slot ${formatSlot(first.run.slot)} on ${target}, once per scheduler (${ids}), and ${plural(doubled.length, 'slot')} in the last 24 hours ran more than once, the newest included: its work (an email) happened twice. Keep one scheduler (see schedule.duplicate).`,
       details: {
         name,
         slots: doubled.length,

@@ -1,4 +1,4 @@
-import { readdir, readFile } from 'node:fs/promises';
+import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { PressureConfig } from '../config/types.ts';
@@ -51,14 +51,21 @@ interface Sample {
 const BATCH = 32;
 const MAX_CMDLINE = 200;
 
-async function sampleOne(procRoot: string, pid: number): Promise<Sample | undefined> {
+/** procfs files are made in memory on read: synchronous reads cost microseconds, asynchronous ones a thread-pool hop each. */
+function readSync(path: string): string | undefined {
+  try {
+    return readFileSync(path, 'utf8');
+  } catch {
+    return undefined; // gone (ENOENT, ESRCH) or owner-only (EACCES): a value, not an error
+  }
+}
+
+function sampleOne(procRoot: string, pid: number): Sample | undefined {
   const dir = join(procRoot, String(pid));
-  const [statText, ioText] = await Promise.all([
-    readFile(join(dir, 'stat'), 'utf8').catch(() => undefined),
-    readFile(join(dir, 'io'), 'utf8').catch(() => undefined),
-  ]);
+  const statText = readSync(join(dir, 'stat'));
   const stat = statText === undefined ? undefined : parseTaskStat(statText);
   if (!stat) return undefined;
+  const ioText = readSync(join(dir, 'io'));
   return { stat, io: ioText === undefined ? null : (parseTaskIo(ioText) ?? null) };
 }
 
@@ -73,15 +80,24 @@ async function sampleAll(
   let tried = 0;
   for (let i = 0; i < pids.length && performance.now() - started < maxMs; i += BATCH) {
     const batch = pids.slice(i, i + BATCH);
-    const read = await Promise.all(batch.map((pid) => sampleOne(procRoot, pid)));
-    read.forEach((sample, j) => sample && samples.set(batch[j] as number, sample));
+    batch.forEach((pid) => {
+      const sample = sampleOne(procRoot, pid);
+      if (sample) samples.set(pid, sample);
+    });
     tried += batch.length;
+    // Let the event loop breathe between batches (an HTTP probe, a timer).
+    await new Promise((resolve) => setImmediate(resolve));
   }
   return { samples, tried };
 }
 
-async function listPids(procRoot: string): Promise<number[]> {
-  const names = await readdir(procRoot).catch(() => [] as string[]);
+function listPids(procRoot: string): number[] {
+  let names: string[];
+  try {
+    names = readdirSync(procRoot);
+  } catch {
+    names = [];
+  }
   return names.filter((name) => /^[1-9]\d*$/.test(name)).map(Number);
 }
 
@@ -130,7 +146,7 @@ export function rank(rated: readonly Rated[], top: number): { byCpu: Rated[]; by
  * `scan.sampleMs` apart, each capped in processes and time. Run only when pressure crosses a level.
  */
 export async function scanHogs(procRoot: string, btime: number, rules: PressureConfig['scan']): Promise<HogReport> {
-  const all = await listPids(procRoot);
+  const all = listPids(procRoot);
   const pids = all.slice(0, rules.maxProcesses);
   const t0 = performance.now();
   const { samples: first, tried } = await sampleAll(procRoot, pids, rules.maxMs);
@@ -146,7 +162,7 @@ export async function scanHogs(procRoot: string, btime: number, rules: PressureC
     if (r) rated.push(r);
   }
   const lists = rank(rated, rules.top);
-  const names = parsePasswdNames(await readFile(join(hostRootOf(procRoot), 'etc', 'passwd'), 'utf8').catch(() => ''));
+  const names = parsePasswdNames(readSync(join(hostRootOf(procRoot), 'etc', 'passwd')) ?? '');
   const table = new Map([...second].map(([pid, s]) => [pid, s.stat]));
   const detailed = new Map<number, Hog>();
   const detail = async (r: Rated): Promise<Hog> => {
@@ -179,13 +195,15 @@ async function describe(
 ): Promise<Hog> {
   const { stat } = r.sample;
   const dir = join(procRoot, String(stat.pid));
-  const [cmdline, status] = await Promise.all([
-    readFile(join(dir, 'cmdline')).then(parseCmdline, () => [] as string[]),
-    readFile(join(dir, 'status'), 'utf8').then(parseStatusUids, () => undefined),
-  ]);
-  const lookup = async (pid: number): Promise<ChainLink | undefined> =>
-    table.get(pid) ??
-    (await readFile(join(procRoot, String(pid), 'stat'), 'utf8').then(parseTaskStat, () => undefined));
+  const cmdline = parseCmdline(readSync(join(dir, 'cmdline')) ?? '');
+  const statusText = readSync(join(dir, 'status'));
+  const status = statusText === undefined ? undefined : parseStatusUids(statusText);
+  const lookup = async (pid: number): Promise<ChainLink | undefined> => {
+    const known = table.get(pid);
+    if (known) return known;
+    const text = readSync(join(procRoot, String(pid), 'stat'));
+    return text === undefined ? undefined : parseTaskStat(text);
+  };
   const chain = await walkChain(stat, lookup);
   const uid = status?.real ?? null;
   return {
@@ -199,6 +217,6 @@ async function describe(
     cpuPercent: Math.round(r.cpuPercent),
     readBytesPerSec: r.read === null ? null : Math.round(r.read),
     writeBytesPerSec: r.write === null ? null : Math.round(r.write),
-    startedBy: await startedByOf(chain, procRoot, btime),
+    startedBy: startedByOf(chain, procRoot, btime),
   };
 }

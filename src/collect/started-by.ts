@@ -1,4 +1,4 @@
-import { access, readFile } from 'node:fs/promises';
+import { existsSync, readFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { parseCgroupV2Path, serviceUnitOf } from '../linux/pressure-parse.ts';
 import { CLOCK_TICKS_PER_SECOND } from '../linux/proc-parse.ts';
@@ -78,21 +78,23 @@ export async function walkChain(
   return chain;
 }
 
-async function exists(path: string): Promise<boolean> {
-  return access(path).then(
-    () => true,
-    () => false,
-  );
+function readOr(path: string, fallback: string): string {
+  try {
+    return readFileSync(path, 'utf8');
+  } catch {
+    return fallback;
+  }
 }
 
 /**
  * What started the process: cron in its parent chain, else the systemd unit its cgroup names ('systemd
  * timer' only when a `.timer` of the same name exists among the host's unit files), else unknown.
  */
-export async function startedByOf(chain: readonly ChainLink[], procRoot: string, btime: number): Promise<StartedBy> {
+export function startedByOf(chain: readonly ChainLink[], procRoot: string, btime: number): StartedBy {
   const self = chain[0] as ChainLink;
   const walked = chain.map((link) => `${link.comm} (${link.pid})`);
-  const cgroup = await readFile(join(procRoot, String(self.pid), 'cgroup'), 'utf8').catch(() => '');
+  // Small in-memory files (procfs) and a few stat calls: synchronous, like the scan's other reads.
+  const cgroup = readOr(join(procRoot, String(self.pid), 'cgroup'), '');
   const path = parseCgroupV2Path(cgroup);
   const unit = path === undefined ? null : (serviceUnitOf(path) ?? null);
   const cron = cronInChain(chain, btime);
@@ -101,9 +103,9 @@ export async function startedByOf(chain: readonly ChainLink[], procRoot: string,
   if (unit === null) return { kind: 'unknown', pid: null, comm: null, unit, at, chain: walked };
   const timer = unit.replace(/\.service$/, '.timer');
   const root = hostRootOf(procRoot);
-  const timers = await Promise.all(UNIT_DIRS.map((dir) => exists(join(root, dir, timer))));
+  const hasTimer = UNIT_DIRS.some((dir) => existsSync(join(root, dir, timer)));
   return {
-    kind: timers.some(Boolean) ? 'systemd-timer' : 'systemd-unit',
+    kind: hasTimer ? 'systemd-timer' : 'systemd-unit',
     pid: null,
     comm: null,
     unit,

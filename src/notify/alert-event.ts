@@ -36,7 +36,8 @@ export function toAlertEvent(decision: Decision, ctx: AlertContext): AlertEvent 
   if (subject.kind !== 'host') {
     tags.target = subject.target;
     tags.redis = ctx.labels.get(subject.target) ?? subject.target;
-  } else {
+  } else if (subject.app !== '') {
+    // A machine finding (host.pressure) is about no app: no empty tag.
     tags.app = subject.app;
   }
   if (subject.kind === 'queue') {

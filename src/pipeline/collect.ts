@@ -48,7 +48,7 @@ export async function collect(
     world.proc && config.apps.length > 0 ? await collectHost(world.proc, config.apps, config.host, world.now()) : null;
   const restarts = host ? await restartsUsed(world, config) : null;
   const pressure = config.pressure.enabled
-    ? await collectPressure(config.procRoot, config.pressure, previousPressure, world.now, world.log)
+    ? await collectPressure(config.procRoot, scanWithin(config), previousPressure, world.now, world.log)
     : null;
   return { snapshots, claims, host, restarts, pressure };
 }
@@ -136,4 +136,11 @@ async function restartsUsed(world: PollWorld, config: Config): Promise<Result<Re
     );
     return new Map(apps.map((app, i) => [app.name, counts[i] ?? 0]));
   });
+}
+
+/** The hog scan pauses between its samples: at most a third of the poll's budget, so a short interval is not aborted by it. */
+function scanWithin(config: Config): Config['pressure'] {
+  const { scan } = config.pressure;
+  const sampleMs = Math.max(100, Math.min(scan.sampleMs, Math.floor(config.pollTimeoutMs / 3)));
+  return sampleMs === scan.sampleMs ? config.pressure : { ...config.pressure, scan: { ...scan, sampleMs } };
 }

@@ -282,3 +282,32 @@ describe('the hog scan, pure parts', () => {
     );
   });
 });
+
+describe('a machine finding through the incident path', () => {
+  it('is observed by the watchdog that read the pressure of its host only, and tagged without an empty app', async () => {
+    const { observedBy } = await import('../../src/incidents/observed.ts');
+    const { toAlertEvent } = await import('../../src/notify/alert-event.ts');
+    const { decide } = await import('../../src/incidents/tracker.ts');
+    const subject = { kind: 'host', host: 'web-1', app: '' } as const;
+    assert.equal(observedBy([], undefined, 'web-1')(subject, HOST_PRESSURE), true);
+    assert.equal(observedBy([], undefined, 'web-2')(subject, HOST_PRESSURE), false);
+    assert.equal(observedBy([], undefined, undefined)(subject, HOST_PRESSURE), false);
+    const finding = checkHostPressure({
+      host: 'web-1',
+      figures: measurePressure(
+        null,
+        sample(0, { psi: { cpu: psi([95, 0]), io: psi([0, 0]), memory: psi([0, 0]) } }),
+        RULES,
+      ),
+      hogs: null,
+      streak: 1,
+      required: 1,
+    });
+    assert.ok(finding);
+    const policy = { forMs: { warning: 0, critical: 0, unknown: 0 }, repeatIntervalMs: 1_000 };
+    const opened = decide(undefined, finding, true, policy, 1_000);
+    assert.ok(opened);
+    const tags = toAlertEvent(opened, { labels: new Map(), app: null, host: 'web-1' }).tags;
+    assert.deepEqual([tags.check, tags.host, 'app' in tags], [HOST_PRESSURE, 'web-1', false]);
+  });
+});

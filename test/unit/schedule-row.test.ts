@@ -1,0 +1,87 @@
+import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
+import { HISTORY_FIELDS, parseSchedulesRow, SCHEDULER_FIELDS, SCHEDULES_LUA } from '../../src/collect/schedule-row.ts';
+
+/** How many values the `return {…}` of a Lua function builds (commas at depth 0 of the table). */
+function returnedCount(fn: string): number {
+  const body = SCHEDULES_LUA.slice(SCHEDULES_LUA.indexOf(`local function ${fn}(`));
+  const open = body.indexOf('return {') + 'return '.length;
+  let depth = 0;
+  let count = 1;
+  for (let i = open; i < body.length; i += 1) {
+    const c = body[i];
+    if (c === '{' || c === '(') depth += 1;
+    else if (c === '}' || c === ')') {
+      depth -= 1;
+      if (depth === 0) return count;
+    } else if (c === ',' && depth === 1) count += 1;
+  }
+  return -1;
+}
+
+const ref = { prefix: 'bull', name: 'emails' };
+const row = (overrides: Record<string, unknown>): unknown[] =>
+  SCHEDULER_FIELDS.map((f) => (f in overrides ? overrides[f] : null));
+
+describe('the schedules script and its rows agree', () => {
+  it('a scheduler row and a history row have as many values as their field lists', () => {
+    assert.equal(returnedCount('scheduler'), SCHEDULER_FIELDS.length);
+    // history() pushes its rows inside a loop: the row is the table after `out[#out + 1] =`.
+    const history = SCHEDULES_LUA.slice(SCHEDULES_LUA.indexOf('local function history('));
+    const table = history.slice(history.indexOf('out[#out + 1] = {') + 'out[#out + 1] = '.length);
+    const fields = table.slice(1, table.indexOf('}\n')).split(/,(?![^(]*\))/).length;
+    assert.equal(fields, HISTORY_FIELDS.length);
+  });
+
+  it('tells schedulers, legacy md5 entries and raw keys apart; a bad row is a problem, not a throw', () => {
+    const parsed = parseSchedulesRow(
+      ref,
+      [
+        'ok',
+        3,
+        'bullmq:6.7.0',
+        [
+          row({
+            id: 'a1',
+            next: '1796094000000',
+            hasHash: 1,
+            name: 'digest',
+            pattern: '0 3 * * *',
+            iterations: '2',
+            nextJob: 'delayed',
+          }),
+          row({ id: '4732a4713082bd3fd382c07378988d9c', next: '1', hasHash: 1, name: 'digest', pattern: '0 3 * * *' }),
+          row({ id: 'digest::::0 3 * * *', next: '1', hasHash: 0, nextJob: 'bogus' }),
+        ],
+        [['repeat:a1:1796007600000', 'digest', 'a1', '1796007600010', '1796007601010', '1', '2', '1', 'w1']],
+      ],
+      true,
+    );
+    assert.ok(parsed.ok);
+    assert.deepEqual(
+      parsed.schedulers.map((s) => [s.id, s.kind, s.nextJob]),
+      [
+        ['a1', 'scheduler', 'delayed'],
+        ['4732a4713082bd3fd382c07378988d9c', 'legacy', 'missing'],
+        ['digest::::0 3 * * *', 'raw', 'missing'],
+      ],
+    );
+    assert.equal(parsed.schedulers[0]?.next, 1796094000000);
+    assert.deepEqual(parsed.runs?.[0], {
+      jobId: 'repeat:a1:1796007600000',
+      name: 'digest',
+      schedulerId: 'a1',
+      slot: 1796007600000,
+      startedAt: 1796007600010,
+      finishedAt: 1796007601010,
+      stalls: 1,
+      starts: 2,
+      attempts: 1,
+      worker: 'w1',
+    });
+    const unread = parseSchedulesRow(ref, ['ok', 1, null, [], []], false);
+    assert.equal(unread.ok ? unread.runs : 'not ok', null, 'no history read: runs unknown, not empty');
+    assert.deepEqual(parseSchedulesRow(ref, ['error', 'WRONGTYPE'], true), { ref, ok: false, problem: 'WRONGTYPE' });
+    assert.equal(parseSchedulesRow(ref, 'garbage', true).ok, false);
+  });
+});
