@@ -72,7 +72,7 @@ describe('parseCrontab', () => {
       const parsed = parseCrontab(
         `# header\n${g.text}\n0 4 * * * ${g.owner === null ? 'root ' : ''}ok\n`,
         '/etc/x',
-        g.owner ?? 'u',
+        g.owner === null ? null : 'u',
       );
       assert.equal(parsed.problems.length, 1);
       assert.equal(parsed.problems[0]?.file, '/etc/x');
