@@ -1,5 +1,7 @@
 import type { QueueContext } from './context.ts';
 import type { Finding } from './finding.ts';
+import { CRON_CHECKS } from './host-cron.ts';
+import type { CronCheck } from './host-cron.ts';
 import { HOST_CHECKS } from './process-release.ts';
 import type { HostCheck } from './process-release.ts';
 import { checkActiveTooLong } from './queue-active-too-long.ts';
@@ -43,4 +45,6 @@ export const REDIS_CHECKS: readonly RedisCheck[] = [...COVERAGE_CHECKS, ...SERVE
 
 /** Per declared app on this host (the release checks). */
 export { HOST_CHECKS };
-export type { HostCheck, RedisCheck };
+/** On this host's crontabs and timers (when `cron.enabled`); the fleet-level cron and exec checks are in evaluate-cron.ts. */
+export { CRON_CHECKS };
+export type { CronCheck, HostCheck, RedisCheck };

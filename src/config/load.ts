@@ -4,6 +4,7 @@ import type { z } from 'zod';
 import { queueKey } from '../collect/queue-key.ts';
 import { ConfigError } from '../errors.ts';
 import { buildApps } from './apps.ts';
+import { buildCron } from './cron.ts';
 import { checkSentryDsn } from './sentry-dsn.ts';
 import {
   DEFAULT_CONFIG_FILE,
@@ -101,6 +102,7 @@ export function loadConfig({ flags, env, readFile, host = 'localhost', version =
       latency: mergeLevels({ warning: 250, critical: 1_000 }, file.redisRules?.latency, 'redisRules.latency'),
     },
     procRoot: file.procRoot ?? '/proc',
+    cron: buildCron(file.cron ?? {}),
     dryRun: flags.dryRun ?? file.dryRun ?? false,
     host,
     sentry: buildSentry(file.sentry ?? {}, env, host, version),

@@ -72,6 +72,14 @@ export interface IncidentPolicy {
   readonly stateFile: string;
 }
 
+export interface CronConfig {
+  readonly enabled: boolean;
+  /** Absolute; "/" reads the host the watchdog runs on. */
+  readonly hostRoot: string;
+  /** Commands meant to run on several hosts: never a clone. */
+  readonly multiHost: readonly RegExp[];
+}
+
 export interface Config {
   readonly targets: readonly TargetConfig[];
   readonly defaults: QueueRules;
@@ -93,6 +101,7 @@ export interface Config {
     readonly latency: Levels;
   };
   readonly procRoot: string;
+  readonly cron: CronConfig;
   readonly dryRun: boolean;
   /** This machine's name: the `host` of process findings. */
   readonly host: string;

@@ -33,11 +33,13 @@ export function toAlertEvent(decision: Decision, ctx: AlertContext): AlertEvent 
     notification: decision.notify ?? 'none',
     host: subject.kind === 'host' ? subject.host : ctx.host,
   };
-  if (subject.kind !== 'host') {
+  if (subject.kind === 'queue' || subject.kind === 'redis') {
     tags.target = subject.target;
     tags.redis = ctx.labels.get(subject.target) ?? subject.target;
-  } else {
+  } else if (subject.kind === 'host') {
     tags.app = subject.app;
+  } else {
+    tags.job = subject.job;
   }
   if (subject.kind === 'queue') {
     tags.queue = subject.queue;

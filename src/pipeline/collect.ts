@@ -11,6 +11,8 @@ import type { Config, TargetConfig } from '../config/types.ts';
 import { warnOnce } from '../log-once.ts';
 import { attempt } from '../result.ts';
 import type { Result } from '../result.ts';
+import { collectCron } from './collect-cron.ts';
+import type { CronFacts } from './collect-cron.ts';
 import type { PollWorld, TargetConnection } from './world.ts';
 
 /** Everything one poll read: the input of the pure stages. */
@@ -21,6 +23,8 @@ export interface Facts {
   readonly host: HostSnapshot | null;
   /** Restarts used per app within its budget window; null when no app may be restarted. */
   readonly restarts: Result<ReadonlyMap<string, number>> | null;
+  /** Crontabs, the fleet's inventories, the exec records. */
+  readonly cron: CronFacts;
 }
 
 /**
@@ -38,7 +42,14 @@ export async function collect(world: PollWorld, cache: CollectCache | undefined)
   const host =
     world.proc && config.apps.length > 0 ? await collectHost(world.proc, config.apps, config.host, world.now()) : null;
   const restarts = host ? await restartsUsed(world, config) : null;
-  return { snapshots, claims, host, restarts };
+  const stateAt = config.targets.findIndex((t) => t.name === config.incidents.stateRedis);
+  const stateSnapshot = snapshots[stateAt];
+  const cron = await collectCron(
+    world,
+    stateSnapshot?.reachable ? (world.targets[stateAt] as TargetConnection).client : null,
+    stateSnapshot && !stateSnapshot.reachable ? stateSnapshot.reason : 'not read',
+  );
+  return { snapshots, claims, host, restarts, cron };
 }
 
 async function snapshotOf(

@@ -1,4 +1,5 @@
 import { evaluateHost } from '../checks/evaluate-host.ts';
+import { evaluateCron } from '../checks/evaluate-cron.ts';
 import { evaluate } from '../checks/evaluate.ts';
 import type { Finding } from '../checks/finding.ts';
 import type { TenancyFacts } from '../checks/redis-context.ts';
@@ -17,6 +18,7 @@ export function evaluateFacts(
   facts: Facts,
   config: Config,
   versions: VersionMemory | null,
+  now: number,
 ): { findings: Finding[]; versions: VersionMemory | null } {
   const tracked = versions ? trackVersions(versions, facts.snapshots) : null;
   const tenancy = new Map<string, TenancyFacts>();
@@ -28,5 +30,6 @@ export function evaluateFacts(
   }
   const queueFindings = evaluate(facts.snapshots, config, tenancy);
   const hostFindings = facts.host ? evaluateHost(facts.host, config, queueFindings) : [];
-  return { findings: [...queueFindings, ...hostFindings], versions: tracked?.memory ?? null };
+  const cronFindings = evaluateCron(facts.cron, config.host, now);
+  return { findings: [...queueFindings, ...hostFindings, ...cronFindings], versions: tracked?.memory ?? null };
 }

@@ -2,7 +2,7 @@ import type { Finding } from '../checks/finding.ts';
 import type { HostSnapshot } from '../collect/host-snapshot.ts';
 import type { CollectCache } from '../collect/redis-snapshot.ts';
 import type { RedisSnapshot } from '../collect/snapshot.ts';
-import { observedBy } from '../incidents/observed.ts';
+import { cronSeen, observedBy } from '../incidents/observed.ts';
 import type { Decision } from '../incidents/tracker.ts';
 import { buildReport } from '../report/report.ts';
 import type { Report } from '../report/report.ts';
@@ -82,7 +82,7 @@ export async function runPoll(
 
   const facts = await collect(world, memory.collect);
   if (options.signal.aborted) throw new PollAborted('poll budget exceeded during collection');
-  const evaluated = evaluateFacts(facts, config, memory.versions);
+  const evaluated = evaluateFacts(facts, config, memory.versions, started);
   const planned = planRestarts(evaluated.findings, facts.host, config, facts.restarts);
   if (planned.budgetProblem)
     log.warn(
@@ -90,7 +90,7 @@ export async function runPoll(
       'restart budget unavailable (its Redis is unreachable): no restart this poll',
     );
   const findings = [...evaluated.findings, ...planned.findings];
-  const report = buildReport(facts.snapshots, findings, started, world.now() - started, facts.host);
+  const report = buildReport(facts.snapshots, findings, started, world.now() - started, facts.host, facts.cron);
   const result = {
     snapshots: facts.snapshots,
     findings,
@@ -118,7 +118,7 @@ export async function runPoll(
     log,
     clock: world.now,
   };
-  const observed = observedBy(facts.snapshots, facts.host ?? undefined);
+  const observed = observedBy(facts.snapshots, facts.host ?? undefined, cronSeen(facts, config.host));
   const input = {
     findings,
     observed,

@@ -2,6 +2,9 @@ import type { HostSnapshot } from '../collect/host-snapshot.ts';
 import type { RedisSnapshot } from '../collect/snapshot.ts';
 import type { Finding, Severity } from '../checks/finding.ts';
 import { oldestWaitingAt } from '../checks/queue-wait-age.ts';
+import type { CronFacts } from '../pipeline/collect-cron.ts';
+import { summarizeCron } from './cron-report.ts';
+import type { CronSummary, RunSummary } from './cron-report.ts';
 
 export type Status = 'ok' | 'warning' | 'critical' | 'unknown';
 
@@ -62,6 +65,10 @@ export interface Report {
   targets: TargetSummary[];
   processes: ProcessSummary[];
   notices: string[];
+  /** This host's crontabs (`cron.enabled`), else null. */
+  cron: CronSummary | null;
+  /** Recent `watchdog exec` runs per key. */
+  runs: RunSummary[];
 }
 
 /** Worst first: any critical → critical; else any warning → warning; else any unknown → unknown. */
@@ -79,7 +86,9 @@ export function buildReport(
   checkedAt: number,
   durationMs: number,
   host: HostSnapshot | null = null,
+  cronFacts?: CronFacts,
 ): Report {
+  const cron = summarizeCron(cronFacts);
   const order: Record<Severity, number> = { critical: 0, warning: 1, unknown: 2 };
   return {
     status: overallStatus(findings),
@@ -98,7 +107,9 @@ export function buildReport(
       workers: a.workers.length,
       denied: a.denied.length,
     })),
-    notices: snapshots.flatMap(noticesOf),
+    notices: [...snapshots.flatMap(noticesOf), ...cron.notices],
+    cron: cron.cron,
+    runs: cron.runs,
   };
 }
 

@@ -59,7 +59,7 @@ describe('README', () => {
     const ids = new Set<string>();
     for (const file of files) {
       const text = readFileSync(new URL(String(file), dir), 'utf8');
-      for (const match of text.matchAll(/'((?:queue|redis|process|remediate|watchdog)\.[a-z-]+)'/g))
+      for (const match of text.matchAll(/'((?:queue|redis|process|remediate|watchdog|host|schedule)\.[a-z-]+)'/g))
         ids.add(match[1] ?? '');
     }
     ids.delete('watchdog.yml'); // a file name, not a check
