@@ -29,7 +29,7 @@ export function checkDuplicateRuns(summaries: readonly KeySummary[], now: number
         SCHEDULE_DUPLICATE_RUN,
         lastRefusal.ran ? 'critical' : 'warning',
         { kind: 'job', job: `exec:${key}` },
-        `watchdog exec --key ${key}: the run of the slot starting ${formatTime(lastRefusal.slot)} was started twice: ${describeHolder(lastRefusal.holder)} took it, ${outcome} (${refusals} refused in all). The same cron line is installed twice (two hosts, or two users): remove the extra one. This resolves when a later run finishes with no second runner.`,
+        `watchdog exec --key ${key}: the run of the slot of ${formatTime(lastRefusal.slot)} was started twice: ${describeHolder(lastRefusal.holder)} took it, ${outcome} (${refusals} refused in all). The same cron line is installed twice (two hosts, or two users): remove the extra one. This resolves when a later run finishes with no second runner.`,
         { key, slot: lastRefusal.slot, holder: lastRefusal.holder, refused: lastRefusal, refusals },
       ),
     ];
