@@ -51,14 +51,14 @@ export function checkCronClone(inventories: readonly HostInventory[]): Finding[]
     const signature = (m: string): string => [...(jobSets.get(m) ?? [])].sort().join(',');
     const identical = machines.every((m) => signature(m) === signature(machines[0] ?? ''));
     const clone = identical
-      ? ` Their whole inventories are identical (${plural(jobSets.get(machines[0] ?? '')?.size ?? 0, 'job')}): ${hosts.slice(1).join(', ')} is likely a clone of ${hosts[0] ?? ''}.`
+      ? ` Their whole inventories are identical (${plural(jobSets.get(machines[0] ?? '')?.size ?? 0, 'job')}): one is likely a clone of the other.`
       : '';
     const sample = labels.slice(0, 3).join('; ');
     return makeFinding(
       HOST_CRON_CLONE,
       'critical',
       { kind: 'job', job: `cron-clone:${hosts.join(',')}` },
-      `${plural(labels.length, 'cron job')} run on ${hosts.length} live hosts at once: ${hosts.join(', ')} (${sample}${labels.length > 3 ? `; ${labels.length - 3} more` : ''}), each run happens ${hosts.length} times against whatever they share.${clone} Stop the extra host, or list the job in cron.multiHost if it is meant to run everywhere; guard the cron line with watchdog exec.`,
+      `${plural(labels.length, 'cron job')} ${labels.length === 1 ? 'runs' : 'run'} on ${hosts.length} live hosts at once: ${hosts.join(', ')} (${sample}${labels.length > 3 ? `; ${labels.length - 3} more` : ''}), each run happens ${hosts.length} times against whatever they share.${clone} Stop the extra host, or list the job in cron.multiHost if it is meant to run everywhere; guard the cron line with watchdog exec.`,
       { hosts, jobs: labels, identical },
     );
   });
