@@ -54,6 +54,12 @@ export class CronInventory {
         problems.push(...result.problems);
       }
     };
+    const top = await locate(this.root, '/');
+    if (!top.ok || !top.dir) {
+      // A mount that is missing must not read as a host without crontabs.
+      const reason = `cron.hostRoot ${this.root} is not a directory${top.ok ? '' : ` (${top.reason})`}`;
+      return { jobs, problems, unreadable: [{ file: this.root, reason }], files };
+    }
     take('/etc/crontab', await this.crontab('/etc/crontab', null));
     for (const name of await this.names('/etc/cron.d', unreadable)) {
       if (cronSkips(name)) continue;

@@ -185,3 +185,33 @@ describe('host.cron-clone', () => {
     assert.equal(findingsOf(report, 'host.cron-clone').length, 1);
   });
 });
+
+describe('the inventory between polls', () => {
+  it('parses a file again only when its mtime or size changed, lists a directory again only when its mtime did', async () => {
+    const { CronInventory } = await import('../../src/cron/inventory.ts');
+    const { utimes } = await import('node:fs/promises');
+    const root = await makeHostRoot({ '/var/spool/cron/crontabs/root': '0 1 * * * /bin/one\n' });
+    cleanup.push(root);
+    const inventory = new CronInventory(root);
+    const file = join(root, 'var/spool/cron/crontabs/root');
+    const commands = async () => (await inventory.read()).jobs.map((j) => j.command);
+    const at = new Date('2026-01-01T00:00:00Z');
+    await utimes(file, at, at);
+    assert.deepEqual(await commands(), ['/bin/one']);
+    // Same size, same mtime: not read again (the cached parse stands).
+    await writeFile(file, '0 1 * * * /bin/two\n');
+    await utimes(file, at, at);
+    assert.deepEqual(await commands(), ['/bin/one']);
+    await utimes(file, at, new Date(at.getTime() + 2_000));
+    assert.deepEqual(await commands(), ['/bin/two']);
+    // A new user crontab appears: the directory's mtime changes, it is listed again.
+    await writeFile(join(root, 'var/spool/cron/crontabs/admin'), '0 1 * * * /bin/two\n');
+    assert.deepEqual((await commands()).sort(), ['/bin/two', '/bin/two']);
+  });
+
+  it('a host root that is not there is unreadable, never an empty host', async () => {
+    const { CronInventory } = await import('../../src/cron/inventory.ts');
+    const read = await new CronInventory('/nonexistent/qw-host-root').read();
+    assert.match(read.unreadable[0]?.reason ?? '', /cron\.hostRoot \/nonexistent\/qw-host-root is not a directory/);
+  });
+});
