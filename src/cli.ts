@@ -5,6 +5,8 @@ import { VERSION } from './commands/wiring.ts';
 // Types only: each command's module is still loaded when it runs.
 import type { CheckFlags } from './commands/check.ts';
 import type { ConfigFlags } from './config/load.ts';
+import type { ExecFlags } from './commands/exec.ts';
+import type { RunsFlags } from './commands/runs.ts';
 
 // Each command's module is imported when the command runs: `check` should not pay for
 // Sentry, prom-client or the demo's BullMQ in memory and start-up time.
@@ -66,6 +68,37 @@ function program(): Command {
     .option('--json', 'print one JSON object instead of the list')
     .action(async (options: ConfigFlags & { json?: boolean }) => {
       process.exitCode = await (await import('./commands/schedules.ts')).runSchedules(options);
+    });
+
+  cli
+    .command('exec')
+    .description(
+      'Run a cron job once per slot across hosts and users: takes the slot lock in Redis, runs the command (no shell), exits with its code.',
+    )
+    .requiredOption('--key <name>', "the job's name: the lock, the records and the Sentry monitor slug")
+    .option('--period <duration>', 'the job runs every <duration>, e.g. 5m, 1h, 1d')
+    .option('--schedule <cron>', 'the job runs on this cron schedule, e.g. "0 3 * * *"')
+    .option('--tz <zone>', 'time zone of --schedule and of the Sentry monitor (default UTC)')
+    .option('--on-duplicate <action>', 'slot already taken by another runner: skip (default) or run')
+    .option('--fail-closed', `do not run when the lock cannot be taken (exit 75); default: run anyway`)
+    .option('-c, --config <file>', 'YAML config file (the Redis target and namespace)')
+    .option('-r, --redis <url>', 'Redis URL (default: $REDIS_URL, else redis://127.0.0.1:6379/0)')
+    .argument('[command...]', 'the command and its arguments, after --')
+    .action(async (command: string[], options: ExecFlags) => {
+      process.exitCode = await (await import('./commands/exec.ts')).runExec(options, command);
+    });
+
+  cli
+    .command('runs')
+    .description(
+      'The recent runs of each watchdog exec key: last start, host, exit code, duration, duplicates refused.',
+    )
+    .option('--json', 'print one JSON object')
+    .option('--key <name>', 'only this key')
+    .option('-c, --config <file>', 'YAML config file')
+    .option('-r, --redis <url>', 'Redis URL (default: $REDIS_URL, else redis://127.0.0.1:6379/0)')
+    .action(async (options: RunsFlags) => {
+      process.exitCode = await (await import('./commands/runs.ts')).runRuns(options);
     });
 
   cli

@@ -6,7 +6,9 @@ export type Subject =
   | { readonly kind: 'queue'; readonly target: string; readonly prefix: string; readonly queue: string }
   | { readonly kind: 'redis'; readonly target: string }
   /** `app` is '' for a finding about the machine itself (host.pressure). */
-  | { readonly kind: 'host'; readonly host: string; readonly app: string };
+  | { readonly kind: 'host'; readonly host: string; readonly app: string }
+  /** A scheduled job across the fleet (a cron job on several hosts, an `exec` key): the leader's to judge. */
+  | { readonly kind: 'job'; readonly job: string };
 
 export interface Finding {
   /** Stable dotted id, e.g. `queue.paused`. Never renamed. */
@@ -24,6 +26,7 @@ export interface Finding {
 export function describeSubject(subject: Subject): string {
   if (subject.kind === 'queue') return `${subject.prefix}/${subject.queue} @ ${subject.target}`;
   if (subject.kind === 'host') return subject.app === '' ? subject.host : `${subject.app} @ ${subject.host}`;
+  if (subject.kind === 'job') return subject.job;
   return subject.target;
 }
 
@@ -38,7 +41,9 @@ export function fingerprintOf(check: string, subject: Subject): string {
       ? [subject.target, subject.prefix, subject.queue]
       : subject.kind === 'host'
         ? ['host', subject.host, subject.app]
-        : [subject.target];
+        : subject.kind === 'job'
+          ? ['job', subject.job]
+          : [subject.target];
   const key = JSON.stringify(parts);
   let digest = digests.get(key);
   if (digest === undefined) {

@@ -2,6 +2,8 @@ import type { QueueContext } from './context.ts';
 import type { Finding } from './finding.ts';
 import { MACHINE_CHECKS } from './host-pressure.ts';
 import type { MachineCheck } from './host-pressure.ts';
+import { CRON_CHECKS } from './host-cron.ts';
+import type { CronCheck } from './host-cron.ts';
 import { HOST_CHECKS } from './process-release.ts';
 import type { HostCheck } from './process-release.ts';
 import { checkActiveTooLong } from './queue-active-too-long.ts';
@@ -77,3 +79,7 @@ export type { HostCheck, RedisCheck };
 /** Once per poll, on the machine the watchdog runs on (host.pressure), when `pressure` is enabled. */
 export { MACHINE_CHECKS };
 export type { MachineCheck };
+
+/** On this host's crontabs and timers (when `cron.enabled`); the fleet-level cron and exec checks are in evaluate-cron.ts. */
+export { CRON_CHECKS };
+export type { CronCheck };

@@ -14,6 +14,7 @@ import { loadConfig } from '../config/load.ts';
 import { ConfigError } from '../errors.ts';
 import type { ConfigFlags } from '../config/load.ts';
 import type { Config } from '../config/types.ts';
+import { CronInventory } from '../cron/inventory.ts';
 import { fallbackStore, fileStore } from '../incidents/local-store.ts';
 import type { StateStore } from '../incidents/local-store.ts';
 import { IncidentStore } from '../incidents/store.ts';
@@ -42,7 +43,9 @@ export function realIo(): Io {
 }
 
 export function readConfig(flags: ConfigFlags, env: Io['env']): Config {
-  return loadConfig({ flags, env, readFile: readIfExists, host: hostname(), version: VERSION });
+  // WATCHDOG_HOST: the name this watchdog goes by (a container whose host name is an id; tests).
+  const host = env.WATCHDOG_HOST?.trim() || hostname();
+  return loadConfig({ flags, env, readFile: readIfExists, host, version: VERSION });
 }
 
 /** A config file is small: anything larger is a mistake (`--config /dev/zero` would read forever). */
@@ -147,6 +150,7 @@ export function buildWorld(parts: WorldParts): PollWorld {
     config,
     targets: parts.targets,
     proc: config.apps.length > 0 ? createProcReader(config.procRoot) : null,
+    cron: config.cron.enabled ? new CronInventory(config.cron.hostRoot) : null,
     store: stateStore(parts, new IncidentStore(state, config.incidents.namespace, config.incidents.stateTtlMs)),
     budget: new RestartBudget(state, config.incidents.namespace),
     sinks: parts.sinks,

@@ -6,6 +6,7 @@ import { ConfigError } from '../errors.ts';
 import { buildApps } from './apps.ts';
 import { buildSchedules } from './schedules.ts';
 import { buildPressure } from './pressure.ts';
+import { buildCron } from './cron.ts';
 import { checkSentryDsn } from './sentry-dsn.ts';
 import {
   DEFAULT_CONFIG_FILE,
@@ -104,6 +105,7 @@ export function loadConfig({ flags, env, readFile, host = 'localhost', version =
     },
     procRoot: file.procRoot ?? '/proc',
     pressure: buildPressure(file.pressure),
+    cron: buildCron(file.cron ?? {}),
     dryRun: flags.dryRun ?? file.dryRun ?? false,
     host,
     schedules: buildSchedules(file.schedules),

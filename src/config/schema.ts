@@ -128,6 +128,16 @@ export const configFileSchema = z.strictObject({
   procRoot: z.string().min(1).optional(),
   /** Host pressure (host.pressure): PSI levels in percent, the load fallback, the hog scan's bounds. */
   pressure: pressureSchema.optional(),
+  /** The host's crontabs and timers (host.cron-duplicate, host.cron-clone). */
+  cron: z
+    .strictObject({
+      enabled: z.boolean().optional(),
+      /** Where the host's `/` is: `/host` in a sidecar that mounts it read-only. */
+      hostRoot: z.string().min(1).optional(),
+      /** Regular expressions of commands meant to run on several hosts (not a clone). */
+      multiHost: z.array(z.string().min(1)).optional(),
+    })
+    .optional(),
   /** Log and notify what a restart would do, without doing it. */
   dryRun: z.boolean().optional(),
   log: z.strictObject({ level: z.enum(LOG_LEVELS).optional() }).optional(),

@@ -73,6 +73,14 @@ export interface IncidentPolicy {
   readonly stateFile: string;
 }
 
+export interface CronConfig {
+  readonly enabled: boolean;
+  /** Absolute; "/" reads the host the watchdog runs on. */
+  readonly hostRoot: string;
+  /** Commands meant to run on several hosts: never a clone. */
+  readonly multiHost: readonly RegExp[];
+}
+
 export interface Config {
   readonly targets: readonly TargetConfig[];
   readonly defaults: QueueRules;
@@ -96,6 +104,7 @@ export interface Config {
   readonly procRoot: string;
   /** Host pressure (host.pressure); `enabled` false unless the file has a `pressure` section. */
   readonly pressure: PressureConfig;
+  readonly cron: CronConfig;
   readonly dryRun: boolean;
   /** This machine's name: the `host` of process findings. */
   readonly host: string;

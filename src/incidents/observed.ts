@@ -2,6 +2,23 @@ import type { HostSnapshot } from '../collect/host-snapshot.ts';
 import { targetQueueKey } from '../collect/queue-key.ts';
 import type { RedisSnapshot } from '../collect/snapshot.ts';
 import type { Subject } from '../checks/finding.ts';
+import type { CronFacts } from '../pipeline/collect-cron.ts';
+
+/** What this poll saw of the host's schedules: its own crontabs, and which fleet-level job checks it could judge. */
+export interface CronSeen {
+  readonly host: string;
+  readonly inventory: boolean;
+  readonly fleetChecks: ReadonlySet<string>;
+}
+
+/** What the cron facts of a poll let it judge. */
+export function cronSeen(facts: { readonly cron: CronFacts }, host: string): CronSeen {
+  const { inventory, fleet, exec } = facts.cron;
+  const fleetChecks = new Set<string>();
+  if (fleet?.ok) fleetChecks.add('host.cron-clone');
+  if (exec.ok) fleetChecks.add('schedule.duplicate-run');
+  return { host, inventory: inventory !== null, fleetChecks };
+}
 
 /**
  * Which subjects (and, for a Redis target, which checks) this poll could
@@ -16,6 +33,7 @@ export function observedBy(
   snapshots: readonly RedisSnapshot[],
   host?: HostSnapshot,
   machine?: string,
+  cron?: CronSeen,
 ): (subject: Subject, check: string) => boolean {
   const reachable = new Set(snapshots.filter((s) => s.reachable).map((s) => s.target.name));
   const blind = new Map<string, Set<string>>();
@@ -43,8 +61,14 @@ export function observedBy(
       if (check === 'redis.unreachable') return true;
       return reachable.has(subject.target) && !(blind.get(subject.target)?.has(check) ?? false);
     }
-    // Another host's processes are that host's watchdog's to judge; a machine finding (no app) its pressure reader's.
+    // A machine finding (no app) is its pressure reader's to judge.
     if (subject.kind === 'host' && subject.app === '') return subject.host === machine;
+    // A fleet-level job check is seen when its source (the inventories, the exec records) was read.
+    if (subject.kind === 'job') return cron?.fleetChecks.has(check) ?? false;
+    // A host's crontabs are its own watchdog's to judge, when it read them this poll.
+    if (subject.kind === 'host' && subject.app.startsWith('cron:'))
+      return cron !== undefined && cron.inventory && subject.host === cron.host;
+    // Another host's processes are that host's watchdog's to judge.
     if (subject.kind === 'host') return host !== undefined && subject.host === host.host && apps.has(subject.app);
     const key = targetQueueKey(subject.target, { prefix: subject.prefix, name: subject.queue });
     if (partial.has(subject.target) && !seen.has(key)) return false;

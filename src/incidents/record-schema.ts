@@ -7,6 +7,7 @@ const subject = z.discriminatedUnion('kind', [
   z.object({ kind: z.literal('queue'), target: z.string(), prefix: z.string(), queue: z.string() }),
   z.object({ kind: z.literal('redis'), target: z.string() }),
   z.object({ kind: z.literal('host'), host: z.string(), app: z.string() }),
+  z.object({ kind: z.literal('job'), job: z.string() }),
 ]);
 
 /** An incident record as stored in Redis (written by this or an earlier version of the watchdog). */

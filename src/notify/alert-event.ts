@@ -33,12 +33,14 @@ export function toAlertEvent(decision: Decision, ctx: AlertContext): AlertEvent 
     notification: decision.notify ?? 'none',
     host: subject.kind === 'host' ? subject.host : ctx.host,
   };
-  if (subject.kind !== 'host') {
+  if (subject.kind === 'queue' || subject.kind === 'redis') {
     tags.target = subject.target;
     tags.redis = ctx.labels.get(subject.target) ?? subject.target;
-  } else if (subject.app !== '') {
+  } else if (subject.kind === 'host' && subject.app !== '') {
     // A machine finding (host.pressure) is about no app: no empty tag.
     tags.app = subject.app;
+  } else if (subject.kind === 'job') {
+    tags.job = subject.job;
   }
   if (subject.kind === 'queue') {
     tags.queue = subject.queue;

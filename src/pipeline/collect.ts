@@ -14,6 +14,8 @@ import type { PressureSample } from '../linux/pressure-reader.ts';
 import { warnOnce } from '../log-once.ts';
 import { attempt } from '../result.ts';
 import type { Result } from '../result.ts';
+import { collectCron } from './collect-cron.ts';
+import type { CronFacts } from './collect-cron.ts';
 import type { PollWorld, TargetConnection } from './world.ts';
 
 /** Everything one poll read: the input of the pure stages. */
@@ -26,6 +28,8 @@ export interface Facts {
   readonly restarts: Result<ReadonlyMap<string, number>> | null;
   /** Host pressure (PSI, load, the hogs when high); null when `pressure` is not enabled. */
   readonly pressure?: PressureFacts | null;
+  /** Crontabs, the fleet's inventories, the exec records. */
+  readonly cron: CronFacts;
 }
 
 /**
@@ -50,7 +54,14 @@ export async function collect(
   const pressure = config.pressure.enabled
     ? await collectPressure(config.procRoot, scanWithin(config), previousPressure, world.now, world.log)
     : null;
-  return { snapshots, claims, host, restarts, pressure };
+  const stateAt = config.targets.findIndex((t) => t.name === config.incidents.stateRedis);
+  const stateSnapshot = snapshots[stateAt];
+  const cron = await collectCron(
+    world,
+    stateSnapshot?.reachable ? (world.targets[stateAt] as TargetConnection).client : null,
+    stateSnapshot && !stateSnapshot.reachable ? stateSnapshot.reason : 'not read',
+  );
+  return { snapshots, claims, host, restarts, pressure, cron };
 }
 
 async function snapshotOf(

@@ -1,4 +1,5 @@
 import { evaluateHost } from '../checks/evaluate-host.ts';
+import { evaluateCron } from '../checks/evaluate-cron.ts';
 import { evaluateMachine } from '../checks/evaluate-machine.ts';
 import { evaluate } from '../checks/evaluate.ts';
 import type { Finding } from '../checks/finding.ts';
@@ -18,6 +19,7 @@ export function evaluateFacts(
   facts: Facts,
   config: Config,
   versions: VersionMemory | null,
+  now: number,
   pressureStreak: number | null = null,
 ): { findings: Finding[]; versions: VersionMemory | null; pressureStreak: number } {
   const tracked = versions ? trackVersions(versions, facts.snapshots) : null;
@@ -33,8 +35,9 @@ export function evaluateFacts(
   const machine = facts.pressure
     ? evaluateMachine(facts.pressure, config, pressureStreak)
     : { findings: [], streak: 0 };
+  const cronFindings = evaluateCron(facts.cron, config.host, now);
   return {
-    findings: [...queueFindings, ...hostFindings, ...machine.findings],
+    findings: [...queueFindings, ...hostFindings, ...cronFindings, ...machine.findings],
     versions: tracked?.memory ?? null,
     pressureStreak: machine.streak,
   };

@@ -3,7 +3,7 @@ import type { HostSnapshot } from '../collect/host-snapshot.ts';
 import type { PressureSample } from '../linux/pressure-reader.ts';
 import type { CollectCache } from '../collect/redis-snapshot.ts';
 import type { RedisSnapshot } from '../collect/snapshot.ts';
-import { observedBy } from '../incidents/observed.ts';
+import { cronSeen, observedBy } from '../incidents/observed.ts';
 import type { Decision } from '../incidents/tracker.ts';
 import { buildReport } from '../report/report.ts';
 import type { Report } from '../report/report.ts';
@@ -91,7 +91,13 @@ export async function runPoll(
 
   const facts = await collect(world, memory.collect, memory.pressure?.sample ?? null);
   if (options.signal.aborted) throw new PollAborted('poll budget exceeded during collection');
-  const evaluated = evaluateFacts(facts, config, memory.versions, memory.pressure ? memory.pressure.streak : null);
+  const evaluated = evaluateFacts(
+    facts,
+    config,
+    memory.versions,
+    started,
+    memory.pressure ? memory.pressure.streak : null,
+  );
   const planned = planRestarts(evaluated.findings, facts.host, config, facts.restarts);
   if (planned.budgetProblem)
     log.warn(
@@ -99,7 +105,15 @@ export async function runPoll(
       'restart budget unavailable (its Redis is unreachable): no restart this poll',
     );
   const findings = [...evaluated.findings, ...planned.findings];
-  const report = buildReport(facts.snapshots, findings, started, world.now() - started, facts.host, facts.pressure);
+  const report = buildReport(
+    facts.snapshots,
+    findings,
+    started,
+    world.now() - started,
+    facts.host,
+    facts.pressure,
+    facts.cron,
+  );
   const result = {
     snapshots: facts.snapshots,
     findings,
@@ -131,7 +145,12 @@ export async function runPoll(
     log,
     clock: world.now,
   };
-  const observed = observedBy(facts.snapshots, facts.host ?? undefined, facts.pressure ? config.host : undefined);
+  const observed = observedBy(
+    facts.snapshots,
+    facts.host ?? undefined,
+    facts.pressure ? config.host : undefined,
+    cronSeen(facts, config.host),
+  );
   const input = {
     findings,
     observed,

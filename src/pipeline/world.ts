@@ -1,6 +1,7 @@
 import type { Redis } from 'ioredis';
 import type { Logger } from 'pino';
 import type { Config } from '../config/types.ts';
+import type { CronInventory } from '../cron/inventory.ts';
 import type { StateStore } from '../incidents/local-store.ts';
 import type { ProcReader } from '../linux/proc-reader.ts';
 import type { AlertContext } from '../notify/alert-event.ts';
@@ -31,6 +32,8 @@ export interface PollWorld {
   readonly targets: readonly TargetConnection[];
   /** /proc of this host, when apps are declared. */
   readonly proc: ProcReader | null;
+  /** This host's crontabs (kept by the daemon: it rereads only what changed); null when `cron.enabled` is off. */
+  readonly cron: CronInventory | null;
   /** Where incident state lives; null when the incident stage is off (a `check` without a DSN). */
   readonly store: StateStore | null;
   readonly budget: RestartBudget;

@@ -5,6 +5,9 @@ import type { Finding, Severity } from '../checks/finding.ts';
 import { oldestWaitingAt } from '../checks/queue-wait-age.ts';
 import { hostNotices, summarizeHost } from './host-summary.ts';
 import type { HostSummary } from './host-summary.ts';
+import type { CronFacts } from '../pipeline/collect-cron.ts';
+import { summarizeCron } from './cron-report.ts';
+import type { CronSummary, RunSummary } from './cron-report.ts';
 
 export type Status = 'ok' | 'warning' | 'critical' | 'unknown';
 
@@ -67,6 +70,10 @@ export interface Report {
   notices: string[];
   /** The machine's pressure (host.pressure); null when `pressure` is not enabled. */
   host: HostSummary | null;
+  /** This host's crontabs (`cron.enabled`), else null. */
+  cron: CronSummary | null;
+  /** Recent `watchdog exec` runs per key. */
+  runs: RunSummary[];
 }
 
 /** Worst first: any critical → critical; else any warning → warning; else any unknown → unknown. */
@@ -85,7 +92,9 @@ export function buildReport(
   durationMs: number,
   host: HostSnapshot | null = null,
   pressure: PressureFacts | null = null,
+  cronFacts?: CronFacts,
 ): Report {
+  const cron = summarizeCron(cronFacts);
   const order: Record<Severity, number> = { critical: 0, warning: 1, unknown: 2 };
   return {
     status: overallStatus(findings),
@@ -104,8 +113,10 @@ export function buildReport(
       workers: a.workers.length,
       denied: a.denied.length,
     })),
-    notices: [...snapshots.flatMap(noticesOf), ...hostNotices(pressure)],
+    notices: [...snapshots.flatMap(noticesOf), ...hostNotices(pressure), ...cron.notices],
     host: pressure ? summarizeHost(pressure) : null,
+    cron: cron.cron,
+    runs: cron.runs,
   };
 }
 

@@ -58,6 +58,8 @@ export function daemonEndpoints(config: Config, view: DaemonView): Endpoints {
           queues: [],
           targets: [],
           notices: ['no poll has completed yet'],
+          cron: null,
+          runs: [],
         }),
         leadership: {
           leader: lead.leader,

@@ -72,7 +72,15 @@ export async function checkJson(
 export interface JsonFinding {
   check: string;
   severity: string;
-  subject: { kind: string; target?: string; prefix?: string; queue?: string; host?: string; app?: string };
+  subject: {
+    kind: string;
+    target?: string;
+    prefix?: string;
+    queue?: string;
+    host?: string;
+    app?: string;
+    job?: string;
+  };
   summary: string;
   details: Record<string, unknown>;
   fingerprint: string;
