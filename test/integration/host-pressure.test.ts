@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import type { ChildProcess } from 'node:child_process';
 import { chmod, copyFile, mkdtemp, readFile, realpath, rm, writeFile } from 'node:fs/promises';
 import { tmpdir, userInfo } from 'node:os';
@@ -194,5 +194,11 @@ describe('host.pressure names the hog a cron job started (incident 002)', () => 
     assert.match(metrics, /^queue_watchdog_host_cpus \d+$/m);
     assert.match(metrics, new RegExp(`^queue_watchdog_host_psi_available ${psi ? 1 : 0}$`, 'm'));
     assert.ok(hogPid > 0);
+    await t.test('the host gauges pass promtool check metrics', (sub) => {
+      const promtool = spawnSync('promtool', ['check', 'metrics'], { input: metrics, encoding: 'utf8' });
+      if (promtool.error) return sub.skip(`promtool is not installed here: ${promtool.error.message}`);
+      assert.equal(`${promtool.stdout}${promtool.stderr}`.trim(), '');
+      assert.equal(promtool.status, 0);
+    });
   });
 });

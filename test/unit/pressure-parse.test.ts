@@ -187,3 +187,36 @@ describe('readPressure on a fake proc root', () => {
     assert.equal(sample.psi.cpu.state, 'ok');
   });
 });
+
+describe('startedByOf on a fake root: systemd timer, unit, unknown, cron', () => {
+  const base = mkdtempSync(join(tmpdir(), 'started-by-'));
+  after(() => rmSync(base, { recursive: true, force: true }));
+  const proc = join(base, 'proc');
+  const link = (pid: number, ppid: number, comm: string) => ({ pid, ppid, comm, starttime: 100 });
+  function fakeProcess(pid: number, cgroup: string | null): void {
+    mkdirSync(join(proc, String(pid)), { recursive: true });
+    if (cgroup !== null) writeFileSync(join(proc, String(pid), 'cgroup'), cgroup);
+  }
+  fakeProcess(10, '0::/system.slice/backup.service\n');
+  fakeProcess(11, '0::/system.slice/nginx.service\n');
+  fakeProcess(12, '1:cpu:/\n');
+  fakeProcess(13, '0::/system.slice/cron.service\n');
+  mkdirSync(join(base, 'lib', 'systemd', 'system'), { recursive: true });
+  writeFileSync(join(base, 'lib', 'systemd', 'system', 'backup.timer'), '[Timer]\nOnCalendar=daily\n');
+
+  it('a .service with a .timer of its name among the unit files: systemd-timer', async () => {
+    const { startedByOf } = await import('../../src/collect/started-by.ts');
+    const by = startedByOf([link(10, 1, 'restic'), link(1, 0, 'systemd')], proc, 1_796_000_000);
+    assert.deepEqual([by.kind, by.unit, by.chain], ['systemd-timer', 'backup.service', ['restic (10)', 'systemd (1)']]);
+  });
+  it('a .service without a timer: systemd-unit; no cgroup v2 unit: unknown', async () => {
+    const { startedByOf } = await import('../../src/collect/started-by.ts');
+    assert.equal(startedByOf([link(11, 1, 'nginx')], proc, 0).kind, 'systemd-unit');
+    assert.equal(startedByOf([link(12, 1, 'x')], proc, 0).kind, 'unknown');
+  });
+  it('cron in the chain wins over the unit (Debian cron jobs stay in cron.service)', async () => {
+    const { startedByOf } = await import('../../src/collect/started-by.ts');
+    const by = startedByOf([link(13, 9, 'pg_dump'), link(9, 8, 'cron'), link(8, 1, 'cron')], proc, 0);
+    assert.deepEqual([by.kind, by.pid, by.unit], ['cron', 9, 'cron.service']);
+  });
+});
