@@ -1,4 +1,4 @@
-// npm run bench [-- --quick] [--scales 100,1000,10000] [--delayed 1000000] [--passes 10] [--no-latency]
+// npm run bench [-- --quick] [--scales 100,1000,10000] [--delayed 1000000] [--passes 10] [--no-latency] [--schedulers 2]
 // Starts its own redis-server, seeds the BullMQ 6 layout, and measures queue-watchdog against
 // BullMQ's public API and an exporter-style pass on the same data in the same run.
 import { execFileSync, spawn } from 'node:child_process';
@@ -22,6 +22,7 @@ const { values } = parseArgs({
     delayed: { type: 'string' },
     passes: { type: 'string' },
     'no-latency': { type: 'boolean', default: false },
+    schedulers: { type: 'string' },
   },
 });
 const quick = values.quick === true;
@@ -29,6 +30,7 @@ const scales = (values.scales ?? (quick ? '100' : '100,1000,10000')).split(',').
 const delayedAt = (queues: number): number =>
   values.delayed ? Number(values.delayed) : queues >= 10_000 ? 1_000_000 : queues * 100;
 const passes = Number(values.passes ?? (quick ? 3 : 10));
+const schedulers = Number(values.schedulers ?? 0);
 
 /**
  * Redis on the last CPU, this process (and the `watchdog` processes it starts) on the others.
@@ -96,8 +98,8 @@ async function runScale(queues: number): Promise<ScaleResult> {
     const admin = redis.client();
     const delayed = delayedAt(queues);
     const now = Date.now();
-    process.stderr.write(`seeding ${queues} queues, ${delayed} delayed jobs...\n`);
-    await seed(admin, { queues, delayedTotal: delayed }, now);
+    process.stderr.write(`seeding ${queues} queues, ${delayed} delayed jobs, ${schedulers} schedulers per queue...\n`);
+    await seed(admin, { queues, delayedTotal: delayed, schedulers }, now);
     const names = Array.from({ length: queues }, (_, i) => queueName(i));
     // A few live workers: named connections as BullMQ's blocking connection has them.
     const workers = await Promise.all(

@@ -3,6 +3,66 @@ import type { Redis } from 'ioredis';
 export interface SeedPlan {
   readonly queues: number;
   readonly delayedTotal: number;
+  /** Job schedulers per queue (hourly crons, each with its next run delayed and 5 completed runs); default 0. */
+  readonly schedulers?: number;
+}
+
+const HOUR = 3_600_000;
+const RUNS_PER_SCHEDULER = 5;
+
+/** BullMQ 6's keys of one job scheduler: the `repeat` entry, its hash, its next run's job and some completed runs. */
+function seedScheduler(pipeline: ReturnType<Redis['pipeline']>, base: string, k: number, now: number): number {
+  const id = `s${k}`;
+  const next = (Math.floor(now / HOUR) + 1 + k) * HOUR;
+  pipeline.zadd(`${base}repeat`, next, id);
+  pipeline.hset(
+    `${base}repeat:${id}`,
+    'name',
+    `report-${k}`,
+    'pattern',
+    `0 */${k + 1} * * *`,
+    'tz',
+    'UTC',
+    'data',
+    '{}',
+    'ic',
+    '10',
+  );
+  pipeline.hset(
+    `${base}repeat:${id}:${next}`,
+    'name',
+    `report-${k}`,
+    'rjk',
+    id,
+    'data',
+    '{}',
+    'timestamp',
+    String(now),
+    'delay',
+    String(next - now),
+  );
+  pipeline.zadd(`${base}delayed`, next * 4096, `repeat:${id}:${next}`);
+  for (let r = 1; r <= RUNS_PER_SCHEDULER; r += 1) {
+    const slot = next - r * (k + 1) * HOUR;
+    const job = `repeat:${id}:${slot}`;
+    pipeline.zadd(`${base}completed`, slot + 500, job);
+    pipeline.hset(
+      `${base}${job}`,
+      'name',
+      `report-${k}`,
+      'rjk',
+      id,
+      'processedOn',
+      String(slot + 10),
+      'finishedOn',
+      String(slot + 500),
+      'ats',
+      '1',
+      'atm',
+      '1',
+    );
+  }
+  return 4 + 2 * RUNS_PER_SCHEDULER;
 }
 
 export const queueName = (i: number): string => `q${String(i).padStart(5, '0')}`;
@@ -49,6 +109,7 @@ export async function seed(redis: Redis, plan: SeedPlan, now: number): Promise<v
     pipeline.zadd(`${base}failed`, now, 'f1');
     if (i % 2 === 0) pipeline.set(`${base}stalled-check`, String(now), 'PX', 600_000);
     pending += 20;
+    for (let k = 0; k < (plan.schedulers ?? 0); k += 1) pending += seedScheduler(pipeline, base, k, now);
     const members: (string | number)[] = [];
     for (let d = 0; d < perQueue; d += 1) {
       const due = d % 10 === 0 ? now - 120_000 : now + 3_600_000 + d;

@@ -58,7 +58,9 @@ export function findingsPerQueue(check: string, ctx: ScheduleContext, problems: 
   const byQueue = new Map<string, ScheduleProblem[]>();
   for (const p of problems) {
     const key = JSON.stringify([p.ref.prefix, p.ref.name]);
-    byQueue.set(key, [...(byQueue.get(key) ?? []), p]);
+    const list = byQueue.get(key);
+    if (list) list.push(p);
+    else byQueue.set(key, [p]);
   }
   const target = ctx.snapshot.target.name;
   return [...byQueue.values()].map((list) => {

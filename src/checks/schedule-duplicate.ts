@@ -28,7 +28,9 @@ export function checkScheduleDuplicate(ctx: ScheduleContext): readonly Finding[]
       if (s.kind === 'raw' || s.name === null || isFinished(s, ctx.snapshot.now)) continue;
       if (matchesAny(ctx.config.schedules.fanOut, s.name, s.id)) continue;
       const key = JSON.stringify([s.name, s.pattern, s.every, s.tz]);
-      groups.set(key, [...(groups.get(key) ?? []), { ref: q.ref, s }]);
+      const group = groups.get(key);
+      if (group) group.push({ ref: q.ref, s });
+      else groups.set(key, [{ ref: q.ref, s }]);
     }
   const problems: ScheduleProblem[] = [];
   for (const group of groups.values()) {

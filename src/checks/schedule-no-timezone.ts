@@ -5,6 +5,7 @@ import type { ScheduleContext, ScheduleProblem } from './schedule-context.ts';
 import { fittingOffsets, formatOffset, hasFixedHours, isFinished, offsetOf } from './schedule-times.ts';
 
 export const SCHEDULE_NO_TIMEZONE = 'schedule.no-timezone';
+const RECENT_RUNS = 10;
 
 /** "03:00" of an instant at a UTC offset. */
 function clockAt(ms: number, offsetMinutes: number): string {
@@ -36,7 +37,9 @@ export function checkScheduleNoTimezone(ctx: ScheduleContext): readonly Finding[
           ? ` Its next run, ${formatTime(s.next)}, is ${clockAt(s.next, nextFits[0] ?? 0)} at ${formatOffset(nextFits[0] ?? 0)}: it was computed by a process on that clock, not ${businessTimezone} (${formatOffset(business)}), where it comes at ${clockAt(s.next, business)}.`
           : '';
       // Which clocks the recent runs follow: no one offset fits them all = workers in different zones.
-      const slots = [...(q.runs ?? []).filter((r) => r.schedulerId === s.id).map((r) => r.slot), s.next];
+      // The newest few runs are enough to see two clocks (each costs ~1 ms of cron matching).
+      const runs = (q.runs ?? []).filter((r) => r.schedulerId === s.id).slice(0, RECENT_RUNS);
+      const slots = [...runs.map((r) => r.slot), s.next];
       const fits = slots.map((slot) => fittingOffsets(pattern, slot)).filter((f) => f.length > 0);
       const common = fits.reduce<number[]>((acc, f) => acc.filter((o) => f.includes(o)), fits[0] ?? []);
       const seen = [...new Set(fits.map((f) => f[0] ?? 0))];

@@ -63,7 +63,12 @@ export function checkScheduleRanTwice(ctx: ScheduleContext): readonly Finding[] 
   }
   // The same slot run by two schedulers (across the queues of this target).
   const byName = new Map<string, Placed[]>();
-  for (const p of all) if (p.run.name !== null) byName.set(p.run.name, [...(byName.get(p.run.name) ?? []), p]);
+  for (const p of all) {
+    if (p.run.name === null) continue;
+    const same = byName.get(p.run.name);
+    if (same) same.push(p);
+    else byName.set(p.run.name, [p]);
+  }
   for (const [name, runs] of byName) {
     if (matchesAny(ctx.config.schedules.fanOut, name, ...runs.map((p) => p.run.schedulerId))) continue;
     runs.sort((a, b) => a.run.slot - b.run.slot);

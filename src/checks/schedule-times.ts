@@ -82,22 +82,38 @@ export function isRunAt(pattern: string, zone: Zone, ms: number): boolean {
 // Every offset in use on Earth, in quarter hours: -12:00 ... +14:00.
 const OFFSETS = Array.from({ length: 105 }, (_, i) => (i - 48) * 15);
 
-/** The UTC offsets (minutes) at whose local clock `ms` is a run of the pattern: which zones a run fits. */
+const fitted = new Map<string, number[]>();
+
+/** The UTC offsets (minutes) at whose local clock `ms` is a run of the pattern: which zones a run fits (remembered, bounded). */
 export function fittingOffsets(pattern: string, ms: number): number[] {
-  return OFFSETS.filter((offsetMinutes) => isRunAt(pattern, { offsetMinutes }, ms));
+  const key = `${ms} ${pattern}`;
+  let offsets = fitted.get(key);
+  if (offsets === undefined) {
+    offsets = OFFSETS.filter((offsetMinutes) => isRunAt(pattern, { offsetMinutes }, ms));
+    if (fitted.size >= MAX_PARSED) fitted.clear();
+    fitted.set(key, offsets);
+  }
+  return offsets;
 }
+
+const formats = new Map<string, Intl.DateTimeFormat>();
 
 /** The UTC offset of a zone at an instant, in minutes. */
 export function offsetOf(tz: string, ms: number): number {
-  const parts = new Intl.DateTimeFormat('en-US', {
-    timeZone: tz,
-    year: 'numeric',
-    month: 'numeric',
-    day: 'numeric',
-    hour: 'numeric',
-    minute: 'numeric',
-    hourCycle: 'h23',
-  }).formatToParts(new Date(ms));
+  let format = formats.get(tz);
+  if (!format) {
+    format = new Intl.DateTimeFormat('en-US', {
+      timeZone: tz,
+      year: 'numeric',
+      month: 'numeric',
+      day: 'numeric',
+      hour: 'numeric',
+      minute: 'numeric',
+      hourCycle: 'h23',
+    });
+    formats.set(tz, format); // one per zone in use: bounded by the config and the schedulers' tz
+  }
+  const parts = format.formatToParts(new Date(ms));
   const get = (type: Intl.DateTimeFormatPartTypes): number => Number(parts.find((p) => p.type === type)?.value ?? 0);
   const local = Date.UTC(get('year'), get('month') - 1, get('day'), get('hour'), get('minute'));
   return Math.round((local - Math.floor(ms / 60_000) * 60_000) / 60_000);

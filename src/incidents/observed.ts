@@ -55,6 +55,13 @@ export function observedBy(
       s.reachable ? s.queues.filter((q) => !q.ok).map((q) => targetQueueKey(s.target.name, q.ref)) : [],
     ),
   );
+  // A queue whose schedulers could not be read (or whose completed runs were never read) was not
+  // seen by the schedule checks, even when its figures were.
+  const unscheduled = new Set(
+    snapshots.flatMap((s) =>
+      s.reachable ? (s.schedules ?? []).filter((q) => !q.ok).map((q) => targetQueueKey(s.target.name, q.ref)) : [],
+    ),
+  );
   const apps = new Set(host?.apps.map((a) => a.app) ?? []);
   return (subject, check) => {
     if (subject.kind === 'redis') {
@@ -72,6 +79,7 @@ export function observedBy(
     if (subject.kind === 'host') return host !== undefined && subject.host === host.host && apps.has(subject.app);
     const key = targetQueueKey(subject.target, { prefix: subject.prefix, name: subject.queue });
     if (partial.has(subject.target) && !seen.has(key)) return false;
+    if (check.startsWith('schedule.') && unscheduled.has(key)) return false;
     return reachable.has(subject.target) && !unreadable.has(key);
   };
 }
