@@ -35,6 +35,12 @@ export interface Facts {
  */
 export async function collect(world: PollWorld, cache: CollectCache | undefined): Promise<Facts> {
   const { config } = world;
+  const stateAt = config.targets.findIndex((t) => t.name === config.incidents.stateRedis);
+  const state = world.targets[stateAt]?.client;
+  // A connected state Redis (the daemon's) is asked beside the snapshots, so the cron and exec
+  // round trip adds no time to a poll, even when Redis hangs mid-poll; a one-shot client connects
+  // in the snapshot first.
+  const early = state?.status === 'ready' ? collectCron(world, state, '') : null;
   const snapshots = await Promise.all(
     config.targets.map((target, i) => snapshotOf(world, target, world.targets[i] as TargetConnection, cache)),
   );
@@ -42,13 +48,14 @@ export async function collect(world: PollWorld, cache: CollectCache | undefined)
   const host =
     world.proc && config.apps.length > 0 ? await collectHost(world.proc, config.apps, config.host, world.now()) : null;
   const restarts = host ? await restartsUsed(world, config) : null;
-  const stateAt = config.targets.findIndex((t) => t.name === config.incidents.stateRedis);
   const stateSnapshot = snapshots[stateAt];
-  const cron = await collectCron(
-    world,
-    stateSnapshot?.reachable ? (world.targets[stateAt] as TargetConnection).client : null,
-    stateSnapshot && !stateSnapshot.reachable ? stateSnapshot.reason : 'not read',
-  );
+  const cron =
+    (await early) ??
+    (await collectCron(
+      world,
+      stateSnapshot?.reachable ? (state ?? null) : null,
+      stateSnapshot && !stateSnapshot.reachable ? stateSnapshot.reason : 'not read',
+    ));
   return { snapshots, claims, host, restarts, cron };
 }
 
