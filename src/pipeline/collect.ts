@@ -44,6 +44,12 @@ export async function collect(
   previousPressure: PressureSample | null = null,
 ): Promise<Facts> {
   const { config } = world;
+  const stateAt = config.targets.findIndex((t) => t.name === config.incidents.stateRedis);
+  const state = world.targets[stateAt]?.client;
+  // A connected state Redis (the daemon's) is asked beside the snapshots, so the cron and exec
+  // round trip adds no time to a poll, even when Redis hangs mid-poll; a one-shot client connects
+  // in the snapshot first.
+  const early = state?.status === 'ready' ? collectCron(world, state, '') : null;
   const snapshots = await Promise.all(
     config.targets.map((target, i) => snapshotOf(world, target, world.targets[i] as TargetConnection, cache)),
   );
@@ -54,13 +60,14 @@ export async function collect(
   const pressure = config.pressure.enabled
     ? await collectPressure(config.procRoot, scanWithin(config), previousPressure, world.now, world.log)
     : null;
-  const stateAt = config.targets.findIndex((t) => t.name === config.incidents.stateRedis);
   const stateSnapshot = snapshots[stateAt];
-  const cron = await collectCron(
-    world,
-    stateSnapshot?.reachable ? (world.targets[stateAt] as TargetConnection).client : null,
-    stateSnapshot && !stateSnapshot.reachable ? stateSnapshot.reason : 'not read',
-  );
+  const cron =
+    (await early) ??
+    (await collectCron(
+      world,
+      stateSnapshot?.reachable ? (state ?? null) : null,
+      stateSnapshot && !stateSnapshot.reachable ? stateSnapshot.reason : 'not read',
+    ));
   return { snapshots, claims, host, restarts, pressure, cron };
 }
 

@@ -215,3 +215,39 @@ describe('the inventory between polls', () => {
     assert.match(read.unreadable[0]?.reason ?? '', /cron\.hostRoot \/nonexistent\/qw-host-root is not a directory/);
   });
 });
+
+describe('watchdog run with cron.enabled', () => {
+  it('reports a duplicate in /status and drops it at the next poll once one crontab is removed', async () => {
+    const { startDaemon } = await import('../support/daemon.ts');
+    const root = await makeHostRoot({
+      '/var/spool/cron/crontabs/root': NEWSLETTER,
+      '/var/spool/cron/crontabs/admin': NEWSLETTER,
+    });
+    cleanup.push(root);
+    const config = join(root, 'watchdog.yml');
+    await writeFile(
+      config,
+      `redis: { url: "${redis.url(6)}", allowEmpty: true }\ncron: { enabled: true, hostRoot: ${root} }\n`,
+    );
+    const daemon = await startDaemon(['--config', config, '--interval', '1s'], { WATCHDOG_HOST: 'web-1' });
+    try {
+      type Status = { findings: Array<{ check: string }>; cron: { jobs: number } | null };
+      const checks = async () => ((await daemon.status()) as unknown as Status).findings.map((f) => f.check);
+      const { until } = await import('../../src/until.ts');
+      await until(
+        async () => (await checks()).includes('host.cron-duplicate'),
+        20_000,
+        'host.cron-duplicate in /status',
+      );
+      assert.equal(((await daemon.status()) as unknown as Status).cron?.jobs, 2);
+      await rm(join(root, 'var/spool/cron/crontabs/admin'));
+      await until(
+        async () => !(await checks()).includes('host.cron-duplicate'),
+        20_000,
+        'the duplicate gone from /status',
+      );
+    } finally {
+      await daemon.stop();
+    }
+  });
+});
