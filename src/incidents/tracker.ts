@@ -25,6 +25,10 @@ export interface IncidentRecord {
   /** Failed deliveries in a row of the pending notification, and when the next attempt may be made. */
   readonly failures?: number;
   readonly retryAt?: number | null;
+  /** A member of an alert group (src/pipeline/group.ts): the group's fingerprint; its own notifications are silent. */
+  readonly group?: string;
+  /** Set on a group's own record only: how many incidents it stood for when last decided. */
+  readonly members?: number;
 }
 
 export type NotificationKind = 'opened' | 'changed' | 'repeated' | 'resolved';
@@ -38,7 +42,7 @@ export interface Decision {
   readonly record: IncidentRecord;
 }
 
-const RANK: Record<Severity, number> = { unknown: 0, warning: 1, critical: 2 };
+export const RANK: Record<Severity, number> = { unknown: 0, warning: 1, critical: 2 };
 
 /** The decision for one fingerprint: (previous record, current finding, policy, now). Pure. */
 export function decide(

@@ -1,5 +1,6 @@
 import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from 'prom-client';
 import type { PollResult } from '../pipeline/poll.ts';
+import { isGroupRecord } from '../pipeline/group.ts';
 import type { IncidentRecord } from '../incidents/tracker.ts';
 
 const QUEUE_LABELS = ['target', 'prefix', 'queue'] as const;
@@ -123,8 +124,10 @@ export class Metrics {
     // Only the leader tracks incidents; followers export none, so a sum over replicas stays right.
     this.incidentsOpen.reset();
     if (result.leader) {
+      // A group's own record is not an incident: its members are counted, each once.
       for (const record of open.values())
-        if (record.openedAt !== null) this.incidentsOpen.inc({ check: record.check, severity: record.severity });
+        if (record.openedAt !== null && !isGroupRecord(record))
+          this.incidentsOpen.inc({ check: record.check, severity: record.severity });
     }
   }
 
