@@ -1,19 +1,21 @@
-// npm run bench [-- --quick] [--scales 100,1000,10000] [--delayed 1000000] [--passes 10] [--no-latency]
+// npm run bench [-- --quick] [--scales 100,1000,10000] [--delayed 1000000] [--passes 10] [--no-latency] [--memory-only]
+// --memory-only: only the peak RSS rows per scale and the start-up rows (printed, BENCHMARKS.md untouched).
 // Starts its own redis-server, seeds the BullMQ 6 layout, and measures queue-watchdog against
 // BullMQ's public API and an exporter-style pass on the same data in the same run.
-import { execFileSync, spawn } from 'node:child_process';
+import { execFileSync } from 'node:child_process';
 import { readFileSync, writeFileSync } from 'node:fs';
 import { cpus, totalmem } from 'node:os';
 import { parseArgs } from 'node:util';
 import { Redis } from 'ioredis';
 import { loadConfig } from '../src/config/load.ts';
-import { CLI } from '../test/support/cli.ts';
 import { startRedis } from '../src/demo/redis-server.ts';
 import { exporterApproach, publicApiApproach, watchdogApproach } from './approaches.ts';
 import { detectionLatency } from './latency.ts';
 import { measure } from './measure.ts';
 import type { Figures } from './measure.ts';
 import { queueName, seed } from './seed.ts';
+import { probeRss, startupRows } from './startup.ts';
+import type { StartupRow } from './startup.ts';
 
 const { values } = parseArgs({
   options: {
@@ -22,6 +24,7 @@ const { values } = parseArgs({
     delayed: { type: 'string' },
     passes: { type: 'string' },
     'no-latency': { type: 'boolean', default: false },
+    'memory-only': { type: 'boolean', default: false },
   },
 });
 const quick = values.quick === true;
@@ -29,6 +32,7 @@ const scales = (values.scales ?? (quick ? '100' : '100,1000,10000')).split(',').
 const delayedAt = (queues: number): number =>
   values.delayed ? Number(values.delayed) : queues >= 10_000 ? 1_000_000 : queues * 100;
 const passes = Number(values.passes ?? (quick ? 3 : 10));
+const memoryOnly = values['memory-only'] === true;
 
 /**
  * Redis on the last CPU, this process (and the `watchdog` processes it starts) on the others.
@@ -77,17 +81,7 @@ async function peakRss(command: 'check' | 'run', url: string, names: readonly st
   const file = `${dir}/bench-${names.length}.yml`;
   writeFileSync(file, `redis:\n  url: ${url}\n  queues:\n${names.map((n) => `    - ${n}`).join('\n')}\ntimeout: 30s\n`);
   const args = command === 'check' ? ['check', '--json'] : ['run', '--interval', '2s', '--listen', '127.0.0.1:0'];
-  const child = spawn(
-    process.execPath,
-    ['--import', new URL('./rss-probe.mjs', import.meta.url).pathname, CLI, ...args, '--config', file],
-    { stdio: ['ignore', 'ignore', 'pipe'] },
-  );
-  let stderr = '';
-  child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
-  const timer = command === 'run' ? setTimeout(() => child.kill('SIGTERM'), DAEMON_SECONDS * 1000) : undefined;
-  await new Promise((resolve) => child.on('close', resolve));
-  clearTimeout(timer);
-  return Number(/maxrss_kb=(\d+)/.exec(stderr)?.[1] ?? 0) / 1024;
+  return probeRss([...args, '--config', file], {}, command === 'run' ? DAEMON_SECONDS * 1000 : undefined);
 }
 
 async function runScale(queues: number): Promise<ScaleResult> {
@@ -115,6 +109,13 @@ async function runScale(queues: number): Promise<ScaleResult> {
     const client = new Redis(redis.url());
     const shared = new Redis(redis.url(), { maxRetriesPerRequest: null });
     const rows: Figures[] = [];
+    if (memoryOnly) {
+      const tmp = process.env.TMPDIR ?? '/tmp';
+      const watchdogRssMb = await peakRss('check', redis.url(), names, tmp);
+      const daemonRssMb = await peakRss('run', redis.url(), names, tmp);
+      for (const c of [client, shared, ...workers]) c.disconnect();
+      return { queues, delayed, rows, watchdogRssMb, daemonRssMb };
+    }
     const few = Math.max(1, Math.min(passes, queues >= 10_000 ? 3 : passes));
     process.stderr.write(`measuring at ${queues} queues...\n`);
     rows.push(await measure(watchdogApproach(client, config, { kind: 'daemon', changedShare: 0 }), admin, passes, 2));
@@ -169,9 +170,19 @@ function table(results: readonly ScaleResult[]): string {
   return lines.join('\n');
 }
 
+async function startup(): Promise<StartupRow[]> {
+  const redis = await startBenchRedis();
+  try {
+    return await startupRows(redis.url());
+  } finally {
+    await redis.stop();
+  }
+}
+
 const results: ScaleResult[] = [];
 for (const queues of scales) results.push(await runScale(queues));
-const latencies = values['no-latency'] ? [] : await detectionLatency(quick ? [1_000] : [15_000, 1_000]);
+const started = await startup();
+const latencies = values['no-latency'] || memoryOnly ? [] : await detectionLatency(quick ? [1_000] : [15_000, 1_000]);
 const machine = `${cpus().length} × ${cpus()[0]?.model ?? 'cpu'}, ${(totalmem() / 2 ** 30).toFixed(0)} GiB, Node ${process.version}, ${readFileSync('/proc/version', 'utf8').split(' ').slice(0, 3).join(' ')}`;
 const latencyText = latencies
   .map(
@@ -179,9 +190,14 @@ const latencyText = latencies
       `- poll interval ${l.intervalMs / 1000} s: ${l.ms} ms from \`queue.pause()\` to the Sentry event at a local envelope server`,
   )
   .join('\n');
-const output = `${table(results)}\n\n${latencyText}\n`;
+const startupText = [
+  '| command | peak RSS after start-up (an empty Redis) |',
+  '|---|---|',
+  ...started.map((r) => `| ${r.command} | ${r.rssMb.toFixed(0)} MB |`),
+].join('\n');
+const output = `${table(results)}\n\n${startupText}\n\n${latencyText}\n`;
 process.stdout.write(`\n${output}`);
-if (!quick) {
+if (!quick && !memoryOnly) {
   const doc = readFileSync(new URL('../BENCHMARKS.md', import.meta.url), 'utf8');
   const start = doc.indexOf('<!-- results -->');
   const end = doc.indexOf('<!-- /results -->');

@@ -132,8 +132,15 @@ function decideGroup(
     const which = last === 1 ? 'its last member resolved' : `its last ${last} members resolved`;
     return { ...decision, reason: `${which}; ${decision.reason}` };
   }
-  const decision = decide(before, groupFinding(members, fingerprint, above), true, groupPolicy, now);
-  if (!decision) return undefined;
+  // Most polls only learn that nothing changed: the sentence is built only for a notification.
+  const severity = worstSeverity(members);
+  const kept = before && { summary: before.summary, details: before.details };
+  const light = { ...(kept ?? { summary: '', details: {} }), check: members[0]?.check ?? '', severity };
+  const first = decide(before, { ...light, subject: subjectOf(members), fingerprint }, true, groupPolicy, now);
+  if (!first) return undefined;
+  const decision = first.notify
+    ? (decide(before, groupFinding(members, fingerprint, above), true, groupPolicy, now) ?? first)
+    : first;
   const record = { ...decision.record, members: members.length };
   const reason =
     before === undefined
@@ -142,41 +149,71 @@ function decideGroup(
   return { ...decision, record, reason };
 }
 
+function worstSeverity(members: readonly IncidentRecord[]): Severity {
+  let worst: Severity = 'unknown';
+  for (const member of members) if (RANK[member.severity] > RANK[worst]) worst = member.severity;
+  return worst;
+}
+
 /** The group as a finding: its worst severity, a sentence naming the count and the worst members. */
 function groupFinding(members: readonly IncidentRecord[], fingerprint: string, above: number): Finding {
-  const worst = [...members].sort(worseFirst);
-  const first = worst[0] as IncidentRecord;
+  const worst = worstOf(members, WORST_LISTED);
+  const first = worst[0] as Ranked;
   const target = targetOf(members);
-  const names = worst.slice(0, WORST_NAMED).map(nameOf);
+  const names = worst.slice(0, WORST_NAMED).map((m) => m.name);
   const more = members.length > WORST_NAMED ? ` and ${members.length - WORST_NAMED} more` : '';
+  const bySeverity = { critical: 0, warning: 0, unknown: 0 };
+  for (const member of members) bySeverity[member.severity] += 1;
   const counts = (['critical', 'warning', 'unknown'] as Severity[])
-    .map((severity) => [severity, members.filter((m) => m.severity === severity).length] as const)
-    .filter(([, n]) => n > 0)
-    .map(([severity, n]) => `${n} ${severity}`)
+    .filter((severity) => bySeverity[severity] > 0)
+    .map((severity) => `${bySeverity[severity]} ${severity}`)
     .join(', ');
   return {
-    check: first.check,
-    severity: first.severity,
-    subject: { kind: 'redis', target },
+    check: first.record.check,
+    severity: first.record.severity,
+    subject: subjectOf(members),
     fingerprint,
-    summary: `${first.check} on ${members.length} queues of ${target} at once (${counts}; grouped into one alert above ${above}). Worst: ${names.join(', ')}${more}. The worst one: ${first.summary}`,
+    summary: `${first.record.check} on ${members.length} queues of ${target} at once (${counts}; grouped into one alert above ${above}). Worst: ${names.join(', ')}${more}. The worst one: ${first.record.summary}`,
     // Flat: Sentry keeps a context three levels deep.
     details: {
       members: members.length,
       groupAbove: above,
       bySeverity: counts,
-      worst: worst.slice(0, WORST_LISTED).map((m) => `${nameOf(m)} (${m.severity})`),
+      worst: worst.map((m) => `${m.name} (${m.record.severity})`),
     },
   };
 }
 
-/** Worst first: severity, then the larger backlog the finding reports, then the longer standing, then by name. */
-function worseFirst(a: IncidentRecord, b: IncidentRecord): number {
+interface Ranked {
+  readonly record: IncidentRecord;
+  readonly rank: number;
+  readonly weight: number;
+  readonly name: string;
+}
+
+/**
+ * The `k` worst members, worst first: severity, then the larger figure the finding reports, then
+ * the longer standing, then by name. One pass keeping the k worst (a storm has thousands of members).
+ */
+function worstOf(members: readonly IncidentRecord[], k: number): Ranked[] {
+  const top: Ranked[] = [];
+  for (const record of members) {
+    const ranked = { record, rank: RANK[record.severity], weight: weight(record), name: nameOf(record) };
+    if (top.length === k && compare(ranked, top[k - 1] as Ranked) >= 0) continue;
+    let at = top.length;
+    while (at > 0 && compare(ranked, top[at - 1] as Ranked) < 0) at -= 1;
+    top.splice(at, 0, ranked);
+    if (top.length > k) top.pop();
+  }
+  return top;
+}
+
+function compare(a: Ranked, b: Ranked): number {
   return (
-    RANK[b.severity] - RANK[a.severity] ||
-    weight(b) - weight(a) ||
-    a.firstSeenAt - b.firstSeenAt ||
-    nameOf(a).localeCompare(nameOf(b))
+    b.rank - a.rank ||
+    b.weight - a.weight ||
+    a.record.firstSeenAt - b.record.firstSeenAt ||
+    (a.name < b.name ? -1 : a.name > b.name ? 1 : 0)
   );
 }
 
@@ -193,6 +230,10 @@ function weight(record: IncidentRecord): number {
 function nameOf(record: IncidentRecord): string {
   const s = record.subject;
   return s.kind === 'queue' ? `${s.prefix}/${s.queue}` : describeSubject(s);
+}
+
+function subjectOf(members: readonly IncidentRecord[]): { kind: 'redis'; target: string } {
+  return { kind: 'redis', target: targetOf(members) };
 }
 
 function targetOf(members: readonly IncidentRecord[]): string {
