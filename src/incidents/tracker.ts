@@ -83,7 +83,7 @@ export function decide(
     };
   }
 
-  const base: IncidentRecord = {
+  const fields: IncidentRecord = {
     fingerprint: finding.fingerprint,
     check: finding.check,
     severity: finding.severity,
@@ -96,17 +96,20 @@ export function decide(
     notifiedAt: previous?.notifiedAt ?? null,
     notifiedSeverity: previous?.notifiedSeverity ?? null,
   };
+  // A member of an alert group stays one (src/pipeline/group.ts decides whether its group still holds).
+  const base = previous?.group === undefined ? fields : { ...fields, group: previous.group };
   const sent = (notify: NotificationKind, reason: string, extra: Partial<IncidentRecord> = {}): Decision => ({
     fingerprint: finding.fingerprint,
     notify,
     reason,
     record: { ...base, openedAt: base.openedAt ?? now, notifiedAt: now, notifiedSeverity: finding.severity, ...extra },
   });
-  const held = (reason: string, backoff: Partial<IncidentRecord> = {}): Decision => ({
+  // Most decisions of a poll: the record as it is, not a copy (10,000 open incidents a poll).
+  const held = (reason: string, backoff?: Partial<IncidentRecord>): Decision => ({
     fingerprint: finding.fingerprint,
     notify: null,
     reason,
-    record: { ...base, ...backoff },
+    record: backoff ? { ...base, ...backoff } : base,
   });
 
   if (base.openedAt === null) {

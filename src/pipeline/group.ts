@@ -15,9 +15,18 @@ export function isGroupRecord(record: IncidentRecord): boolean {
   return record.members !== undefined;
 }
 
+const groupFingerprints = new Map<string, string>();
+
 /** One group per (check, target): its Sentry issue, whatever its members. */
 export function groupFingerprint(check: string, target: string): string {
-  return `group:${fingerprintOf(check, { kind: 'redis', target })}`;
+  const key = `${check}\n${target}`;
+  let fingerprint = groupFingerprints.get(key);
+  if (fingerprint === undefined) {
+    fingerprint = `group:${fingerprintOf(check, { kind: 'redis', target })}`;
+    if (groupFingerprints.size >= 10_000) groupFingerprints.clear();
+    groupFingerprints.set(key, fingerprint);
+  }
+  return fingerprint;
 }
 
 /**
@@ -30,7 +39,8 @@ export function groupFingerprint(check: string, target: string): string {
  * resolved. Below the threshold nothing changes: every incident is its own event.
  *
  * `previous` is the state before the poll (members and groups); `tracked` is the tracker's result
- * for everything but the groups.
+ * for everything but the groups: its state is this poll's own new map, updated here in place (a
+ * storm is thousands of records: no copy per poll).
  */
 export function groupDecisions(
   previous: ReadonlyMap<string, IncidentRecord>,
@@ -54,17 +64,17 @@ export function groupDecisions(
   }
   const forming = new Set([...opening].filter(([key, n]) => n > above && !isOpen(key)).map(([key]) => key));
 
-  const state = new Map(tracked.state);
+  const state = tracked.state as Map<string, IncidentRecord>;
   const decisions: Decision[] = [];
   for (const decision of tracked.decisions) {
     const was = previous.get(decision.fingerprint)?.group;
     const key = was !== undefined && isOpen(was) ? was : joinable(decision, previous);
     const into = key !== null && (isOpen(key) || forming.has(key)) ? key : null;
-    if (into === null) {
+    if (into === null || (decision.notify === null && decision.record.group === into)) {
       decisions.push(decision);
       continue;
     }
-    const record = { ...decision.record, group: into };
+    const record = decision.record.group === into ? decision.record : { ...decision.record, group: into };
     if (state.has(decision.fingerprint)) state.set(decision.fingerprint, record);
     decisions.push({
       fingerprint: decision.fingerprint,

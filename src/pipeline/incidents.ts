@@ -86,7 +86,9 @@ export function decideIncidents(
   let incidents = state;
   for (const record of state.values()) {
     if (!isGroupRecord(record)) continue;
-    incidents = new Map([...state].filter(([, r]) => !isGroupRecord(r)));
+    const without = new Map<string, IncidentRecord>();
+    for (const [fingerprint, r] of state) if (!isGroupRecord(r)) without.set(fingerprint, r);
+    incidents = without;
     break;
   }
   const tracked = track(
