@@ -101,7 +101,7 @@ describe('alert groups: a storm is one Sentry event (real BullMQ, real SDK, stat
     assert.equal(records.filter((r) => r.group === group.fingerprint[0]).length, 200);
     assert.equal(records.find((r) => r.members !== undefined)?.members, 200);
 
-    await checkJson(['--config', file], env);
+    const second = await checkJson(['--config', file], env);
     const late = new Queue('storm-late', { connection: redis.client(1) });
     await late.pause();
     const joined = await checkJson(['--config', file], env);
@@ -109,7 +109,7 @@ describe('alert groups: a storm is one Sentry event (real BullMQ, real SDK, stat
     assert.equal(
       eventsOn(1).length,
       1,
-      `polls while the group is open, and a member joining it, send nothing: ${explain(eventsOn(1))}`,
+      `polls while the group is open, and a member joining it, send nothing: ${explain(eventsOn(1))}\n${first.stderr}\n${second.stderr}`,
     );
     assert.equal(Object.keys(await redis.client(1).hgetall('queue-watchdog:incidents')).length, 202);
 
