@@ -108,12 +108,12 @@ COPY --from=build /src/dist ./dist
 # reaps zombies. TINI_SUBREAPER keeps it correct (and quiet) when it is not PID 1, e.g. in a
 # pod with shareProcessNamespace or a compose service with `pid: service:...`.
 # --max-old-space-size: V8 sizes its heap from the host's memory, not the container's limit, and
-# lets garbage pile up to it. 160 MB holds a daemon watching 10,000 queues that all alert at once
-# (peak RSS about 245 MB, see BENCHMARKS.md); give the container 320 MiB. About 10 MB of heap per
-# 1,000 queues beyond that: raise both together.
+# lets garbage pile up to it. A safety net: a daemon watching 10,000 queues that all alert at once
+# has a live heap of 160-185 MB at its peak (RSS 321 MB with this cap, see BENCHMARKS.md); give the
+# container 384 MiB. About 20 MB of heap per 1,000 queues beyond that: raise both together.
 ENV PATH=/usr/local/bin:/usr/bin:/bin \
     NODE_ENV=production \
-    NODE_OPTIONS="--enable-source-maps --max-old-space-size=160" \
+    NODE_OPTIONS="--enable-source-maps --max-old-space-size=256" \
     TINI_SUBREAPER=1
 
 USER ${APP_UID}:${APP_GID}

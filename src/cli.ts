@@ -1,7 +1,7 @@
 #!/usr/bin/env node
 import { Command, CommanderError, Option } from 'commander';
 import { ConfigError } from './errors.ts';
-import { VERSION } from './commands/wiring.ts';
+import { VERSION } from './version.ts';
 // Types only: each command's module is still loaded when it runs.
 import type { CheckFlags } from './commands/check.ts';
 import type { ConfigFlags } from './config/load.ts';

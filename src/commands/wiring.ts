@@ -5,7 +5,6 @@
  * those as parameters.
  */
 import { closeSync, fstatSync, openSync, readFileSync, readSync } from 'node:fs';
-import { createRequire } from 'node:module';
 import { hostname } from 'node:os';
 import type { Redis } from 'ioredis';
 import type { Logger } from 'pino';
@@ -29,8 +28,9 @@ import type { ActDeps } from '../pipeline/act.ts';
 import { deliverEvent } from '../pipeline/deliver.ts';
 import type { PollWorld, TargetConnection } from '../pipeline/world.ts';
 import { RestartBudget } from '../remediate/budget.ts';
+import { VERSION } from '../version.ts';
 
-export const VERSION = (createRequire(import.meta.url)('../../package.json') as { version: string }).version;
+export { VERSION };
 
 export interface Io {
   readonly env: Readonly<Record<string, string | undefined>>;

@@ -31,6 +31,8 @@ export const DEFAULT_INCIDENTS = Object.freeze({
   namespace: 'queue-watchdog',
   stateTtlMs: 7 * 86_400_000,
   hostGoneAfterMs: 10 * 60_000,
+  /** More incidents of one check opening on one target in one poll than this are one alert (src/pipeline/group.ts). */
+  groupAbove: 20,
 });
 export const DEFAULT_LISTEN = '127.0.0.1:9464';
 export const DEFAULT_LEASE_MS = 30_000;

@@ -117,6 +117,7 @@ export function loadConfig({ flags, env, readFile, host = 'localhost', version =
       stateTtlMs: file.incidents?.stateTtl ?? DEFAULT_INCIDENTS.stateTtlMs,
       hostGoneAfterMs: hostGoneAfter(file.incidents?.hostGoneAfter, intervalMs),
       stateRedis,
+      groupAbove: file.incidents?.groupAbove ?? DEFAULT_INCIDENTS.groupAbove,
       stateFile:
         file.incidents?.stateFile ?? defaultStateFile(env, file.incidents?.namespace ?? DEFAULT_INCIDENTS.namespace),
     },

@@ -87,6 +87,8 @@ const incidents = z.strictObject({
   stateRedis: z.string().min(1).optional(),
   /** Where `check` keeps incident state when its Redis user may not write it (a read-only ACL). */
   stateFile: z.string().min(1).optional(),
+  /** More incidents of one check opening on one target in one poll than this are sent as one grouped alert. */
+  groupAbove: z.number().int().min(1).optional(),
 });
 
 export const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;

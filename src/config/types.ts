@@ -71,6 +71,8 @@ export interface IncidentPolicy {
   readonly stateRedis: string;
   /** `check`'s local incident state, used when the Redis user may not write (absolute path). */
   readonly stateFile: string;
+  /** More incidents of one check opening on one target in one poll than this are one alert group. */
+  readonly groupAbove: number;
 }
 
 export interface CronConfig {

@@ -26,4 +26,6 @@ export const incidentRecordSchema: z.ZodType<IncidentRecord> = z.object({
   resolvedAt: z.number().nullable().optional(),
   failures: z.number().optional(),
   retryAt: z.number().nullable().optional(),
+  group: z.string().min(1).optional(),
+  members: z.number().int().nonnegative().optional(),
 });

@@ -138,6 +138,8 @@ function sameLasting(a: IncidentRecord, b: IncidentRecord): boolean {
     a.notifiedAt === b.notifiedAt &&
     a.notifiedSeverity === b.notifiedSeverity &&
     (a.resolvedAt ?? null) === (b.resolvedAt ?? null) &&
-    (a.retryAt ?? null) === (b.retryAt ?? null)
+    (a.retryAt ?? null) === (b.retryAt ?? null) &&
+    a.group === b.group &&
+    a.members === b.members
   );
 }

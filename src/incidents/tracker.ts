@@ -25,6 +25,10 @@ export interface IncidentRecord {
   /** Failed deliveries in a row of the pending notification, and when the next attempt may be made. */
   readonly failures?: number;
   readonly retryAt?: number | null;
+  /** A member of an alert group (src/pipeline/group.ts): the group's fingerprint; its own notifications are silent. */
+  readonly group?: string;
+  /** Set on a group's own record only: how many incidents it stood for when last decided. */
+  readonly members?: number;
 }
 
 export type NotificationKind = 'opened' | 'changed' | 'repeated' | 'resolved';
@@ -38,7 +42,7 @@ export interface Decision {
   readonly record: IncidentRecord;
 }
 
-const RANK: Record<Severity, number> = { unknown: 0, warning: 1, critical: 2 };
+export const RANK: Record<Severity, number> = { unknown: 0, warning: 1, critical: 2 };
 
 /** The decision for one fingerprint: (previous record, current finding, policy, now). Pure. */
 export function decide(
@@ -79,7 +83,7 @@ export function decide(
     };
   }
 
-  const base: IncidentRecord = {
+  const fields: IncidentRecord = {
     fingerprint: finding.fingerprint,
     check: finding.check,
     severity: finding.severity,
@@ -92,17 +96,20 @@ export function decide(
     notifiedAt: previous?.notifiedAt ?? null,
     notifiedSeverity: previous?.notifiedSeverity ?? null,
   };
+  // A member of an alert group stays one (src/pipeline/group.ts decides whether its group still holds).
+  const base = previous?.group === undefined ? fields : { ...fields, group: previous.group };
   const sent = (notify: NotificationKind, reason: string, extra: Partial<IncidentRecord> = {}): Decision => ({
     fingerprint: finding.fingerprint,
     notify,
     reason,
     record: { ...base, openedAt: base.openedAt ?? now, notifiedAt: now, notifiedSeverity: finding.severity, ...extra },
   });
-  const held = (reason: string, backoff: Partial<IncidentRecord> = {}): Decision => ({
+  // Most decisions of a poll: the record as it is, not a copy (10,000 open incidents a poll).
+  const held = (reason: string, backoff?: Partial<IncidentRecord>): Decision => ({
     fingerprint: finding.fingerprint,
     notify: null,
     reason,
-    record: { ...base, ...backoff },
+    record: backoff ? { ...base, ...backoff } : base,
   });
 
   if (base.openedAt === null) {

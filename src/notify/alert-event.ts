@@ -47,6 +47,8 @@ export function toAlertEvent(decision: Decision, ctx: AlertContext): AlertEvent 
     tags.prefix = subject.prefix;
   }
   if (ctx.app && !tags.app) tags.app = ctx.app;
+  // A group's event (src/pipeline/group.ts) stands for this many incidents, each tracked on its own.
+  if (record.members !== undefined) tags.members = String(record.members);
   const resolved = decision.notify === 'resolved';
   return {
     message: resolved ? `Resolved (${decision.reason}): ${record.summary}` : record.summary,

@@ -24,7 +24,7 @@ export interface IncidentDeps {
   readonly alertContext: AlertContext;
   /** hostGoneAfterMs: absent, a gone host's incidents never expire. */
   readonly policy: Pick<IncidentPolicy, 'forMs' | 'repeatIntervalMs'> &
-    Partial<Pick<IncidentPolicy, 'hostGoneAfterMs'>>;
+    Partial<Pick<IncidentPolicy, 'hostGoneAfterMs' | 'groupAbove'>>;
   /** The longest a poll waits for delivery outcomes. */
   readonly deliveryTimeoutMs: number;
   readonly log: Logger;

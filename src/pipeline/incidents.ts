@@ -5,6 +5,7 @@ import type { StoredState } from '../incidents/store.ts';
 import { markUndelivered, track } from '../incidents/tracker.ts';
 import type { Decision, IncidentRecord } from '../incidents/tracker.ts';
 import type { Result } from '../result.ts';
+import { groupDecisions, isGroupRecord } from './group.ts';
 import type { Role } from './world.ts';
 
 /** Which subjects a watchdog owns: everything (a leader, or `check`), or only its own host's processes. */
@@ -69,22 +70,35 @@ export function adoptLoaded(memory: IncidentMemory, load: Result<StoredState>, s
   return { ...memory, state: new Map([...mine, ...memory.state]), stored: new Map(inScope), loaded: true };
 }
 
-/** The incident stage (pure): findings of this poll → decisions, and the state they leave. */
+/**
+ * The incident stage (pure): findings of this poll → decisions, and the state they leave. The
+ * tracker decides each incident; then a storm of one check on one target becomes one group
+ * (group.ts), whose own record the tracker never sees (no finding carries its fingerprint).
+ */
 export function decideIncidents(
   state: ReadonlyMap<string, IncidentRecord>,
   findings: readonly Finding[],
   observed: (subject: Subject, check: string) => boolean,
   scope: Scope,
-  policy: Pick<IncidentPolicy, 'forMs' | 'repeatIntervalMs'>,
+  policy: Pick<IncidentPolicy, 'forMs' | 'repeatIntervalMs'> & Partial<Pick<IncidentPolicy, 'groupAbove'>>,
   now: number,
 ): { state: ReadonlyMap<string, IncidentRecord>; decisions: readonly Decision[] } {
-  return track(
-    state,
+  let incidents = state;
+  for (const record of state.values()) {
+    if (!isGroupRecord(record)) continue;
+    const without = new Map<string, IncidentRecord>();
+    for (const [fingerprint, r] of state) if (!isGroupRecord(r)) without.set(fingerprint, r);
+    incidents = without;
+    break;
+  }
+  const tracked = track(
+    incidents,
     findings.filter((f) => scope(f.subject)),
     (subject, check) => scope(subject) && observed(subject, check),
     policy,
     now,
   );
+  return groupDecisions(state, tracked, policy, now);
 }
 
 /** The record stage (pure): a notification that was not delivered is not notified; the next poll sends it again. */

@@ -1,6 +1,7 @@
 import type { Config } from '../config/types.ts';
 import type { LeadershipView } from '../daemon/leadership.ts';
 import type { LoopState } from '../daemon/loop.ts';
+import { isGroupRecord } from '../pipeline/group.ts';
 import type { IncidentRecord } from '../incidents/tracker.ts';
 import type { Endpoints } from './http.ts';
 import type { Metrics } from './metrics.ts';
@@ -72,7 +73,13 @@ export function daemonEndpoints(config: Config, view: DaemonView): Endpoints {
         },
         incidentState: { writable: view.stateDenied() === null, denied: view.stateDenied() },
         limits: limits(view),
-        incidents: view.role().leader ? [...view.incidents().values()].map(recordForStatus) : [],
+        incidents: view.role().leader
+          ? [...view.incidents().values()].filter((r) => !isGroupRecord(r)).map(recordForStatus)
+          : [],
+        // Storms sent as one alert each (incidents.groupAbove); their members are in `incidents`, with `group`.
+        alertGroups: view.role().leader
+          ? [...view.incidents().values()].filter(isGroupRecord).map(recordForStatus)
+          : [],
         loop: {
           polls: state.polls,
           skipped: state.skipped,

@@ -1,5 +1,6 @@
 import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from 'prom-client';
 import type { PollResult } from '../pipeline/poll.ts';
+import { isGroupRecord } from '../pipeline/group.ts';
 import type { IncidentRecord } from '../incidents/tracker.ts';
 import { ScheduleMetrics } from './schedule-metrics.ts';
 import { HostMetrics } from './host-metrics.ts';
@@ -13,7 +14,7 @@ const GAUGES_NAMED_LIKE_COUNTERS = [
 
 /**
  * Prometheus metrics of the daemon, on their own registry. Per-queue gauges
- * are rebuilt from each poll, so a queue that disappears stops being exported
+ * are rebuilt from the last poll when scraped, so a queue that disappears stops being exported
  * and label cardinality stays bounded by the watched queues.
  */
 export class Metrics {
@@ -29,6 +30,8 @@ export class Metrics {
   private readonly deliveries: Counter<'result'>;
   private readonly schedules: ScheduleMetrics;
   private readonly host = new HostMetrics(this.registry);
+  /** The queues of the last poll, not yet written to the gauges (null: they are up to date). */
+  private pendingQueues: PollResult['report']['queues'] | null = null;
 
   constructor() {
     const registers = [this.registry];
@@ -37,8 +40,16 @@ export class Metrics {
     // user's CI lint would fail): each is the sum of its per-type gauge (nodejs_active_handles...).
     collectDefaultMetrics({ register: this.registry });
     for (const name of GAUGES_NAMED_LIKE_COUNTERS) this.registry.removeSingleMetric(name);
+    // Filled when scraped, from the last poll's report: a poll at 10,000 queues would otherwise set
+    // 90,000 labelled series (hashing each label set) that nobody reads until the next scrape.
     const queueGauge = (name: string, help: string): Gauge<(typeof QUEUE_LABELS)[number]> =>
-      new Gauge({ name: `queue_watchdog_queue_${name}`, help, labelNames: QUEUE_LABELS, registers });
+      new Gauge({
+        name: `queue_watchdog_queue_${name}`,
+        help,
+        labelNames: QUEUE_LABELS,
+        registers,
+        collect: () => this.fillQueueGauges(),
+      });
     this.queueGauges = {
       paused: queueGauge('paused', '1 when the queue is paused'),
       waiting: queueGauge('waiting_jobs', 'Jobs in wait plus prioritized'),
@@ -103,10 +114,33 @@ export class Metrics {
   pollSucceeded(result: PollResult, durationMs: number, open: ReadonlyMap<string, IncidentRecord>): void {
     this.pollDuration.observe({ result: 'ok' }, durationMs / 1000);
     this.host.update(result.report.host);
-    for (const gauge of Object.values(this.queueGauges)) gauge.reset();
+    this.schedules.update(result.snapshots);
     this.redisUp.reset();
     for (const target of result.report.targets) this.redisUp.set({ target: target.name }, target.reachable ? 1 : 0);
-    for (const q of result.report.queues) {
+    this.pendingQueues = result.report.queues;
+    for (const decision of result.decisions) {
+      if (!decision.notify) continue;
+      // A delivery tried again is not a new notification: counted apart.
+      if (decision.reason.startsWith('retry')) this.retries.inc({ kind: decision.notify });
+      else this.notifications.inc({ kind: decision.notify });
+    }
+    // Only the leader tracks incidents; followers export none, so a sum over replicas stays right.
+    this.incidentsOpen.reset();
+    if (result.leader) {
+      // A group's own record is not an incident: its members are counted, each once.
+      for (const record of open.values())
+        if (record.openedAt !== null && !isGroupRecord(record))
+          this.incidentsOpen.inc({ check: record.check, severity: record.severity });
+    }
+  }
+
+  /** Per-queue gauges from the last poll's queues, once per poll at most, when a scrape asks. */
+  private fillQueueGauges(): void {
+    const queues = this.pendingQueues;
+    if (queues === null) return;
+    this.pendingQueues = null;
+    for (const gauge of Object.values(this.queueGauges)) gauge.reset();
+    for (const q of queues) {
       if (!q.readable) continue;
       const labels = { target: q.target, prefix: q.prefix, queue: q.name };
       const g = this.queueGauges;
@@ -119,19 +153,6 @@ export class Metrics {
       if (q.workers !== null) g.workers?.set(labels, q.workers);
       g.stalled?.set(labels, q.activeWithoutLock ?? 0);
       g.failed?.set(labels, q.failed ?? 0);
-    }
-    this.schedules.update(result.snapshots);
-    for (const decision of result.decisions) {
-      if (!decision.notify) continue;
-      // A delivery tried again is not a new notification: counted apart.
-      if (decision.reason.startsWith('retry')) this.retries.inc({ kind: decision.notify });
-      else this.notifications.inc({ kind: decision.notify });
-    }
-    // Only the leader tracks incidents; followers export none, so a sum over replicas stays right.
-    this.incidentsOpen.reset();
-    if (result.leader) {
-      for (const record of open.values())
-        if (record.openedAt !== null) this.incidentsOpen.inc({ check: record.check, severity: record.severity });
     }
   }
 

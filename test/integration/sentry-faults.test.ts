@@ -1,6 +1,7 @@
 // A Sentry that accepts and never answers must not mute the watchdog for good. Real daemon, real
 // Sentry SDK, a local envelope server that holds its answers.
 import assert from 'node:assert/strict';
+import { mkdtemp, writeFile } from 'node:fs/promises';
 import { after, before, describe, it } from 'node:test';
 import { Queue } from 'bullmq';
 import { startRedis } from '../../src/demo/redis-server.ts';
@@ -37,7 +38,12 @@ describe('Sentry faults', () => {
     for (let i = 0; i < 40; i += 1) await pause(`held-${i}`);
     sentry.respondWith(200, 600_000);
     t.after(() => sentry.respondWith(200));
-    const daemon = await startDaemon(['--redis', redis.url(), '--interval', '1s'], { SENTRY_DSN: sentry.dsn() });
+    // Each incident its own event (no alert group), so every one holds a socket.
+    const config = `${await mkdtemp('/tmp/qw-faults-')}/watchdog.yml`;
+    await writeFile(config, 'incidents:\n  groupAbove: 1000\n');
+    const daemon = await startDaemon(['--config', config, '--redis', redis.url(), '--interval', '1s'], {
+      SENTRY_DSN: sentry.dsn(),
+    });
     try {
       await sentry.waitFor((s) => s.items('event').length >= 30, 15_000);
       await daemon.waitForLog((l) => /Sentry delivery failed: no answer within 5000 ms/.test(String(l.msg)), 15_000);
