@@ -59,9 +59,13 @@ describe('Redis outages', () => {
     });
     const daemon = await startDaemon(['--redis', redis.url(), '--interval', '1s', '--queue', 'any'], {
       SENTRY_DSN: sentry.dsn(),
+      LOG_LEVEL: 'debug', // the "poll finished" line below
     });
     try {
       await daemon.waitForLog((l) => l.msg === 'watchdog running');
+      // After a whole poll: a SIGSTOP in the middle of the first one (its incident state load
+      // after a 500 ms collection) would overrun that poll, and that is not what is tested here.
+      await daemon.waitForLog((l) => l.msg === 'poll finished');
       redis.signal('SIGSTOP');
       const stoppedAt = Date.now();
       await sentry.waitFor(() => eventsOf('redis.unreachable', redis.port).length >= 1, 10_000);
