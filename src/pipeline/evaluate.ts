@@ -35,7 +35,7 @@ export function evaluateFacts(
   const machine = facts.pressure
     ? evaluateMachine(facts.pressure, config, pressureStreak)
     : { findings: [], streak: 0 };
-  const cronFindings = evaluateCron(facts.cron, config.host, now);
+  const cronFindings = evaluateCron(facts.cron, config, now);
   return {
     findings: [...queueFindings, ...hostFindings, ...cronFindings, ...machine.findings],
     versions: tracked?.memory ?? null,
