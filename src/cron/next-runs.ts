@@ -91,7 +91,12 @@ export function jobTiming(job: CronJob, daemon: DaemonZone): JobTiming | NotJudg
   if (job.timezone && variable === 'CRON_TZ' && daemon.flavour === 'cronie' && isTimezone(job.timezone))
     return { pattern: job.schedule, tz: job.timezone, notes: [] };
   if (job.timezone && variable) {
-    const ignored = variable === 'TZ' ? 'a TZ= line only sets the job environment' : `Debian's cron ignores CRON_TZ=`;
+    const ignored =
+      variable === 'TZ'
+        ? 'a TZ= line only sets the job environment'
+        : daemon.flavour === 'debian'
+          ? "Debian's cron ignores CRON_TZ="
+          : 'it is not a zone this runtime knows';
     return {
       pattern: job.schedule,
       tz: daemon.tz,
