@@ -1,6 +1,7 @@
 import type { CronJob } from '../cron/crontab-parse.ts';
 import { describeSchedule, jobId } from '../cron/crontab-parse.ts';
 import type { Inventory } from '../cron/inventory.ts';
+import type { PeakWindow } from '../config/peak-windows.ts';
 import { plural } from './context.ts';
 import { makeFinding } from './finding.ts';
 import type { Finding } from './finding.ts';
@@ -12,6 +13,11 @@ export const HOST_CRON_UNREADABLE = 'host.cron-unreadable';
 export interface CronContext {
   readonly host: string;
   readonly inventory: Inventory;
+  readonly now: number;
+  /** `cron.heavy`: commands kept out of the peak windows. */
+  readonly heavy: readonly RegExp[];
+  /** `schedules.peakWindows`: one set of busy hours for BullMQ schedulers and host jobs alike. */
+  readonly peakWindows: readonly PeakWindow[];
 }
 
 /** A check of this host's crontabs and timers: any number of findings, each its own subject. */
@@ -79,10 +85,8 @@ export const checkCronUnreadable: CronCheck = ({ host, inventory }) => {
   ];
 };
 
-export const CRON_CHECKS: readonly CronCheck[] = [checkCronDuplicate, checkCronUnreadable];
-
 /** `/var/spool/cron/crontabs/root line 3 (root)`. */
-function placeOf(job: CronJob): string {
+export function placeOf(job: CronJob): string {
   return `${job.file}${job.line > 0 ? ` line ${job.line}` : ''} (${job.user})`;
 }
 

@@ -2,8 +2,9 @@ import type { QueueContext } from './context.ts';
 import type { Finding } from './finding.ts';
 import { MACHINE_CHECKS } from './host-pressure.ts';
 import type { MachineCheck } from './host-pressure.ts';
-import { CRON_CHECKS } from './host-cron.ts';
+import { checkCronDuplicate, checkCronUnreadable } from './host-cron.ts';
 import type { CronCheck } from './host-cron.ts';
+import { checkCronPeakWindow } from './host-cron-peak.ts';
 import { HOST_CHECKS } from './process-release.ts';
 import type { HostCheck } from './process-release.ts';
 import { checkActiveTooLong } from './queue-active-too-long.ts';
@@ -81,5 +82,5 @@ export { MACHINE_CHECKS };
 export type { MachineCheck };
 
 /** On this host's crontabs and timers (when `cron.enabled`); the fleet-level cron and exec checks are in evaluate-cron.ts. */
-export { CRON_CHECKS };
+export const CRON_CHECKS: readonly CronCheck[] = [checkCronDuplicate, checkCronUnreadable, checkCronPeakWindow];
 export type { CronCheck };

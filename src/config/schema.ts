@@ -138,6 +138,8 @@ export const configFileSchema = z.strictObject({
       hostRoot: z.string().min(1).optional(),
       /** Regular expressions of commands meant to run on several hosts (not a clone). */
       multiHost: z.array(z.string().min(1)).optional(),
+      /** Regular expressions of heavy commands kept out of `schedules.peakWindows` (host.cron-peak-window). */
+      heavy: z.array(z.string().min(1)).optional(),
     })
     .optional(),
   /** Log and notify what a restart would do, without doing it. */

@@ -81,6 +81,8 @@ export interface CronConfig {
   readonly hostRoot: string;
   /** Commands meant to run on several hosts: never a clone. */
   readonly multiHost: readonly RegExp[];
+  /** Heavy commands (host.cron-peak-window, and named when Redis latency or host pressure fires). */
+  readonly heavy: readonly RegExp[];
 }
 
 export interface Config {

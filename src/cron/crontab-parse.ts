@@ -16,6 +16,8 @@ export interface CronJob {
   readonly schedule: string;
   /** The time zone the schedule is read in (`CRON_TZ=`/`TZ=` before the line), null: the host's. */
   readonly timezone: string | null;
+  /** Which line set `timezone`: only cronie's `CRON_TZ` moves the job's time; `TZ` is its environment. */
+  readonly zoneVariable?: 'CRON_TZ' | 'TZ';
   /** Whitespace collapsed; without the `%` stdin part. */
   readonly command: string;
   readonly kind: 'crontab' | 'timer';
@@ -59,6 +61,7 @@ export function parseCrontab(text: string, file: string, owner: string | null): 
   const jobs: CronJob[] = [];
   const problems: CronProblem[] = [];
   let timezone: string | null = null;
+  let zoneVariable: 'CRON_TZ' | 'TZ' | undefined;
   const lines = text.split('\n');
   for (let i = 0; i < lines.length; i++) {
     const raw = (lines[i] ?? '').replace(/\r$/, '');
@@ -68,12 +71,15 @@ export function parseCrontab(text: string, file: string, owner: string | null): 
     const env = ENV_LINE.exec(line);
     if (env) {
       const name = env[1] ?? '';
-      if (name === 'CRON_TZ' || name === 'TZ') timezone = unquote(env[2] ?? '') || null;
+      if (name === 'CRON_TZ' || name === 'TZ') {
+        timezone = unquote(env[2] ?? '') || null;
+        zoneVariable = timezone === null ? undefined : name;
+      }
       continue;
     }
     const parsed = parseJobLine(line, owner);
     if (typeof parsed === 'string') problem(parsed);
-    else jobs.push({ file, line: i + 1, timezone, kind: 'crontab', ...parsed });
+    else jobs.push({ file, line: i + 1, timezone, ...(zoneVariable && { zoneVariable }), kind: 'crontab', ...parsed });
   }
   return { jobs, problems };
 }

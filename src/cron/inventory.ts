@@ -1,5 +1,7 @@
 import { parseCrontab } from './crontab-parse.ts';
 import type { CronJob, CronProblem, Parsed } from './crontab-parse.ts';
+import { readDaemonZone } from './daemon-zone.ts';
+import type { DaemonZone } from './daemon-zone.ts';
 import { listDir, locate, readText } from './read-in-root.ts';
 import type { Located } from './read-in-root.ts';
 import { parseTimer, parseUnitFile } from './timer-parse.ts';
@@ -13,6 +15,8 @@ export interface Inventory {
   readonly unreadable: readonly { readonly file: string; readonly reason: string }[];
   /** How many files were read. */
   readonly files: number;
+  /** The zone cron and systemd read schedules in (absent in inventories built elsewhere, e.g. tests). */
+  readonly daemon?: DaemonZone;
 }
 
 /** systemd's unit directories, in order of precedence (the first of a name wins). */
@@ -80,7 +84,7 @@ export class CronInventory {
     files += timers.files;
     jobs.push(...timers.jobs);
     problems.push(...timers.problems);
-    return { jobs, problems, unreadable, files };
+    return { jobs, problems, unreadable, files, daemon: await readDaemonZone(this.root) };
   }
 
   /** A crontab parsed (cached with its text); null when it does not exist. */

@@ -1,3 +1,4 @@
+import { correlateFindings } from '../checks/correlate.ts';
 import { evaluateHost } from '../checks/evaluate-host.ts';
 import { evaluateCron } from '../checks/evaluate-cron.ts';
 import { evaluateMachine } from '../checks/evaluate-machine.ts';
@@ -35,9 +36,11 @@ export function evaluateFacts(
   const machine = facts.pressure
     ? evaluateMachine(facts.pressure, config, pressureStreak)
     : { findings: [], streak: 0 };
-  const cronFindings = evaluateCron(facts.cron, config.host, now);
+  const cronFindings = evaluateCron(facts.cron, config, now);
+  const findings = [...queueFindings, ...hostFindings, ...cronFindings, ...machine.findings];
   return {
-    findings: [...queueFindings, ...hostFindings, ...cronFindings, ...machine.findings],
+    // Slow Redis or an overloaded host names the heavy schedules that just started.
+    findings: correlateFindings(findings, { snapshots: facts.snapshots, inventory: facts.cron.inventory, config, now }),
     versions: tracked?.memory ?? null,
     pressureStreak: machine.streak,
   };
