@@ -22,6 +22,7 @@ export function evaluateMachine(
     hogs: pressure.hogs,
     streak: next,
     required: streak === null ? 1 : config.pressure.polls,
+    peakWindows: config.schedules.peakWindows,
   };
   const subject = machineSubject(config.host);
   const findings = MACHINE_CHECKS.flatMap((check) =>

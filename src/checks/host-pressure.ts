@@ -3,6 +3,8 @@ import { formatDuration } from '../config/duration.ts';
 import { makeFinding } from './finding.ts';
 import type { Finding, Severity } from './finding.ts';
 import type { PressureFigures } from './pressure-figures.ts';
+import { inPeakWindow } from '../config/peak-windows.ts';
+import type { PeakWindow } from '../config/peak-windows.ts';
 
 export const HOST_PRESSURE = 'host.pressure';
 
@@ -16,6 +18,8 @@ export interface MachineContext {
   readonly streak: number;
   /** Polls needed before it is reported: `pressure.polls` in the daemon, 1 in a one-shot `check`. */
   readonly required: number;
+  /** `schedules.peakWindows`: a hog started by cron or a timer inside one is said to be (incident 004). */
+  readonly peakWindows?: readonly PeakWindow[];
 }
 
 /** A machine-level check: one finding about the host, or none. */
@@ -56,7 +60,7 @@ export const checkHostPressure: MachineCheck = (ctx) => {
     HOST_PRESSURE,
     severity,
     machineSubject(ctx.host),
-    `Host ${ctx.host} is overloaded: ${what}.${fallback} ${hogSentence(ctx.hogs)}`.trimEnd(),
+    `Host ${ctx.host} is overloaded: ${what}.${fallback} ${hogSentence(ctx.hogs, ctx.peakWindows)}`.trimEnd(),
     {
       signal: figures.signal,
       over: figures.over,
@@ -101,10 +105,15 @@ function clock(ms: number): string {
   return `${new Date(ms).toISOString().slice(11, 16)} UTC`;
 }
 
-/** "started by cron at 09:00 UTC", "started by systemd timer backup.timer", "in systemd unit x.service". */
-export function starterPhrase(hog: Hog): string {
+/**
+ * "started by cron at 09:00 UTC", "started by systemd timer backup.timer", "in systemd unit x.service";
+ * a scheduled start inside a peak window says so: "started by cron at 08:00 UTC — inside the peak
+ * window Mon-Fri 08:00-20:00 Europe/London" (the schedule to move, docs/incidents.md#004-backup-cron-wrong-timezone).
+ */
+export function starterPhrase(hog: Hog, peakWindows: readonly PeakWindow[] = []): string {
   const by = hog.startedBy;
-  const at = by.at === null ? '' : ` at ${clock(by.at)}`;
+  const inside = by.at === null ? undefined : peakWindows.find((w) => inPeakWindow(w, by.at as number));
+  const at = by.at === null ? '' : ` at ${clock(by.at)}${inside ? ` — inside the peak window ${inside.text}` : ''}`;
   if (by.kind === 'cron' || by.kind === 'crond' || by.kind === 'anacron') return `started by ${by.kind}${at}`;
   if (by.kind === 'systemd-timer')
     return `started by systemd timer ${(by.unit ?? '').replace(/\.service$/, '.timer')}${at}`;
@@ -129,16 +138,16 @@ function rates(hog: Hog): string {
 }
 
 /** "pg_dump (pid 812, user postgres, started by cron at 09:00 UTC) 180 % CPU, 40.0 MB/s read" */
-export function describeHog(hog: Hog): string {
+export function describeHog(hog: Hog, peakWindows: readonly PeakWindow[] = []): string {
   const user = hog.user !== null ? `user ${hog.user}` : hog.uid !== null ? `uid ${hog.uid}` : null;
-  const about = [`pid ${hog.pid}`, user, hog.state === 'D' && 'in D state', starterPhrase(hog)]
+  const about = [`pid ${hog.pid}`, user, hog.state === 'D' && 'in D state', starterPhrase(hog, peakWindows)]
     .filter(Boolean)
     .join(', ');
   return `${hog.comm} (${about}) ${rates(hog)}`;
 }
 
 /** "Top: …; I/O: …; 3 in D state: …" from the scan, or what it could not see. */
-export function hogSentence(hogs: HogReport | null): string {
+export function hogSentence(hogs: HogReport | null, peakWindows: readonly PeakWindow[] = []): string {
   if (hogs === null) return '';
   const named = new Set<number>();
   const list = (items: readonly Hog[]): string =>
@@ -146,7 +155,7 @@ export function hogSentence(hogs: HogReport | null): string {
       .filter((h) => !named.has(h.pid))
       .map((h) => {
         named.add(h.pid);
-        return describeHog(h);
+        return describeHog(h, peakWindows);
       })
       .join('; ');
   const parts = [

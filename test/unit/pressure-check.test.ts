@@ -4,32 +4,10 @@ import { evaluateMachine } from '../../src/checks/evaluate-machine.ts';
 import { checkHostPressure, describeHog, formatRate, HOST_PRESSURE } from '../../src/checks/host-pressure.ts';
 import { measurePressure } from '../../src/checks/pressure-figures.ts';
 import { rank, rate } from '../../src/collect/hog-scan.ts';
-import type { Hog, HogReport } from '../../src/collect/hog-scan.ts';
 import { cronInChain, hostRootOf, startedAt } from '../../src/collect/started-by.ts';
 import { loadConfig } from '../../src/config/load.ts';
-import { DEFAULT_PRESSURE } from '../../src/config/pressure.ts';
-import type { PressureSample, PsiReading } from '../../src/linux/pressure-reader.ts';
-
-const line = (avg10: number, total: number) => ({ avg10, avg60: 0, avg300: 0, total });
-const psi = (some: [number, number], full: [number, number] | null = [0, 0]): PsiReading => ({
-  state: 'ok',
-  psi: { some: line(...some), full: full && line(...full) },
-});
-const BTIME = 1_796_000_000;
-
-function sample(at: number, over: Partial<PressureSample> = {}): PressureSample {
-  return {
-    at,
-    psi: { cpu: psi([0, 0]), io: psi([0, 0]), memory: psi([0, 0]) },
-    load: { load1: 40, load5: 30, load15: 10, runnable: 9, entities: 300 },
-    stat: { cpus: 2, running: 9, blocked: 31, btime: BTIME },
-    cgroup: { ok: false, reason: 'none' },
-    problems: [],
-    ...over,
-  };
-}
-
-const RULES = { ...DEFAULT_PRESSURE, enabled: true };
+import type { PsiReading } from '../../src/linux/pressure-reader.ts';
+import { BTIME, hog, psi, report, RULES, sample } from '../support/pressure.ts';
 
 describe('measurePressure', () => {
   it('the delta of total over the poll, not avg10 (15 s, 9.3 s of CPU stall = 62 %)', () => {
@@ -79,38 +57,6 @@ describe('measurePressure', () => {
       assert.deepEqual(figures.over, [{ signal: 'load', severity: 'critical', percent: 2000 }]);
     });
   }
-});
-
-const hog = (over: Partial<Hog> = {}): Hog => ({
-  pid: 812,
-  comm: 'pg_dump',
-  cmdline: 'pg_dump -Fc sales',
-  uid: 105,
-  user: 'postgres',
-  state: 'R',
-  startedAt: Date.UTC(2026, 4, 6, 9, 0, 5),
-  cpuPercent: 180,
-  readBytesPerSec: 40_000_000,
-  writeBytesPerSec: 0,
-  startedBy: {
-    kind: 'cron',
-    pid: 640,
-    comm: 'cron',
-    unit: 'cron.service',
-    at: Date.UTC(2026, 4, 6, 9, 0, 0),
-    chain: ['pg_dump (812)', 'sh (811)', 'cron (810)', 'cron (640)', 'systemd (1)'],
-  },
-  ...over,
-});
-const report = (over: Partial<HogReport> = {}): HogReport => ({
-  sampledMs: 1000,
-  scanned: 200,
-  skipped: 0,
-  ioUnreadable: 0,
-  byCpu: [hog()],
-  byIo: [hog()],
-  inD: [],
-  ...over,
 });
 
 describe('host.pressure', () => {
