@@ -1,5 +1,5 @@
 import type { Finding, Subject } from '../checks/finding.ts';
-import type { IncidentPolicy } from '../config/types.ts';
+import type { Config, IncidentPolicy } from '../config/types.ts';
 import type { HostsSeen } from '../incidents/host-expiry.ts';
 import type { StoredState } from '../incidents/store.ts';
 import { markUndelivered, track } from '../incidents/tracker.ts';
@@ -21,6 +21,15 @@ export function ownHost(host: string): Scope {
  * What the incident stage remembers between polls. A value: each step below
  * returns the next one, and the caller keeps it.
  */
+/**
+ * Whether this watchdog raises incidents about its own host (process checks with `apps`,
+ * `host.pressure`, the host's crontabs): it then records its polls in `<namespace>:hosts`, so
+ * the leader does not take a live host for a gone one and expire its incidents.
+ */
+export function ownsHostIncidents(config: Pick<Config, 'apps' | 'pressure' | 'cron'>): boolean {
+  return config.apps.length > 0 || config.pressure.enabled || config.cron.enabled;
+}
+
 export interface IncidentMemory {
   /** Open and pending incidents, as this watchdog knows them. */
   readonly state: ReadonlyMap<string, IncidentRecord>;

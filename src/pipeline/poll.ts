@@ -12,7 +12,7 @@ import type { Delivery } from './deliver.ts';
 import { evaluateFacts } from './evaluate.ts';
 import { runIncidents } from './incident-stage.ts';
 import type { IncidentInput } from './incident-stage.ts';
-import { EVERYTHING, NO_INCIDENTS, ownHost } from './incidents.ts';
+import { EVERYTHING, NO_INCIDENTS, ownHost, ownsHostIncidents } from './incidents.ts';
 import type { IncidentMemory } from './incidents.ts';
 import { planRestarts } from './plan.ts';
 import type { Plan } from './plan.ts';
@@ -162,7 +162,7 @@ export async function runPoll(
     signal: options.signal,
     storeUp:
       facts.snapshots[config.targets.findIndex((t) => t.name === config.incidents.stateRedis)]?.reachable !== false,
-    host: { name: config.host, beats: config.apps.length > 0 || config.pressure.enabled },
+    host: { name: config.host, beats: ownsHostIncidents(config) },
   };
   const incidents = await runIncidents(memory.incidents, memory.inFlight, deps, input);
   return {

@@ -55,10 +55,13 @@ export function daemonEndpoints(config: Config, view: DaemonView): Endpoints {
         ...(state.lastResult?.report ?? {
           status: 'unknown',
           checkedAt: null,
+          durationMs: null,
           findings: [],
           queues: [],
           targets: [],
+          processes: [],
           notices: ['no poll has completed yet'],
+          host: null,
           cron: null,
           runs: [],
         }),

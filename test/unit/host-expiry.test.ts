@@ -3,6 +3,7 @@ import { describe, it } from 'node:test';
 import type { Subject } from '../../src/checks/finding.ts';
 import { explainExpiry, goneHosts, reconcileGone } from '../../src/incidents/host-expiry.ts';
 import type { IncidentRecord } from '../../src/incidents/tracker.ts';
+import { ownsHostIncidents } from '../../src/pipeline/incidents.ts';
 
 const record = (fingerprint: string, subject: Subject): IncidentRecord => ({
   fingerprint,
@@ -73,5 +74,15 @@ describe('goneHosts', () => {
       'expired: the watchdog of host "pod-a" was last seen 1m ago (incidents.hostGoneAfter 5s), so that host is gone (a re-created container, a replaced pod) and its processes with it; resolved after 1s',
     );
     assert.equal(b?.reason, 'not observed');
+  });
+});
+
+describe('which watchdogs record their polls in <namespace>:hosts', () => {
+  const off = { apps: [], pressure: { enabled: false }, cron: { enabled: false } };
+  it('one with apps, host.pressure or the host crontabs does: the leader must not expire its incidents', () => {
+    assert.equal(ownsHostIncidents({ ...off } as never), false);
+    assert.equal(ownsHostIncidents({ ...off, apps: [{}] } as never), true);
+    assert.equal(ownsHostIncidents({ ...off, pressure: { enabled: true } } as never), true);
+    assert.equal(ownsHostIncidents({ ...off, cron: { enabled: true } } as never), true, 'a cron-only watchdog');
   });
 });
