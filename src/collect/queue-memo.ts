@@ -89,6 +89,11 @@ const later = (a: number | null, b: number | null): number | null => (a === null
 export const FULL_READ_EVERY_MS = 60_000;
 const STAGGER_SLOTS = 16;
 
+/** When a first read counts as made: dated back by a slot of the period, so later full reads spread over the polls. */
+export function staggeredFirstRead(index: number, now: number): number {
+  return now - ((index % STAGGER_SLOTS) * FULL_READ_EVERY_MS) / STAGGER_SLOTS;
+}
+
 /** The memo if it may still stand in for a full read at `now`; a negative age means our clock stepped back. */
 export function usableMemo(memo: QueueMemo | undefined, now: number): QueueMemo | undefined {
   const age = memo ? now - memo.fullAt : -1;
@@ -114,12 +119,6 @@ export function nextMemo(
   if (parsed.eventId === null) return undefined;
   const after = nextStreamId(parsed.eventId);
   if (after === null) return undefined;
-  // A first full read is dated back by a slot of the period, so later full reads spread over the polls.
-  const fullAt =
-    !parsed.full && used
-      ? used.fullAt
-      : previous
-        ? now
-        : now - ((index % STAGGER_SLOTS) * FULL_READ_EVERY_MS) / STAGGER_SLOTS;
+  const fullAt = !parsed.full && used ? used.fullAt : previous ? now : staggeredFirstRead(index, now);
   return { eventId: parsed.eventId, after, figures: parsed.reading.figures, recheckAt: parsed.recheckAt, fullAt };
 }

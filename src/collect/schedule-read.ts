@@ -1,7 +1,8 @@
+import { FULL_READ_EVERY_MS, staggeredFirstRead } from './queue-memo.ts';
 import { queueKey } from './queue-key.ts';
 import type { CollectCache } from './queue-list.ts';
 import { HISTORY_EVERY_MS, HISTORY_PER_QUEUE, MAX_SCHEDULERS_PER_QUEUE, parseSchedulesRow } from './schedule-row.ts';
-import type { QueueSchedules, ScheduledRun } from './schedule-snapshot.ts';
+import type { QueueSchedules, ScheduledRun, SchedulerFacts } from './schedule-snapshot.ts';
 import { SCRIPTS } from './script-call.ts';
 import type { Reply, ScriptCall } from './script-call.ts';
 import type { QueueRef } from './snapshot.ts';
@@ -9,10 +10,25 @@ import type { QueueRef } from './snapshot.ts';
 /**
  * The schedules part of a collection: the script calls (one per chunk of
  * queues, appended to the same pipeline as the queue figures) and their
- * replies. The `repeat` set is read every poll; the completed runs, the
- * expensive part, every HISTORY_EVERY_MS in the daemon (a `check` always
- * reads them): in between, the runs last read are carried over.
+ * replies. The `repeat` set is read every poll; a queue's scheduler hashes
+ * and next jobs only when its entries (ids, next runs) changed since the last
+ * read, when a remembered next run has come due (its job may have started,
+ * been promoted or removed), and at least every FULL_READ_EVERY_MS (what
+ * BullMQ changes without moving a score: upserting new data for the same
+ * slot). The completed runs, the expensive part, every HISTORY_EVERY_MS in
+ * the daemon (a `check` always reads them): in between, the runs last read
+ * are carried over.
  */
+
+/** One queue's schedulers as last read in full, and the digest of its `repeat` entries then. */
+export interface SchedulersMemo {
+  readonly digest: string;
+  readonly total: number;
+  readonly version: string | null;
+  readonly schedulers: readonly SchedulerFacts[];
+  /** When they were read in full (our clock; a first read is dated back to stagger the re-reads). */
+  readonly readAt: number;
+}
 
 /** What the daemon keeps per target between polls. */
 export interface ScheduleMemo {
@@ -20,11 +36,36 @@ export interface ScheduleMemo {
   readonly historyAt: number;
   /** The runs last read, per queueKey. */
   readonly runs: ReadonlyMap<string, readonly ScheduledRun[]>;
+  /** The schedulers last read, per queueKey (queues with at least one entry). */
+  readonly queues: ReadonlyMap<string, SchedulersMemo>;
 }
 
 export interface SchedulePlan {
   readonly calls: readonly ScriptCall[];
   readonly history: boolean;
+  /** The memo each queue's call may be answered from ('same'), by position in refs. */
+  readonly usable: readonly (SchedulersMemo | undefined)[];
+}
+
+/** A job that may have moved while its scheduler's score stayed: promoted, started, removed. */
+const MAY_MOVE: ReadonlySet<SchedulerFacts['nextJob']> = new Set(['delayed', 'prioritized', 'waiting', 'active']);
+
+/**
+ * Whether a queue's remembered schedulers may answer for it: read in full
+ * within the period, and none of their next runs has come due on Redis's clock
+ * (`redisNow`, estimated) while its job was still pending. A finished or
+ * broken scheduler keeps its past score and its settled job: it does not force
+ * a read.
+ */
+export function usableSchedulers(
+  memo: SchedulersMemo | undefined,
+  now: number,
+  redisNow: number,
+): SchedulersMemo | undefined {
+  if (!memo) return undefined;
+  const age = now - memo.readAt;
+  if (age < 0 || age >= FULL_READ_EVERY_MS) return undefined;
+  return memo.schedulers.some((s) => s.next <= redisNow && MAY_MOVE.has(s.nextJob)) ? undefined : memo;
 }
 
 export function planSchedules(
@@ -37,16 +78,22 @@ export function planSchedules(
   const memo = cache?.schedules.get(targetName);
   const age = memo ? now - memo.historyAt : -1;
   const history = !memo || age < 0 || age >= HISTORY_EVERY_MS;
+  const redisNow = now + (cache?.clockOffsets.get(targetName) ?? 0);
+  const usable = refs.map((ref) => usableSchedulers(memo?.queues.get(queueKey(ref)), now, redisNow));
   const header = [history ? HISTORY_PER_QUEUE : 0, MAX_SCHEDULERS_PER_QUEUE];
   const calls: ScriptCall[] = [];
   for (let i = 0; i < refs.length; i += chunkSize) {
-    const args = refs.slice(i, i + chunkSize).flatMap((ref) => [ref.prefix, ref.name]);
+    const args = refs.slice(i, i + chunkSize).flatMap((ref, j) => [ref.prefix, ref.name, usable[i + j]?.digest ?? '']);
     calls.push({ script: SCRIPTS.schedules, args: [...header, ...args] });
   }
-  return { calls, history };
+  return { calls, history, usable };
 }
 
-/** Each queue's schedules from its chunk's reply; the runs carried over when this poll did not read them. */
+/**
+ * Each queue's schedules from its chunk's reply: the remembered schedulers
+ * when the script found them unchanged, the runs carried over when this poll
+ * did not read them. Updates the cache.
+ */
 export function readSchedules(
   refs: readonly QueueRef[],
   plan: SchedulePlan,
@@ -58,19 +105,32 @@ export function readSchedules(
 ): QueueSchedules[] {
   const memo = cache?.schedules.get(targetName);
   const runs = new Map<string, readonly ScheduledRun[]>();
+  const queues = new Map<string, SchedulersMemo>();
   const read = refs.map((ref, index): QueueSchedules => {
     const [error, rows] = replies[Math.floor(index / chunkSize)] ?? [new Error('no reply'), null];
     if (error) return { ref, ok: false, problem: `schedules script failed: ${error.message.split('\n')[0]}` };
-    const parsed = parseSchedulesRow(ref, (rows as unknown[])[index % chunkSize], plan.history);
-    if (!parsed.ok || parsed.total === 0) return parsed;
+    const row = parseSchedulesRow(ref, (rows as unknown[])[index % chunkSize], plan.history);
     const key = queueKey(ref);
+    const used = plan.usable[index];
+    let parsed: QueueSchedules;
+    if (row.same) {
+      if (!used) return { ref, ok: false, problem: 'unexpected reply from the schedules script' };
+      queues.set(key, used);
+      parsed = { ref, ok: true, total: used.total, version: used.version, schedulers: used.schedulers, runs: row.runs };
+    } else {
+      parsed = row.schedules;
+      if (parsed.ok && row.digest !== null) {
+        const readAt = memo?.queues.has(key) ? now : staggeredFirstRead(index, now);
+        const { total, version, schedulers } = parsed;
+        queues.set(key, { digest: row.digest, total, version, schedulers, readAt });
+      }
+    }
+    if (!parsed.ok || parsed.total === 0) return parsed;
     const kept = parsed.runs ?? memo?.runs.get(key) ?? null;
     if (kept) runs.set(key, kept);
     return kept === parsed.runs ? parsed : { ...parsed, runs: kept };
   });
-  if (cache) {
-    if (plan.history) cache.schedules.set(targetName, { historyAt: now, runs });
-    else if (memo) cache.schedules.set(targetName, { historyAt: memo.historyAt, runs });
-  }
+  if (cache)
+    cache.schedules.set(targetName, { historyAt: plan.history ? now : (memo?.historyAt ?? now), runs, queues });
   return read;
 }

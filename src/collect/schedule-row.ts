@@ -109,20 +109,35 @@ function run(row: readonly unknown[]): ScheduledRun | null {
   };
 }
 
+/** One queue's row, parsed: `same` when the script found the entries unchanged since the digest it was given. */
+export type SchedulesRow =
+  | { readonly same: false; readonly schedules: QueueSchedules; readonly digest: string | null }
+  | { readonly same: true; readonly runs: readonly ScheduledRun[] | null };
+
 /** One queue's row of the schedules script; anything malformed becomes a problem, never a throw. */
-export function parseSchedulesRow(ref: QueueRef, row: unknown, historyRead: boolean): QueueSchedules {
-  if (!Array.isArray(row) || row.length === 0)
-    return { ref, ok: false, problem: 'unexpected reply from the schedules script' };
-  if (row[0] === 'error') return { ref, ok: false, problem: String(row[1]) };
-  const [, total, version, schedulers, history] = row as [unknown, unknown, unknown, unknown, unknown];
+export function parseSchedulesRow(ref: QueueRef, row: unknown, historyRead: boolean): SchedulesRow {
+  const problem = (text: string): SchedulesRow => ({
+    same: false,
+    schedules: { ref, ok: false, problem: text },
+    digest: null,
+  });
+  if (!Array.isArray(row) || row.length === 0) return problem('unexpected reply from the schedules script');
+  if (row[0] === 'error') return problem(String(row[1]));
+  const runsOf = (history: unknown): readonly ScheduledRun[] | null =>
+    historyRead && Array.isArray(history) ? (history as unknown[][]).flatMap((r) => run(r) ?? []) : null;
+  if (row[0] === 'same') return { same: true, runs: runsOf(row[1]) };
+  const [, total, version, schedulers, history, digest] = row as [unknown, unknown, unknown, unknown, unknown, unknown];
   const rows = Array.isArray(schedulers) ? (schedulers as unknown[][]) : [];
-  const past = historyRead && Array.isArray(history) ? (history as unknown[][]) : null;
   return {
-    ref,
-    ok: true,
-    total: Number(total ?? 0),
-    version: text(version),
-    schedulers: rows.map(scheduler),
-    runs: past === null ? null : past.flatMap((r) => run(r) ?? []),
+    same: false,
+    schedules: {
+      ref,
+      ok: true,
+      total: Number(total ?? 0),
+      version: text(version),
+      schedulers: rows.map(scheduler),
+      runs: runsOf(history),
+    },
+    digest: text(digest) || null,
   };
 }

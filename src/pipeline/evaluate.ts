@@ -3,6 +3,7 @@ import { evaluateHost } from '../checks/evaluate-host.ts';
 import { evaluateCron } from '../checks/evaluate-cron.ts';
 import { evaluateMachine } from '../checks/evaluate-machine.ts';
 import { evaluate } from '../checks/evaluate.ts';
+import { nameLateSchedulers } from '../checks/late-schedulers.ts';
 import type { Finding } from '../checks/finding.ts';
 import type { TenancyFacts } from '../checks/redis-context.ts';
 import type { Config } from '../config/types.ts';
@@ -39,8 +40,11 @@ export function evaluateFacts(
   const cronFindings = evaluateCron(facts.cron, config, now);
   const findings = [...queueFindings, ...hostFindings, ...cronFindings, ...machine.findings];
   return {
-    // Slow Redis or an overloaded host names the heavy schedules that just started.
-    findings: correlateFindings(findings, { snapshots: facts.snapshots, inventory: facts.cron.inventory, config, now }),
+    // Slow Redis or an overloaded host names the heavy schedules that just started; late jobs name their schedulers.
+    findings: nameLateSchedulers(
+      correlateFindings(findings, { snapshots: facts.snapshots, inventory: facts.cron.inventory, config, now }),
+      facts.snapshots,
+    ),
     versions: tracked?.memory ?? null,
     pressureStreak: machine.streak,
   };

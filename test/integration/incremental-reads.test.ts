@@ -6,6 +6,7 @@ import { collectTarget, newCollectCache } from '../../src/collect/redis-snapshot
 import { FULL_READ_EVERY_MS } from '../../src/collect/queue-memo.ts';
 import type { CollectCache } from '../../src/collect/redis-snapshot.ts';
 import type { QueueFigures, RedisSnapshot } from '../../src/collect/snapshot.ts';
+import type { SchedulerFacts } from '../../src/collect/schedule-snapshot.ts';
 import { loadConfig } from '../../src/config/load.ts';
 import type { TargetConfig } from '../../src/config/types.ts';
 import { startRedis } from '../../src/demo/redis-server.ts';
@@ -67,13 +68,82 @@ describe("incremental reads (the daemon keeps each queue's last full read)", () 
     const zcardBefore = await calls('zcard');
     const incremental = figuresOf(await poll(target, cache), 'steady');
     assert.equal(await calls('llen'), llenBefore, 'no list was counted again');
-    // Only `repeat` is: the schedules script counts each queue's job schedulers every poll.
-    assert.equal(await calls('zcard'), zcardBefore + 1, 'no sorted set but `repeat` was counted again');
+    // `repeat` is read every poll, by a ZRANGE (a ZCARD only when it holds more than the read cap).
+    assert.equal(await calls('zcard'), zcardBefore, 'no sorted set was counted again');
     const full = figuresOf(await poll(target), 'steady');
     assert.deepEqual(incremental, full);
     assert.equal(full.waiting, 3);
     assert.equal(full.prioritized, 1);
     assert.equal(full.delayed, 1);
+  });
+
+  it("reads a queue's job schedulers again only when their entries move, a next run comes due, or a period passed", async () => {
+    const q = queue('scheduled');
+    await q.upsertJobScheduler('nightly', { pattern: '0 3 * * *', tz: 'UTC' }, { name: 'digest', data: { v: 1 } });
+    // Every second, no worker: its next run comes due at once and its job stays delayed.
+    await q.upsertJobScheduler('tick', { pattern: '* * * * * *', tz: 'UTC' }, { name: 'tick' });
+    const target = targetFor(['scheduled']);
+    const cache = newCollectCache();
+    const schedulersOf = (snapshot: RedisSnapshot): SchedulerFacts[] => {
+      assert.ok(snapshot.reachable);
+      const read = snapshot.schedules?.find((s) => s.ref.name === 'scheduled');
+      assert.ok(read?.ok, JSON.stringify(read));
+      return [...read.schedulers];
+    };
+    const first = schedulersOf(await poll(target, cache));
+    assert.deepEqual(first.map((s) => s.id).sort(), ['nightly', 'tick']);
+    await q.removeJobScheduler('tick');
+    // The entries moved (one removed): read again (HGET of `meta.version` comes only with a full read).
+    let hgets = await calls('hget');
+    assert.deepEqual(
+      schedulersOf(await poll(target, cache)).map((s) => s.id),
+      ['nightly'],
+    );
+    assert.equal(await calls('hget'), hgets + 1);
+    // Unchanged: answered from memory, no scheduler hash or job read.
+    hgets = await calls('hget');
+    const zscores = await calls('zscore');
+    const kept = schedulersOf(await poll(target, cache));
+    assert.equal(await calls('hget'), hgets, 'no full read of an unchanged queue');
+    assert.equal(await calls('zscore'), zscores, 'no next-job state read of an unchanged queue');
+    assert.deepEqual(kept, schedulersOf(await poll(target)), 'what memory answers is what a full read says');
+    // What BullMQ changes without moving a score (new data for the same slot) shows within a full-read period.
+    await redis.client().hset(`bull:scheduled:repeat:nightly`, 'data', JSON.stringify({ v: 2 }));
+    assert.equal(schedulersOf(await poll(target, cache))[0]?.data, JSON.stringify({ v: 1 }));
+    const later = (): number => Date.now() + FULL_READ_EVERY_MS;
+    assert.equal(schedulersOf(await poll(target, cache, later))[0]?.data, JSON.stringify({ v: 2 }));
+  });
+
+  it('sees a scheduled job removed once its run comes due (the chain broke), though its score never moved', async () => {
+    const q = queue('scheduled-broken');
+    const next = Math.ceil((Date.now() + 1_500) / 1000) * 1000;
+    await q.upsertJobScheduler(
+      'once-a-day',
+      { pattern: `${new Date(next).getUTCSeconds()} * * * * *`, tz: 'UTC' },
+      {
+        name: 'report',
+      },
+    );
+    const target = targetFor(['scheduled-broken']);
+    const cache = newCollectCache();
+    const stateOf = async (): Promise<SchedulerFacts | undefined> => {
+      const snapshot = await poll(target, cache);
+      assert.ok(snapshot.reachable);
+      const read = snapshot.schedules?.find((s) => s.ref.name === 'scheduled-broken');
+      assert.ok(read?.ok);
+      return read.schedulers[0];
+    };
+    const before = await stateOf();
+    assert.equal(before?.nextJob, 'delayed');
+    assert.ok(before && before.next > Date.now(), 'the next run is still ahead');
+    // bullmq 6 refuses to remove a scheduler's job: a cleanup script deleting keys does not.
+    const id = `repeat:once-a-day:${before.next}`;
+    await redis.client().multi().zrem('bull:scheduled-broken:delayed', id).del(`bull:scheduled-broken:${id}`).exec();
+    assert.equal((await stateOf())?.nextJob, 'delayed', 'before it is due, memory answers');
+    await new Promise((resolve) => setTimeout(resolve, Math.max(0, before.next - Date.now() + 50)));
+    const after = await stateOf();
+    assert.equal(after?.next, before.next, 'same score');
+    assert.equal(after?.nextJob, 'missing', 'read again once due: the job is gone');
   });
 
   it('sees what BullMQ announces (a job added, a pause) on the next poll', async () => {

@@ -125,6 +125,29 @@ describe('watchdog on real BullMQ job schedulers', () => {
     assert.match(duplicate.summary, /scheduler "[0-9a-f]{32}" .* and scheduler "weekly"/);
   });
 
+  it('a scheduled run that is due but nobody runs: queue.delayed-overdue and queue.no-workers name its scheduler', async () => {
+    const q = queue('ticker');
+    // No worker: the every-second run comes due and its job stays delayed.
+    await q.upsertJobScheduler('tick', { pattern: '* * * * * *', tz: 'UTC' }, { name: 'tick' });
+    await new Promise((resolve) => setTimeout(resolve, 1_700));
+    const { report } = await check(
+      'ticker',
+      ['ticker'],
+      'defaults:\n  delayedOverdue: { warning: 500ms, critical: 1h }\n',
+    );
+    for (const id of ['queue.delayed-overdue', 'queue.no-workers']) {
+      const finding = one(report, id, 'ticker');
+      assert.match(
+        finding.summary,
+        /Scheduled runs among them: scheduler "tick" \("\* \* \* \* \* \*" \(UTC\)\), due at \d{4}-\d\d-\d\d \d\d:\d\d UTC, (\d+s late|due now)\./,
+        id,
+      );
+      const [late] = finding.details.lateSchedulers as { id: string; job: string }[];
+      assert.equal(late?.id, 'tick');
+      assert.match(late?.job ?? '', /^repeat:tick:\d+$/);
+    }
+  });
+
   it('a scheduler whose pending job was removed is broken; one that reached its limit is finished and quiet', async () => {
     const broken = queue('broken');
     await broken.upsertJobScheduler('sync', { every: 1_000 }, { name: 'sync' });

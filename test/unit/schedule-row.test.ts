@@ -1,6 +1,10 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
+import { FULL_READ_EVERY_MS } from '../../src/collect/queue-memo.ts';
+import { usableSchedulers } from '../../src/collect/schedule-read.ts';
+import type { SchedulersMemo } from '../../src/collect/schedule-read.ts';
 import { HISTORY_FIELDS, parseSchedulesRow, SCHEDULER_FIELDS, SCHEDULES_LUA } from '../../src/collect/schedule-row.ts';
+import type { QueueSchedules, SchedulerFacts } from '../../src/collect/schedule-snapshot.ts';
 
 /** How many values the `return {…}` of a Lua function builds (commas at depth 0 of the table). */
 function returnedCount(fn: string): number {
@@ -34,7 +38,7 @@ describe('the schedules script and its rows agree', () => {
   });
 
   it('tells schedulers, legacy md5 entries and raw keys apart; a bad row is a problem, not a throw', () => {
-    const parsed = parseSchedulesRow(
+    const parsed = schedulesOf(
       ref,
       [
         'ok',
@@ -54,6 +58,7 @@ describe('the schedules script and its rows agree', () => {
           row({ id: 'digest::::0 3 * * *', next: '1', hasHash: 0, nextJob: 'bogus' }),
         ],
         [['repeat:a1:1796007600000', 'digest', 'a1', '1796007600010', '1796007601010', '1', '2', '1', 'w1']],
+        'c0ffee',
       ],
       true,
     );
@@ -79,9 +84,80 @@ describe('the schedules script and its rows agree', () => {
       attempts: 1,
       worker: 'w1',
     });
-    const unread = parseSchedulesRow(ref, ['ok', 1, null, [], []], false);
+    const unread = schedulesOf(ref, ['ok', 1, null, [], [], 'c0ffee'], false);
     assert.equal(unread.ok ? unread.runs : 'not ok', null, 'no history read: runs unknown, not empty');
-    assert.deepEqual(parseSchedulesRow(ref, ['error', 'WRONGTYPE'], true), { ref, ok: false, problem: 'WRONGTYPE' });
-    assert.equal(parseSchedulesRow(ref, 'garbage', true).ok, false);
+    assert.deepEqual(schedulesOf(ref, ['error', 'WRONGTYPE'], true), { ref, ok: false, problem: 'WRONGTYPE' });
+    assert.equal(schedulesOf(ref, 'garbage', true).ok, false);
   });
+
+  it("reads a 'same' row (entries unchanged since the digest given) as runs only, and keeps the digest of an 'ok' row", () => {
+    assert.deepEqual(parseSchedulesRow(ref, ['same', []], false), { same: true, runs: null });
+    const same = parseSchedulesRow(
+      ref,
+      ['same', [['repeat:a1:60000', 'digest', 'a1', '1', '2', '0', '1', '1', false]]],
+      true,
+    );
+    assert.ok(same.same);
+    assert.equal(same.runs?.[0]?.slot, 60000);
+    const full = parseSchedulesRow(ref, ['ok', 1, null, [], [], 'c0ffee'], false);
+    assert.equal(full.same ? 'same' : full.digest, 'c0ffee');
+  });
+});
+
+/** The queue's schedules of a row the script read in full. */
+function schedulesOf(queueRef: typeof ref, reply: unknown, history: boolean): QueueSchedules {
+  const parsed = parseSchedulesRow(queueRef, reply, history);
+  assert.ok(!parsed.same);
+  return parsed.schedules;
+}
+
+describe('when remembered schedulers may answer for a queue (the daemon)', () => {
+  const now = 1_796_000_000_000;
+  const facts = (next: number, nextJob: SchedulerFacts['nextJob']): SchedulerFacts => ({
+    id: 'a1',
+    kind: 'scheduler',
+    next,
+    name: 'digest',
+    pattern: '0 3 * * *',
+    every: null,
+    tz: 'UTC',
+    limit: null,
+    startDate: null,
+    endDate: null,
+    offset: null,
+    data: null,
+    dataDigest: null,
+    optsDigest: null,
+    iterations: 1,
+    nextJob,
+  });
+  const memo = (readAt: number, ...schedulers: SchedulerFacts[]): SchedulersMemo => ({
+    digest: 'c0ffee',
+    total: schedulers.length,
+    version: null,
+    schedulers,
+    readAt,
+  });
+  const cases: readonly [string, SchedulersMemo | undefined, boolean][] = [
+    ['nothing remembered', undefined, false],
+    ['read a moment ago, next run tomorrow', memo(now - 1_000, facts(now + 86_400_000, 'delayed')), true],
+    [
+      'read a period ago (what BullMQ changes without moving a score)',
+      memo(now - FULL_READ_EVERY_MS, facts(now + 86_400_000, 'delayed')),
+      false,
+    ],
+    ['our clock stepped back', memo(now + 5_000, facts(now + 86_400_000, 'delayed')), false],
+    [
+      'a pending next run came due (promoted, started or removed since)',
+      memo(now - 1_000, facts(now - 1, 'delayed')),
+      false,
+    ],
+    ['a due run still waiting', memo(now - 1_000, facts(now - 60_000, 'waiting')), false],
+    ['a finished scheduler (past score, settled job)', memo(now - 1_000, facts(now - 3_600_000, 'completed')), true],
+    ['a broken scheduler (past score, job gone)', memo(now - 1_000, facts(now - 3_600_000, 'missing')), true],
+  ];
+  for (const [what, remembered, usable] of cases)
+    it(`${what}: ${usable ? 'kept' : 'read again'}`, () => {
+      assert.equal(usableSchedulers(remembered, now, now) !== undefined, usable);
+    });
 });

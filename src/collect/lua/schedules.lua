@@ -6,19 +6,28 @@
 -- legacy entry of bullmq >= 5.10). The next run is the job `repeat:<id>:<score>`. Never
 -- Queue.getJobSchedulers(): it deletes schedulers whose hash is missing.
 --
--- Cost per queue: ZCARD of `repeat` (an empty queue stops there); for at most MAX_SCHEDULERS
--- schedulers (the earliest next runs) one HMGET of the hash and, for the pending job, one HMGET
--- and up to four ZSCOREs; and, only when the caller asks for history (every few minutes), the
--- newest HISTORY completed jobs (one ZREVRANGE, one HMGET per scheduled job among them).
+-- Cost per queue: one ZRANGE of `repeat` (the earliest MAX_SCHEDULERS next runs; an empty queue
+-- stops there, a full one adds a ZCARD). The caller passes the digest of what it read last time:
+-- when the entries (ids, next runs, count) hash the same, the row says 'same' and the caller keeps
+-- the schedulers it read then (BullMQ moves a scheduler's score whenever it creates a run; the
+-- caller passes '' to read everything when a remembered next run has come due, and every minute
+-- for what BullMQ changes without moving a score). Otherwise, per scheduler, one HMGET of
+-- the hash and, for the pending job, one HMGET and up to four ZSCOREs. Only when the caller asks
+-- for history (every few minutes), the newest HISTORY completed jobs (one ZREVRANGE, one HMGET per
+-- scheduled job among them).
 --
 -- ARGV: history (completed jobs to look at per queue, 0 = none), maxSchedulers, then per queue:
--- prefix, name. Row per queue: {'ok', total, version, schedulers, history} or {'error', text}.
--- Field order of a scheduler and of a history entry: SCHEDULER_FIELDS and HISTORY_FIELDS in
--- src/collect/schedule-row.ts.
+-- prefix, name, digest ('' = read everything). Row per queue:
+--   {'ok', total, version, schedulers, history, digest}
+--   {'same', history}           the entries hash to the digest given
+--   {'error', text}
+-- history is {} when not asked for. Field order of a scheduler and of a history entry:
+-- SCHEDULER_FIELDS and HISTORY_FIELDS in src/collect/schedule-row.ts.
 
 local HISTORY = tonumber(ARGV[1])
 local MAX_SCHEDULERS = tonumber(ARGV[2])
 local HEADER_ARGS = 2
+local QUEUE_ARGS = 3
 
 local MAX_TEXT = 200
 local function clip(text)
@@ -68,22 +77,26 @@ local function history(base)
   return out
 end
 
-local function read(base)
-  local total = redis.call('ZCARD', base .. 'repeat')
-  if total == 0 then return {'ok', 0, false, {}, {}} end
-  local version = clip(redis.call('HGET', base .. 'meta', 'version') or false)
+local function read(base, known)
   local entries = redis.call('ZRANGE', base .. 'repeat', 0, MAX_SCHEDULERS - 1, 'WITHSCORES')
-  local rows = {}
-  for i = 1, #entries, 2 do rows[#rows + 1] = scheduler(base, entries[i], entries[i + 1]) end
+  if #entries == 0 then return {'ok', 0, false, {}, {}, ''} end
+  local total = #entries / 2
+  if total == MAX_SCHEDULERS then total = redis.call('ZCARD', base .. 'repeat') end
   local past = {}
   if HISTORY > 0 then past = history(base) end
-  return {'ok', total, version, rows, past}
+  -- ids, next runs and the count: what BullMQ changes whenever it creates, moves or removes a run.
+  local digest = redis.sha1hex(total .. '\n' .. table.concat(entries, '\n'))
+  if digest == known then return {'same', past} end
+  local version = clip(redis.call('HGET', base .. 'meta', 'version') or false)
+  local rows = {}
+  for i = 1, #entries, 2 do rows[#rows + 1] = scheduler(base, entries[i], entries[i + 1]) end
+  return {'ok', total, version, rows, past, digest}
 end
 
 local out = {}
-for i = HEADER_ARGS + 1, #ARGV, 2 do
+for i = HEADER_ARGS + 1, #ARGV, QUEUE_ARGS do
   local base = ARGV[i] .. ':' .. ARGV[i + 1] .. ':'
-  local ok, res = pcall(read, base)
+  local ok, res = pcall(read, base, ARGV[i + 2])
   if ok then out[#out + 1] = res else
     if type(res) == 'table' then res = res.err end
     out[#out + 1] = {'error', tostring(res)}
