@@ -25,6 +25,7 @@ import { checkScheduleDuplicate } from './schedule-duplicate.ts';
 import { checkScheduleLegacy } from './schedule-legacy.ts';
 import { checkScheduleMissed } from './schedule-missed.ts';
 import { checkScheduleNoTimezone } from './schedule-no-timezone.ts';
+import { checkScheduleUnread } from './schedule-unread.ts';
 import { checkSchedulePeakWindow } from './schedule-peak-window.ts';
 import { checkScheduleRanTwice } from './schedule-ran-twice.ts';
 
@@ -63,6 +64,7 @@ export const SCHEDULE_CHECKS: readonly RedisCheck[] = [
   checkScheduleLegacy,
   checkScheduleNoTimezone,
   checkSchedulePeakWindow,
+  checkScheduleUnread,
 ];
 
 /** Per reachable Redis target (`redis.unreachable` is the one check of an unreachable one). */

@@ -148,6 +148,21 @@ describe('watchdog on real BullMQ job schedulers', () => {
     }
   });
 
+  it('garbage where the schedulers should be: schedule.unread (UNKNOWN) for that queue, the others still checked', async () => {
+    const good = queue('sched-good');
+    await good.upsertJobScheduler('a', { pattern: '0 7 * * *', tz: 'UTC' }, { name: 'digest', data: { to: 'all' } });
+    await good.upsertJobScheduler('b', { pattern: '0 7 * * *', tz: 'UTC' }, { name: 'digest', data: { to: 'all' } });
+    await queue('sched-bad').add('x', {});
+    await redis.client().set('bull:sched-bad:repeat', 'not a sorted set');
+    const { code, report } = await check('unread', ['sched-good', 'sched-bad']);
+    const unread = one(report, 'schedule.unread', 'sched-bad');
+    assert.equal(unread.severity, 'unknown');
+    assert.match(unread.summary, /could not be read: .*WRONGTYPE/);
+    assert.ok(one(report, 'schedule.duplicate', 'sched-good'), 'the readable queue is still checked');
+    assert.equal(code, 2, 'the worst finding decides: a critical duplicate beside an unknown');
+    assert.equal(await redis.client().get('bull:sched-bad:repeat'), 'not a sorted set', 'nothing written');
+  });
+
   it('a scheduler whose pending job was removed is broken; one that reached its limit is finished and quiet', async () => {
     const broken = queue('broken');
     await broken.upsertJobScheduler('sync', { every: 1_000 }, { name: 'sync' });
