@@ -7,6 +7,7 @@ import { hostNotices, summarizeHost } from './host-summary.ts';
 import type { HostSummary } from './host-summary.ts';
 import type { CronFacts } from '../pipeline/collect-cron.ts';
 import { summarizeCron } from './cron-report.ts';
+import { scheduleHistoryNotice } from './schedule-notices.ts';
 import type { CronSummary, RunSummary } from './cron-report.ts';
 
 export type Status = 'ok' | 'warning' | 'critical' | 'unknown';
@@ -210,5 +211,7 @@ function noticesOf(snapshot: RedisSnapshot): string[] {
   if (snapshot.server.configProblem) {
     notices.push(`${snapshot.target.name}: ${snapshot.server.configProblem}; redis.eviction-policy cannot be checked.`);
   }
+  const history = scheduleHistoryNotice(snapshot);
+  if (history) notices.push(history);
   return notices;
 }

@@ -1,6 +1,7 @@
 import type { Finding } from '../checks/finding.ts';
 import { guarded } from '../checks/evaluate.ts';
 import { SCHEDULE_CHECKS } from '../checks/registry.ts';
+import { scheduleHistoryNotice } from './schedule-notices.ts';
 import { isFinished, upcomingRuns } from '../checks/schedule-times.ts';
 import type { QueueSchedules, ScheduledRun, SchedulerFacts } from '../collect/schedule-snapshot.ts';
 import type { RedisSnapshot } from '../collect/snapshot.ts';
@@ -137,6 +138,8 @@ export function buildSchedulesReport(
     }
   }
   const unknown = notices.some((n) => !n.includes('only the'));
+  // Runs the history checks could not see: said, though it does not make the status unknown.
+  notices.push(...snapshots.flatMap((snapshot) => scheduleHistoryNotice(snapshot) ?? []));
   const status = overallStatus(findings);
   return {
     status: status === 'ok' && unknown ? 'unknown' : status,

@@ -163,6 +163,19 @@ describe('watchdog on real BullMQ job schedulers', () => {
     assert.equal(await redis.client().get('bull:sched-bad:repeat'), 'not a sorted set', 'nothing written');
   });
 
+  it('runs removed on completion: the report says schedule.missed and schedule.ran-twice cannot judge that scheduler', async () => {
+    const q = queue('forgetful');
+    await q.upsertJobScheduler('ping', { every: 300 }, { name: 'ping', opts: { removeOnComplete: true } });
+    const w = worker('forgetful');
+    let done = 0;
+    w.on('completed', () => (done += 1));
+    await until(() => done >= 2, 10_000, 'the scheduler did not run twice');
+    await w.close();
+    const { report } = await check('forgetful', ['forgetful']);
+    const notice = report.notices.find((n) => n.includes('cannot judge'));
+    assert.match(notice ?? JSON.stringify(report.notices), /"ping" \(bull\/forgetful\)/);
+  });
+
   it('a scheduler whose pending job was removed is broken; one that reached its limit is finished and quiet', async () => {
     const broken = queue('broken');
     await broken.upsertJobScheduler('sync', { every: 1_000 }, { name: 'sync' });
