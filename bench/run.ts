@@ -1,5 +1,5 @@
 // npm run bench [-- --quick] [--scales 100,1000,10000] [--delayed 1000000] [--passes 10] [--no-latency] [--schedulers 2] [--memory-only]
-// --memory-only: only the peak RSS rows per scale and the start-up rows (printed, BENCHMARKS.md untouched).
+// --memory-only: only the peak RSS rows per scale, the allocation per quiet daemon poll (bench/alloc.ts) and the start-up rows (printed, BENCHMARKS.md untouched).
 // Starts its own redis-server, seeds the BullMQ 6 layout, and measures queue-watchdog against
 // BullMQ's public API and an exporter-style pass on the same data in the same run.
 import { execFileSync } from 'node:child_process';
@@ -9,6 +9,7 @@ import { parseArgs } from 'node:util';
 import { Redis } from 'ioredis';
 import { loadConfig } from '../src/config/load.ts';
 import { startRedis } from '../src/demo/redis-server.ts';
+import { allocationPerPoll } from './alloc.ts';
 import { exporterApproach, publicApiApproach, watchdogApproach } from './approaches.ts';
 import { detectionLatency } from './latency.ts';
 import { measure } from './measure.ts';
@@ -72,6 +73,8 @@ interface ScaleResult {
   readonly daemonRssMb: number;
   /** Notifications the daemon logged in its first seconds (the storm opened: grouped, see README). */
   readonly daemonNotified: number;
+  /** MB allocated by the daemon's first poll (the storm opens) and per quiet poll after it (bench/alloc.ts). */
+  readonly alloc: { readonly mbPerPoll: number; readonly firstPollMb: number };
 }
 
 const DAEMON_SECONDS = 20;
@@ -127,8 +130,17 @@ async function runScale(queues: number): Promise<ScaleResult> {
       const tmp = process.env.TMPDIR ?? '/tmp';
       const watchdogRssMb = (await peakRss('check', redis.url(), names, tmp)).rssMb;
       const daemon = await peakRss('run', redis.url(), names, tmp);
+      const alloc = await allocationPerPoll(redis.url(), names);
       for (const c of [client, shared, ...workers]) c.disconnect();
-      return { queues, delayed, rows, watchdogRssMb, daemonRssMb: daemon.rssMb, daemonNotified: daemon.notified };
+      return {
+        queues,
+        delayed,
+        rows,
+        watchdogRssMb,
+        daemonRssMb: daemon.rssMb,
+        daemonNotified: daemon.notified,
+        alloc,
+      };
     }
     const few = Math.max(1, Math.min(passes, queues >= 10_000 ? 3 : passes));
     process.stderr.write(`measuring at ${queues} queues...\n`);
@@ -150,8 +162,9 @@ async function runScale(queues: number): Promise<ScaleResult> {
     rows.push(await measure(exporterApproach(client), admin, few, 1));
     const watchdogRssMb = (await peakRss('check', redis.url(), names, process.env.TMPDIR ?? '/tmp')).rssMb;
     const daemon = await peakRss('run', redis.url(), names, process.env.TMPDIR ?? '/tmp');
+    const alloc = await allocationPerPoll(redis.url(), names);
     for (const c of [client, shared, ...workers]) c.disconnect();
-    return { queues, delayed, rows, watchdogRssMb, daemonRssMb: daemon.rssMb, daemonNotified: daemon.notified };
+    return { queues, delayed, rows, watchdogRssMb, daemonRssMb: daemon.rssMb, daemonNotified: daemon.notified, alloc };
   } finally {
     await redis.stop();
   }
@@ -179,6 +192,9 @@ function table(results: readonly ScaleResult[]): string {
     lines.push(`| ${r.queues} | | peak RSS of \`watchdog check\` | ${r.watchdogRssMb.toFixed(0)} MB | | | | | | | |`);
     lines.push(
       `| ${r.queues} | | peak RSS of \`watchdog run\`, first ${DAEMON_SECONDS} s at a 2 s interval (${r.daemonNotified} notifications logged) | ${r.daemonRssMb.toFixed(0)} MB | | | | | | | |`,
+    );
+    lines.push(
+      `| ${r.queues} | | allocation per quiet daemon poll, garbage included (the first poll, which opens the storm: ${r.alloc.firstPollMb.toFixed(0)} MB) | ${r.alloc.mbPerPoll.toFixed(1)} MB | | | | | | | |`,
     );
   }
   return lines.join('\n');
