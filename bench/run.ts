@@ -14,7 +14,7 @@ import { exporterApproach, publicApiApproach, watchdogApproach } from './approac
 import { detectionLatency } from './latency.ts';
 import { measure } from './measure.ts';
 import type { Figures } from './measure.ts';
-import { queueName, seed } from './seed.ts';
+import { queueName, seed, seedIdle } from './seed.ts';
 import { probe, startupRows } from './startup.ts';
 import type { StartupRow } from './startup.ts';
 
@@ -75,6 +75,8 @@ interface ScaleResult {
   readonly daemonNotified: number;
   /** MB allocated by the daemon's first poll (the storm opens) and per quiet poll after it (bench/alloc.ts). */
   readonly alloc: { readonly mbPerPoll: number; readonly firstPollMb: number };
+  /** The same per quiet poll over as many healthy, idle queues (seedIdle), measured last. */
+  readonly idleAllocMb: number;
 }
 
 const DAEMON_SECONDS = 20;
@@ -99,6 +101,13 @@ async function peakRss(
   );
   const args = command === 'check' ? ['check', '--json'] : ['run', '--interval', '2s', '--listen', '127.0.0.1:0'];
   return probe([...args, '--config', file], {}, command === 'run' ? DAEMON_SECONDS * 1000 : undefined);
+}
+
+/** Allocation per quiet poll over healthy, idle queues: the seeded data is replaced (run it last). */
+async function idleAllocation(admin: Redis, url: string, names: readonly string[]): Promise<number> {
+  await admin.flushall();
+  await seedIdle(admin, names.length, Date.now());
+  return (await allocationPerPoll(url, names)).mbPerPoll;
 }
 
 async function runScale(queues: number): Promise<ScaleResult> {
@@ -131,6 +140,7 @@ async function runScale(queues: number): Promise<ScaleResult> {
       const watchdogRssMb = (await peakRss('check', redis.url(), names, tmp)).rssMb;
       const daemon = await peakRss('run', redis.url(), names, tmp);
       const alloc = await allocationPerPoll(redis.url(), names);
+      const idleAllocMb = await idleAllocation(admin, redis.url(), names);
       for (const c of [client, shared, ...workers]) c.disconnect();
       return {
         queues,
@@ -140,6 +150,7 @@ async function runScale(queues: number): Promise<ScaleResult> {
         daemonRssMb: daemon.rssMb,
         daemonNotified: daemon.notified,
         alloc,
+        idleAllocMb,
       };
     }
     const few = Math.max(1, Math.min(passes, queues >= 10_000 ? 3 : passes));
@@ -163,8 +174,18 @@ async function runScale(queues: number): Promise<ScaleResult> {
     const watchdogRssMb = (await peakRss('check', redis.url(), names, process.env.TMPDIR ?? '/tmp')).rssMb;
     const daemon = await peakRss('run', redis.url(), names, process.env.TMPDIR ?? '/tmp');
     const alloc = await allocationPerPoll(redis.url(), names);
+    const idleAllocMb = await idleAllocation(admin, redis.url(), names);
     for (const c of [client, shared, ...workers]) c.disconnect();
-    return { queues, delayed, rows, watchdogRssMb, daemonRssMb: daemon.rssMb, daemonNotified: daemon.notified, alloc };
+    return {
+      queues,
+      delayed,
+      rows,
+      watchdogRssMb,
+      daemonRssMb: daemon.rssMb,
+      daemonNotified: daemon.notified,
+      alloc,
+      idleAllocMb,
+    };
   } finally {
     await redis.stop();
   }
@@ -195,6 +216,9 @@ function table(results: readonly ScaleResult[]): string {
     );
     lines.push(
       `| ${r.queues} | | allocation per quiet daemon poll, garbage included (the first poll, which opens the storm: ${r.alloc.firstPollMb.toFixed(0)} MB) | ${r.alloc.mbPerPoll.toFixed(1)} MB | | | | | | | |`,
+    );
+    lines.push(
+      `| ${r.queues} | | allocation per quiet daemon poll, ${r.queues} healthy idle queues instead | ${r.idleAllocMb.toFixed(1)} MB | | | | | | | |`,
     );
   }
   return lines.join('\n');
