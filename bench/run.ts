@@ -1,5 +1,5 @@
 // npm run bench [-- --quick] [--scales 100,1000,10000] [--delayed 1000000] [--passes 10] [--no-latency] [--schedulers 2] [--memory-only]
-// --memory-only: only the peak RSS rows per scale and the start-up rows (printed, BENCHMARKS.md untouched).
+// --memory-only: only the peak RSS rows per scale, the allocation per quiet daemon poll (bench/alloc.ts) and the start-up rows (printed, BENCHMARKS.md untouched).
 // Starts its own redis-server, seeds the BullMQ 6 layout, and measures queue-watchdog against
 // BullMQ's public API and an exporter-style pass on the same data in the same run.
 import { execFileSync } from 'node:child_process';
@@ -9,11 +9,12 @@ import { parseArgs } from 'node:util';
 import { Redis } from 'ioredis';
 import { loadConfig } from '../src/config/load.ts';
 import { startRedis } from '../src/demo/redis-server.ts';
+import { allocationPerPoll } from './alloc.ts';
 import { exporterApproach, publicApiApproach, watchdogApproach } from './approaches.ts';
 import { detectionLatency } from './latency.ts';
 import { measure } from './measure.ts';
 import type { Figures } from './measure.ts';
-import { queueName, seed } from './seed.ts';
+import { queueName, seed, seedIdle } from './seed.ts';
 import { probe, startupRows } from './startup.ts';
 import type { StartupRow } from './startup.ts';
 
@@ -72,6 +73,10 @@ interface ScaleResult {
   readonly daemonRssMb: number;
   /** Notifications the daemon logged in its first seconds (the storm opened: grouped, see README). */
   readonly daemonNotified: number;
+  /** MB allocated by the daemon's first poll (the storm opens) and per quiet poll after it (bench/alloc.ts). */
+  readonly alloc: { readonly mbPerPoll: number; readonly firstPollMb: number };
+  /** The same per quiet poll over as many healthy, idle queues (seedIdle), measured last. */
+  readonly idleAllocMb: number;
 }
 
 const DAEMON_SECONDS = 20;
@@ -96,6 +101,13 @@ async function peakRss(
   );
   const args = command === 'check' ? ['check', '--json'] : ['run', '--interval', '2s', '--listen', '127.0.0.1:0'];
   return probe([...args, '--config', file], {}, command === 'run' ? DAEMON_SECONDS * 1000 : undefined);
+}
+
+/** Allocation per quiet poll over healthy, idle queues: the seeded data is replaced (run it last). */
+async function idleAllocation(admin: Redis, url: string, names: readonly string[]): Promise<number> {
+  await admin.flushall();
+  await seedIdle(admin, names.length, Date.now());
+  return (await allocationPerPoll(url, names)).mbPerPoll;
 }
 
 async function runScale(queues: number): Promise<ScaleResult> {
@@ -127,8 +139,19 @@ async function runScale(queues: number): Promise<ScaleResult> {
       const tmp = process.env.TMPDIR ?? '/tmp';
       const watchdogRssMb = (await peakRss('check', redis.url(), names, tmp)).rssMb;
       const daemon = await peakRss('run', redis.url(), names, tmp);
+      const alloc = await allocationPerPoll(redis.url(), names);
+      const idleAllocMb = await idleAllocation(admin, redis.url(), names);
       for (const c of [client, shared, ...workers]) c.disconnect();
-      return { queues, delayed, rows, watchdogRssMb, daemonRssMb: daemon.rssMb, daemonNotified: daemon.notified };
+      return {
+        queues,
+        delayed,
+        rows,
+        watchdogRssMb,
+        daemonRssMb: daemon.rssMb,
+        daemonNotified: daemon.notified,
+        alloc,
+        idleAllocMb,
+      };
     }
     const few = Math.max(1, Math.min(passes, queues >= 10_000 ? 3 : passes));
     process.stderr.write(`measuring at ${queues} queues...\n`);
@@ -150,8 +173,19 @@ async function runScale(queues: number): Promise<ScaleResult> {
     rows.push(await measure(exporterApproach(client), admin, few, 1));
     const watchdogRssMb = (await peakRss('check', redis.url(), names, process.env.TMPDIR ?? '/tmp')).rssMb;
     const daemon = await peakRss('run', redis.url(), names, process.env.TMPDIR ?? '/tmp');
+    const alloc = await allocationPerPoll(redis.url(), names);
+    const idleAllocMb = await idleAllocation(admin, redis.url(), names);
     for (const c of [client, shared, ...workers]) c.disconnect();
-    return { queues, delayed, rows, watchdogRssMb, daemonRssMb: daemon.rssMb, daemonNotified: daemon.notified };
+    return {
+      queues,
+      delayed,
+      rows,
+      watchdogRssMb,
+      daemonRssMb: daemon.rssMb,
+      daemonNotified: daemon.notified,
+      alloc,
+      idleAllocMb,
+    };
   } finally {
     await redis.stop();
   }
@@ -179,6 +213,12 @@ function table(results: readonly ScaleResult[]): string {
     lines.push(`| ${r.queues} | | peak RSS of \`watchdog check\` | ${r.watchdogRssMb.toFixed(0)} MB | | | | | | | |`);
     lines.push(
       `| ${r.queues} | | peak RSS of \`watchdog run\`, first ${DAEMON_SECONDS} s at a 2 s interval (${r.daemonNotified} notifications logged) | ${r.daemonRssMb.toFixed(0)} MB | | | | | | | |`,
+    );
+    lines.push(
+      `| ${r.queues} | | allocation per quiet daemon poll, garbage included (the first poll, which opens the storm: ${r.alloc.firstPollMb.toFixed(0)} MB) | ${r.alloc.mbPerPoll.toFixed(1)} MB | | | | | | | |`,
+    );
+    lines.push(
+      `| ${r.queues} | | allocation per quiet daemon poll, ${r.queues} healthy idle queues instead | ${r.idleAllocMb.toFixed(1)} MB | | | | | | | |`,
     );
   }
   return lines.join('\n');

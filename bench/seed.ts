@@ -129,3 +129,23 @@ export async function seed(redis: Redis, plan: SeedPlan, now: number): Promise<v
   }
   await flush(true);
 }
+
+/**
+ * Healthy, idle queues (a quiet daemon's usual day): per queue a meta hash, an events stream, jobs
+ * completed an hour ago and a live worker's `stalled-check` key; nothing waiting, active or delayed.
+ */
+export async function seedIdle(redis: Redis, queues: number, now: number): Promise<void> {
+  let pipeline = redis.pipeline();
+  for (let i = 0; i < queues; i += 1) {
+    const base = `bull:${queueName(i)}:`;
+    pipeline.hset(`${base}meta`, 'opts.maxLenEvents', '10000', 'version', 'bullmq:6.7.0');
+    pipeline.xadd(`${base}events`, '*', 'event', 'completed', 'jobId', 'c2', 'returnvalue', 'null');
+    pipeline.zadd(`${base}completed`, now - 3_600_000, 'c1', now - 3_600_000, 'c2');
+    pipeline.set(`${base}stalled-check`, String(now), 'PX', 3_600_000);
+    if (i % 1_000 === 999) {
+      await pipeline.exec();
+      pipeline = redis.pipeline();
+    }
+  }
+  await pipeline.exec();
+}

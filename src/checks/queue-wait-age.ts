@@ -15,10 +15,11 @@ export const QUEUE_WAIT_AGE = 'queue.wait-age';
  * line, which is young under LIFO and priorities while old jobs starve.
  */
 export function oldestWaitingAt(figures: QueueFigures): number | null {
-  const times = [figures.oldestWaitingAt, figures.oldestPrioritizedAt ?? figures.nextPrioritizedAt].filter(
-    (t): t is number => t !== null,
-  );
-  return times.length === 0 ? null : Math.min(...times);
+  // No array: every queue, every poll (two checks call it).
+  const waiting = figures.oldestWaitingAt;
+  const prioritized = figures.oldestPrioritizedAt ?? figures.nextPrioritizedAt;
+  if (waiting === null) return prioritized;
+  return prioritized === null ? waiting : Math.min(waiting, prioritized);
 }
 
 /**

@@ -1,4 +1,4 @@
-import type { Redis } from 'ioredis';
+import type { ChainableCommander, Redis } from 'ioredis';
 import { parseStored } from '../stored-json.ts';
 import { incidentRecordSchema } from './record-schema.ts';
 import type { IncidentRecord } from './tracker.ts';
@@ -66,45 +66,45 @@ export class IncidentStore {
   }
 
   /**
-   * Writes what changed in one round trip: records whose lasting fields
-   * changed (first seen, opened, notified, severity), removed fingerprints,
-   * TTL. The sentence and details of an open incident change every poll
-   * (how late, how long) but are written only with a lasting change or when
-   * the stored copy is 15 minutes old (a restarted watchdog's "resolved"
-   * reads it), so an open incident costs Redis a TTL refresh per poll;
-   * thousands opening at once are written in commands of at most 500
-   * records, so no single command blocks Redis. Unchanged records are not
-   * rewritten, so several watchdogs sharing the hash (each owning its host's
-   * records) never overwrite each other's newer records with stale copies.
+   * Writes what changed: records whose lasting fields changed (first seen,
+   * opened, notified, severity), removed fingerprints, TTL. The sentence and
+   * details of an open incident change every poll (how late, how long) but
+   * are written only with a lasting change or when the stored copy is 15
+   * minutes old (a restarted watchdog's "resolved" reads it), so an open
+   * incident costs Redis a TTL refresh per poll (one round trip). Thousands
+   * opening at once are written in pipelines of PIPELINE_RECORDS records
+   * (commands of at most SAVE_BATCH, so no single command blocks Redis), one
+   * after the other, each record's JSON made only for its pipeline: the JSON
+   * of a storm's records is never all alive at once. Every pipeline refreshes
+   * the TTL, so a save cut short still leaves a hash that expires. Unchanged
+   * records are not rewritten, so several watchdogs sharing the hash (each
+   * owning its host's records) never overwrite each other's newer records
+   * with stale copies.
    *
    * `before` is what the store holds; returns what it holds after the save.
+   * The first failed command fails the save (the pipelines after it are not sent).
    */
   async save(
     before: ReadonlyMap<string, IncidentRecord>,
     after: ReadonlyMap<string, IncidentRecord>,
   ): Promise<ReadonlyMap<string, IncidentRecord>> {
     const removed = [...before.keys()].filter((fingerprint) => !after.has(fingerprint));
-    const changed: string[] = [];
+    const changed: IncidentRecord[] = [];
     const stored = new Map<string, IncidentRecord>();
     for (const [fingerprint, record] of after) {
       const old = before.get(fingerprint);
       if (old && sameLasting(old, record) && record.lastSeenAt - old.lastSeenAt < REFRESH_MS) {
         stored.set(fingerprint, old);
       } else {
-        changed.push(fingerprint, JSON.stringify(record));
+        changed.push(record);
         stored.set(fingerprint, record);
       }
     }
     if (removed.length === 0 && changed.length === 0 && after.size === 0) return stored;
-    const pipeline = this.redis.pipeline();
-    pipeline.exists(this.key);
-    for (let i = 0; i < removed.length; i += SAVE_BATCH) pipeline.hdel(this.key, ...removed.slice(i, i + SAVE_BATCH));
-    for (let i = 0; i < changed.length; i += 2 * SAVE_BATCH)
-      pipeline.hset(this.key, ...changed.slice(i, i + 2 * SAVE_BATCH));
-    if (after.size > 0) pipeline.pexpire(this.key, this.ttlMs);
-    const replies = (await pipeline.exec()) ?? [];
-    const failed = replies.find(([error]) => error);
-    if (failed?.[0]) throw failed[0];
+    const first = this.redis.pipeline();
+    first.exists(this.key);
+    for (let i = 0; i < removed.length; i += SAVE_BATCH) first.hdel(this.key, ...removed.slice(i, i + SAVE_BATCH));
+    const replies = await this.writeRecords(first, changed, after.size > 0);
     // The hash is gone although it held records (Redis restarted empty, or failed over to a replica
     // without it): write everything back, so a restart or a new leader does not page again for an
     // incident that is still open.
@@ -113,18 +113,44 @@ export class IncidentStore {
   }
 
   private async rewrite(after: ReadonlyMap<string, IncidentRecord>): Promise<ReadonlyMap<string, IncidentRecord>> {
-    const fields = [...after].flatMap(([fingerprint, record]) => [fingerprint, JSON.stringify(record)]);
-    const pipeline = this.redis.pipeline();
-    for (let i = 0; i < fields.length; i += 2 * SAVE_BATCH)
-      pipeline.hset(this.key, ...fields.slice(i, i + 2 * SAVE_BATCH));
-    pipeline.pexpire(this.key, this.ttlMs);
-    const failed = ((await pipeline.exec()) ?? []).find(([error]) => error);
-    if (failed?.[0]) throw failed[0];
+    await this.writeRecords(this.redis.pipeline(), [...after.values()], true);
     return new Map(after);
+  }
+
+  /**
+   * Sends `pipeline` with the first PIPELINE_RECORDS of `records` (and the TTL when `expire`), then
+   * each further PIPELINE_RECORDS in a pipeline of their own, in order; throws the first error.
+   * Returns the replies of the first pipeline.
+   */
+  private async writeRecords(
+    pipeline: ChainableCommander,
+    records: readonly IncidentRecord[],
+    expire: boolean,
+  ): Promise<[error: Error | null, result: unknown][]> {
+    let firstReplies: [error: Error | null, result: unknown][] | null = null;
+    let next: ChainableCommander | null = pipeline;
+    for (let start = 0; next !== null; start += PIPELINE_RECORDS) {
+      const end = Math.min(records.length, start + PIPELINE_RECORDS);
+      for (let i = start; i < end; i += SAVE_BATCH) {
+        const fields: string[] = [];
+        for (const record of records.slice(i, Math.min(end, i + SAVE_BATCH)))
+          fields.push(record.fingerprint, JSON.stringify(record));
+        next.hset(this.key, ...fields);
+      }
+      if (expire) next.pexpire(this.key, this.ttlMs);
+      const replies = (await next.exec()) ?? [];
+      const failed = replies.find(([error]) => error);
+      if (failed?.[0]) throw failed[0];
+      firstReplies ??= replies;
+      next = end < records.length ? this.redis.pipeline() : null;
+    }
+    return firstReplies ?? [];
   }
 }
 
 const SAVE_BATCH = 500;
+/** Records per pipeline of a save: their JSON (about 700 bytes each) is alive only while it is sent. */
+const PIPELINE_RECORDS = 2_000;
 /** How old the stored sentence of an open incident may get before it is written again. */
 const REFRESH_MS = 15 * 60_000;
 

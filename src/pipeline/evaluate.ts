@@ -2,7 +2,8 @@ import { correlateFindings } from '../checks/correlate.ts';
 import { evaluateHost } from '../checks/evaluate-host.ts';
 import { evaluateCron } from '../checks/evaluate-cron.ts';
 import { evaluateMachine } from '../checks/evaluate-machine.ts';
-import { evaluate } from '../checks/evaluate.ts';
+import { evaluateReusing } from '../checks/evaluate.ts';
+import type { EvaluationMemo } from '../checks/evaluate.ts';
 import { nameLateSchedulers } from '../checks/late-schedulers.ts';
 import type { Finding } from '../checks/finding.ts';
 import type { TenancyFacts } from '../checks/redis-context.ts';
@@ -15,7 +16,8 @@ import type { VersionMemory } from './versions.ts';
  * The evaluate stage (pure): facts, config and memory → findings and the
  * next memory. Queue and Redis checks first, then this host's processes,
  * which are told about the queues' findings (starvation names its cause).
- * Without memory (a one-shot `check`) no version flip can be seen.
+ * Without memory (a one-shot `check`) no version flip can be seen. `evaluations`: the queue
+ * evaluations the last poll may lend this one (the daemon's; null for `check`: none kept).
  */
 export function evaluateFacts(
   facts: Facts,
@@ -23,7 +25,13 @@ export function evaluateFacts(
   versions: VersionMemory | null,
   now: number,
   pressureStreak: number | null = null,
-): { findings: Finding[]; versions: VersionMemory | null; pressureStreak: number } {
+  evaluations: EvaluationMemo | null = null,
+): {
+  findings: Finding[];
+  versions: VersionMemory | null;
+  pressureStreak: number;
+  evaluations: EvaluationMemo | null;
+} {
   const tracked = versions ? trackVersions(versions, facts.snapshots) : null;
   const tenancy = new Map<string, TenancyFacts>();
   for (const snapshot of facts.snapshots) {
@@ -32,7 +40,8 @@ export function evaluateFacts(
     const claims = facts.claims.get(name);
     tenancy.set(name, { ...(claims && { claims }), flips: tracked?.flips.get(name) ?? new Map() });
   }
-  const queueFindings = evaluate(facts.snapshots, config, tenancy);
+  const evaluated = evaluateReusing(facts.snapshots, config, tenancy, evaluations);
+  const queueFindings = evaluated.findings;
   const hostFindings = facts.host ? evaluateHost(facts.host, config, queueFindings) : [];
   const machine = facts.pressure
     ? evaluateMachine(facts.pressure, config, pressureStreak)
@@ -47,5 +56,6 @@ export function evaluateFacts(
     ),
     versions: tracked?.memory ?? null,
     pressureStreak: machine.streak,
+    evaluations: evaluated.memo,
   };
 }

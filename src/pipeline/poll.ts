@@ -1,3 +1,4 @@
+import type { EvaluationMemo } from '../checks/evaluate.ts';
 import type { Finding } from '../checks/finding.ts';
 import type { HostSnapshot } from '../collect/host-snapshot.ts';
 import type { PressureSample } from '../linux/pressure-reader.ts';
@@ -31,6 +32,11 @@ export interface PollMemory {
   readonly inFlight: readonly Delivery[];
   /** The last pressure reading (PSI totals are compared across polls) and the polls in a row over a level; null: none kept. */
   readonly pressure?: PressureMemory | null;
+  /**
+   * The last poll's queue evaluations that read no clock, reused for a queue whose figures did not
+   * change (checks/evaluate.ts, evaluateReusing); null or absent: none kept (`check`).
+   */
+  readonly evaluations?: EvaluationMemo | null;
 }
 
 export interface PressureMemory {
@@ -45,6 +51,7 @@ export function freshMemory(options: { keep: boolean; collect?: CollectCache }):
     incidents: NO_INCIDENTS,
     inFlight: [],
     pressure: options.keep ? { sample: null, streak: 0 } : null,
+    evaluations: options.keep ? new Map() : null,
   };
 }
 
@@ -97,6 +104,7 @@ export async function runPoll(
     memory.versions,
     started,
     memory.pressure ? memory.pressure.streak : null,
+    memory.evaluations ?? null,
   );
   const planned = planRestarts(evaluated.findings, facts.host, config, facts.restarts);
   if (planned.budgetProblem)
@@ -128,6 +136,7 @@ export async function runPoll(
   const next = {
     ...memory,
     versions: evaluated.versions,
+    evaluations: evaluated.evaluations,
     ...(memory.pressure && { pressure: { sample: facts.pressure?.sample ?? null, streak: evaluated.pressureStreak } }),
   };
   // No store, no incident stage: a `check` without a DSN only reports.

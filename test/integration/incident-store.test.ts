@@ -57,4 +57,42 @@ describe('incident store', () => {
     assert.equal((await stored('b')).summary, 'late by 60000 ms', 'b was written 14 minutes ago: not yet');
     assert.ok((await redis.client().pttl('store-test:incidents')) > 0);
   });
+
+  it('writes a storm of new records in pipelines of 2,000, each refreshing the TTL, and all of them land', async () => {
+    const client = redis.client();
+    const store = new IncidentStore(client, 'storm-test', 86_400_000);
+    const calls = async (command: string): Promise<number> =>
+      Number(new RegExp(`^cmdstat_${command}:calls=(\\d+)`, 'm').exec(await client.info('commandstats'))?.[1] ?? 0);
+    await client.config('RESETSTAT');
+    const storm = stateOf(...Array.from({ length: 4_500 }, (_, i) => record(`q${i}`, T0)));
+    const held = await store.save(new Map(), storm);
+    assert.equal(await client.hlen('storm-test:incidents'), 4_500);
+    assert.equal(held.size, 4_500);
+    assert.equal(await calls('hset'), 9, 'commands of at most 500 records');
+    assert.equal(await calls('pexpire'), 3, 'three pipelines (2,000 + 2,000 + 500), each with the TTL');
+    assert.deepEqual(JSON.parse((await client.hget('storm-test:incidents', 'q4499')) ?? 'null'), storm.get('q4499'));
+
+    // The hash lost (Redis restarted empty): everything is written back, in pipelines too.
+    await client.del('storm-test:incidents');
+    await client.config('RESETSTAT');
+    await store.save(held, stateOf(...[...storm.values()].map((r) => ({ ...r, lastSeenAt: T0 + 2_000 }))));
+    assert.equal(await client.hlen('storm-test:incidents'), 4_500);
+    assert.ok((await client.pttl('storm-test:incidents')) > 0);
+
+    // All resolved: removed, in commands of at most 500.
+    await client.config('RESETSTAT');
+    await store.save(held, new Map());
+    assert.equal(await client.exists('storm-test:incidents'), 0);
+    assert.equal(await calls('hdel'), 9);
+  });
+
+  it('a refused write fails the save', async () => {
+    const client = redis.client();
+    await client.set('refused:incidents', 'not a hash');
+    const store = new IncidentStore(client, 'refused', 86_400_000);
+    await assert.rejects(
+      store.save(new Map(), stateOf(...Array.from({ length: 2_500 }, (_, i) => record(`r${i}`, T0)))),
+      /WRONGTYPE/,
+    );
+  });
 });
