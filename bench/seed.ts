@@ -13,12 +13,15 @@ const RUNS_PER_SCHEDULER = 5;
 /** BullMQ 6's keys of one job scheduler: the `repeat` entry, its hash, its next run's job and some completed runs. */
 function seedScheduler(pipeline: ReturnType<Redis['pipeline']>, base: string, k: number, now: number): number {
   const id = `s${k}`;
+  // Each queue's own jobs (as in an app): the same name, timing and data in every queue would be
+  // 10,000 cross-queue duplicates of one schedule (schedule.duplicate, schedule.ran-twice), not a quiet poll.
+  const name = `report-${k}-${base.split(':')[1] ?? ''}`;
   const next = (Math.floor(now / HOUR) + 1 + k) * HOUR;
   pipeline.zadd(`${base}repeat`, next, id);
   pipeline.hset(
     `${base}repeat:${id}`,
     'name',
-    `report-${k}`,
+    name,
     'pattern',
     `0 */${k + 1} * * *`,
     'tz',
@@ -31,7 +34,7 @@ function seedScheduler(pipeline: ReturnType<Redis['pipeline']>, base: string, k:
   pipeline.hset(
     `${base}repeat:${id}:${next}`,
     'name',
-    `report-${k}`,
+    name,
     'rjk',
     id,
     'data',
@@ -49,7 +52,7 @@ function seedScheduler(pipeline: ReturnType<Redis['pipeline']>, base: string, k:
     pipeline.hset(
       `${base}${job}`,
       'name',
-      `report-${k}`,
+      name,
       'rjk',
       id,
       'processedOn',

@@ -125,7 +125,7 @@ export async function collectTarget(
     denied: cluster ? null : deniedOf(chunkReplies),
     schedules: cluster
       ? []
-      : readSchedules(list.watched, schedulePlan, scheduleReplies, settings.chunkSize, target.name, request.at, cache),
+      : readSchedules(list.watched, schedulePlan, scheduleReplies, target.name, request.at, cache),
   };
 }
 

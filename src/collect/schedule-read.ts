@@ -4,6 +4,8 @@ import type { CollectCache } from './queue-list.ts';
 import { HISTORY_EVERY_MS, HISTORY_PER_QUEUE, MAX_SCHEDULERS_PER_QUEUE, parseSchedulesRow } from './schedule-row.ts';
 import type { QueueSchedules, ScheduledRun, SchedulerFacts } from './schedule-snapshot.ts';
 import { SCRIPTS } from './script-call.ts';
+
+const SCHEDULES_SCRIPT = SCRIPTS.schedules;
 import type { Reply, ScriptCall } from './script-call.ts';
 import type { QueueRef } from './snapshot.ts';
 
@@ -45,6 +47,8 @@ export interface SchedulePlan {
   readonly history: boolean;
   /** The memo each queue's call may be answered from ('same'), by position in refs. */
   readonly usable: readonly (SchedulersMemo | undefined)[];
+  /** Where each queue's row is in the replies ([call, row]), by position in refs; null: not asked this poll. */
+  readonly at: readonly (readonly [number, number] | null)[];
 }
 
 /** A job that may have moved while its scheduler's score stayed: promoted, started, removed. */
@@ -82,11 +86,27 @@ export function planSchedules(
   const usable = refs.map((ref) => usableSchedulers(memo?.queues.get(queueKey(ref)), now, redisNow));
   const header = [history ? HISTORY_PER_QUEUE : 0, MAX_SCHEDULERS_PER_QUEUE];
   const calls: ScriptCall[] = [];
-  for (let i = 0; i < refs.length; i += chunkSize) {
-    const args = refs.slice(i, i + chunkSize).flatMap((ref, j) => [ref.prefix, ref.name, usable[i + j]?.digest ?? '']);
-    calls.push({ script: SCRIPTS.schedules, args: [...header, ...args] });
-  }
-  return { calls, history, usable };
+  const at: ([number, number] | null)[] = [];
+  let args: (string | number)[] = [];
+  const flush = (): void => {
+    if (args.length > 0) calls.push({ script: SCHEDULES_SCRIPT, args: [...header, ...args] });
+    args = [];
+  };
+  refs.forEach((ref, i) => {
+    const kept = usable[i];
+    // A queue with no scheduler at its last read (most queues) is asked again only at its next full
+    // read: a scheduler added meanwhile shows within FULL_READ_EVERY_MS, like any change BullMQ does
+    // not announce. Its history has nothing to add either.
+    if (kept && kept.total === 0) {
+      at.push(null);
+      return;
+    }
+    at.push([calls.length, args.length / 3]);
+    args.push(ref.prefix, ref.name, kept?.digest ?? '');
+    if (args.length / 3 === chunkSize) flush();
+  });
+  flush();
+  return { calls, history, usable, at };
 }
 
 /**
@@ -98,7 +118,6 @@ export function readSchedules(
   refs: readonly QueueRef[],
   plan: SchedulePlan,
   replies: readonly Reply[],
-  chunkSize: number,
   targetName: string,
   now: number,
   cache?: CollectCache,
@@ -107,11 +126,17 @@ export function readSchedules(
   const runs = new Map<string, readonly ScheduledRun[]>();
   const queues = new Map<string, SchedulersMemo>();
   const read = refs.map((ref, index): QueueSchedules => {
-    const [error, rows] = replies[Math.floor(index / chunkSize)] ?? [new Error('no reply'), null];
-    if (error) return { ref, ok: false, problem: `schedules script failed: ${error.message.split('\n')[0]}` };
-    const row = parseSchedulesRow(ref, (rows as unknown[])[index % chunkSize], plan.history);
     const key = queueKey(ref);
     const used = plan.usable[index];
+    const where = plan.at[index];
+    if (!where) {
+      // Not asked: no scheduler at the last read, within the period.
+      if (used) queues.set(key, used);
+      return { ref, ok: true, total: 0, version: used?.version ?? null, schedulers: [], runs: [] };
+    }
+    const [error, rows] = replies[where[0]] ?? [new Error('no reply'), null];
+    if (error) return { ref, ok: false, problem: `schedules script failed: ${error.message.split('\n')[0]}` };
+    const row = parseSchedulesRow(ref, (rows as unknown[])[where[1]], plan.history);
     let parsed: QueueSchedules;
     if (row.same) {
       if (!used) return { ref, ok: false, problem: 'unexpected reply from the schedules script' };

@@ -121,6 +121,14 @@ export function parseSchedulesRow(ref: QueueRef, row: unknown, historyRead: bool
     schedules: { ref, ok: false, problem: text },
     digest: null,
   });
+  // The script's shorthands: 0 = no scheduler, 1 = unchanged and no history asked for.
+  if (row === 0)
+    return {
+      same: false,
+      schedules: { ref, ok: true, total: 0, version: null, schedulers: [], runs: [] },
+      digest: '',
+    };
+  if (row === 1) return { same: true, runs: null };
   if (!Array.isArray(row) || row.length === 0) return problem('unexpected reply from the schedules script');
   if (row[0] === 'error') return problem(String(row[1]));
   const runsOf = (history: unknown): readonly ScheduledRun[] | null =>

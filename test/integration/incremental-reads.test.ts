@@ -114,6 +114,25 @@ describe("incremental reads (the daemon keeps each queue's last full read)", () 
     assert.equal(schedulersOf(await poll(target, cache, later))[0]?.data, JSON.stringify({ v: 2 }));
   });
 
+  it('asks a queue without job schedulers again only at its full read: a scheduler added meanwhile shows within the period', async () => {
+    const q = queue('unscheduled');
+    await q.add('one', {});
+    const target = targetFor(['unscheduled']);
+    const cache = newCollectCache();
+    const idsOf = (snapshot: RedisSnapshot): string[] => {
+      assert.ok(snapshot.reachable);
+      const read = snapshot.schedules?.find((s) => s.ref.name === 'unscheduled');
+      assert.ok(read?.ok, JSON.stringify(read));
+      return read.schedulers.map((s) => s.id);
+    };
+    assert.deepEqual(idsOf(await poll(target, cache)), []);
+    await q.upsertJobScheduler('new', { pattern: '0 3 * * *', tz: 'UTC' }, { name: 'digest' });
+    assert.deepEqual(idsOf(await poll(target, cache)), [], 'not asked again within the period');
+    const later = (): number => Date.now() + FULL_READ_EVERY_MS;
+    assert.deepEqual(idsOf(await poll(target, cache, later)), ['new'], 'asked again at the full read');
+    assert.deepEqual(idsOf(await poll(target)), ['new'], 'a check always asks');
+  });
+
   it('sees a scheduled job removed once its run comes due (the chain broke), though its score never moved', async () => {
     const q = queue('scheduled-broken');
     const next = Math.ceil((Date.now() + 1_500) / 1000) * 1000;

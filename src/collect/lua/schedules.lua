@@ -18,8 +18,10 @@
 --
 -- ARGV: history (completed jobs to look at per queue, 0 = none), maxSchedulers, then per queue:
 -- prefix, name, digest ('' = read everything). Row per queue:
+--   0                           no scheduler (most queues: no table built)
+--   1                           the entries hash to the digest given, no history asked for
+--   {'same', history}           the same, with the history asked for
 --   {'ok', total, version, schedulers, history, digest}
---   {'same', history}           the entries hash to the digest given
 --   {'error', text}
 -- history is {} when not asked for. Field order of a scheduler and of a history entry:
 -- SCHEDULER_FIELDS and HISTORY_FIELDS in src/collect/schedule-row.ts.
@@ -79,14 +81,17 @@ end
 
 local function read(base, known)
   local entries = redis.call('ZRANGE', base .. 'repeat', 0, MAX_SCHEDULERS - 1, 'WITHSCORES')
-  if #entries == 0 then return {'ok', 0, false, {}, {}, ''} end
+  if #entries == 0 then return 0 end
   local total = #entries / 2
   if total == MAX_SCHEDULERS then total = redis.call('ZCARD', base .. 'repeat') end
   local past = {}
   if HISTORY > 0 then past = history(base) end
   -- ids, next runs and the count: what BullMQ changes whenever it creates, moves or removes a run.
   local digest = redis.sha1hex(total .. '\n' .. table.concat(entries, '\n'))
-  if digest == known then return {'same', past} end
+  if digest == known then
+    if HISTORY > 0 then return {'same', past} end
+    return 1
+  end
   local version = clip(redis.call('HGET', base .. 'meta', 'version') or false)
   local rows = {}
   for i = 1, #entries, 2 do rows[#rows + 1] = scheduler(base, entries[i], entries[i + 1]) end
