@@ -1,4 +1,5 @@
 import type { SchedulerFacts } from '../collect/schedule-snapshot.ts';
+import { queueKey } from '../collect/queue-key.ts';
 import type { RedisSnapshot } from '../collect/snapshot.ts';
 import { formatDuration } from '../config/duration.ts';
 import { formatTime } from './context.ts';
@@ -24,24 +25,39 @@ const SHOWN = 3;
 
 export function nameLateSchedulers(findings: readonly Finding[], snapshots: readonly RedisSnapshot[]): Finding[] {
   if (!findings.some((f) => LATE_QUEUE_CHECKS.has(f.check))) return [...findings];
+  // Per target, the queues that have a late scheduled run (usually none): a lookup, not a search per finding.
+  const late = new Map<string, { now: number; byQueue: Map<string, readonly SchedulerFacts[]> }>();
+  for (const snapshot of snapshots) {
+    if (!snapshot.reachable) continue;
+    const byQueue = new Map<string, readonly SchedulerFacts[]>();
+    for (const q of snapshot.schedules ?? []) {
+      if (!q.ok || q.total === 0) continue;
+      const due = q.schedulers.filter((s) => s.next <= snapshot.now && isPending(s));
+      if (due.length > 0)
+        byQueue.set(
+          queueKey(q.ref),
+          due.sort((a, b) => a.next - b.next),
+        );
+    }
+    if (byQueue.size > 0) late.set(snapshot.target.name, { now: snapshot.now, byQueue });
+  }
+  if (late.size === 0) return [...findings];
   return findings.map((f) => {
     if (!LATE_QUEUE_CHECKS.has(f.check) || f.subject.kind !== 'queue') return f;
     const { target, prefix, queue } = f.subject;
-    const snapshot = snapshots.find((s) => s.target.name === target);
-    if (!snapshot?.reachable) return f;
-    const read = snapshot.schedules?.find((q) => q.ref.prefix === prefix && q.ref.name === queue);
-    if (!read?.ok) return f;
-    const late = read.schedulers.filter((s) => s.next <= snapshot.now && isPending(s)).sort((a, b) => a.next - b.next);
-    if (late.length === 0) return f;
-    const named = late
+    const seen = late.get(target);
+    const due = seen?.byQueue.get(queueKey({ prefix, name: queue }));
+    if (!seen || !due) return f;
+    const now = seen.now;
+    const named = due
       .slice(0, SHOWN)
-      .map((s) => `${schedulerName(s)} (${timing(s)}), due at ${formatTime(s.next)}, ${lateBy(snapshot.now - s.next)}`)
+      .map((s) => `${schedulerName(s)} (${timing(s)}), due at ${formatTime(s.next)}, ${lateBy(now - s.next)}`)
       .join('; ');
-    const more = late.length > SHOWN ? `; and ${late.length - SHOWN} more` : '';
+    const more = due.length > SHOWN ? `; and ${due.length - SHOWN} more` : '';
     return {
       ...f,
       summary: `${f.summary} Scheduled runs among them: ${named}${more}.`,
-      details: { ...f.details, lateSchedulers: late.map(lateOne) },
+      details: { ...f.details, lateSchedulers: due.map(lateOne) },
     };
   });
 }

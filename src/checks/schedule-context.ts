@@ -40,6 +40,7 @@ export function timing(s: SchedulerFacts): string {
 
 /** Whether any of the patterns matches one of the names. */
 export function matchesAny(patterns: readonly RegExp[], ...names: (string | null)[]): boolean {
+  if (patterns.length === 0) return false;
   return patterns.some((p) => names.some((n) => n !== null && p.test(n)));
 }
 

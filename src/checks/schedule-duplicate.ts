@@ -27,7 +27,8 @@ export function checkScheduleDuplicate(ctx: ScheduleContext): readonly Finding[]
     for (const s of q.schedulers) {
       if (s.kind === 'raw' || s.name === null || isFinished(s, ctx.snapshot.now)) continue;
       if (matchesAny(ctx.config.schedules.fanOut, s.name, s.id)) continue;
-      const key = JSON.stringify([s.name, s.pattern, s.every, s.tz]);
+      // NUL cannot be in a Redis-stored name typed by a person; cheaper than JSON.stringify per scheduler per poll.
+      const key = `${s.name}\u0000${s.pattern ?? ''}\u0000${s.every ?? ''}\u0000${s.tz ?? ''}`;
       const group = groups.get(key);
       if (group) group.push({ ref: q.ref, s });
       else groups.set(key, [{ ref: q.ref, s }]);

@@ -50,14 +50,34 @@ function suspicious(s: SchedulerFacts, runs: readonly ScheduledRun[]): (i: numbe
  * newest completed jobs of its queue): a worker was down or the queue paused
  * when they fell due, and BullMQ does not make them up.
  */
+/** Each scheduler's runs, oldest slot first, in one pass (the history is newest first: usually reversed, not sorted). */
+function bySchedulerOldestFirst(runs: readonly ScheduledRun[]): Map<string, ScheduledRun[]> {
+  const by = new Map<string, ScheduledRun[]>();
+  for (let i = runs.length - 1; i >= 0; i -= 1) {
+    const run = runs[i] as ScheduledRun;
+    const list = by.get(run.schedulerId);
+    if (list) list.push(run);
+    else by.set(run.schedulerId, [run]);
+  }
+  for (const list of by.values())
+    for (let i = 1; i < list.length; i += 1)
+      if ((list[i] as ScheduledRun).slot < (list[i - 1] as ScheduledRun).slot) {
+        list.sort((a, b) => a.slot - b.slot);
+        break;
+      }
+  return by;
+}
+
 export function checkScheduleMissed(ctx: ScheduleContext): readonly Finding[] {
   const since = ctx.snapshot.now - MISSED_WITHIN_MS;
   const problems: ScheduleProblem[] = [];
   for (const q of readQueues(ctx)) {
-    if (!q.runs) continue;
+    if (!q.runs || q.runs.length < 2) continue;
+    const runsOf = bySchedulerOldestFirst(q.runs);
     for (const s of q.schedulers) {
       if (s.kind === 'raw') continue;
-      const runs = q.runs.filter((r) => r.schedulerId === s.id).sort((a, b) => a.slot - b.slot);
+      const runs = runsOf.get(s.id);
+      if (!runs || runs.length < 2) continue;
       const gaps: { after: ScheduledRun; before: ScheduledRun; skipped: number }[] = [];
       const worth = suspicious(s, runs);
       for (let i = 1; i < runs.length; i += 1) {

@@ -10,6 +10,8 @@ export const SCHEDULE_RAN_TWICE = 'schedule.ran-twice';
 
 /** Two runs of the same job this close in their slots are the same slot (two schedulers' clocks). */
 const SAME_SLOT_MS = 1_000;
+/** A job name run by more than one scheduler (marker of the first pass). */
+const SEVERAL = Symbol('several');
 /** A run started twice is reported while it finished this recently. */
 const RESTARTED_WITHIN_MS = 3_600_000;
 
@@ -30,15 +32,19 @@ export function checkScheduleRanTwice(ctx: ScheduleContext): readonly Finding[] 
   const since = ctx.snapshot.now - MISSED_WITHIN_MS;
   const target = ctx.snapshot.target.name;
   const problems: ScheduleProblem[] = [];
-  const all: Placed[] = [];
+  const recentOf: { ref: QueueRef; runs: readonly ScheduledRun[] }[] = [];
   for (const q of readQueues(ctx)) {
-    const recent = (q.runs ?? []).filter((r) => (r.finishedAt ?? r.slot) >= since);
-    all.push(...recent.map((run) => ({ ref: q.ref, run })));
-    const restarted = recent.filter(
-      (r) =>
-        (r.stalls > 0 || r.starts > r.attempts) && (r.finishedAt ?? r.slot) >= ctx.snapshot.now - RESTARTED_WITHIN_MS,
-    );
-    const retried = recent.filter((r) => r.attempts > 1 && r.starts <= r.attempts && r.stalls === 0).length;
+    if (!q.runs || q.runs.length === 0) continue;
+    const recent = q.runs.filter((r) => (r.finishedAt ?? r.slot) >= since);
+    recentOf.push({ ref: q.ref, runs: recent });
+    let restarted: ScheduledRun[] | null = null;
+    let retried = 0;
+    for (const r of recent) {
+      if (r.attempts > 1 && r.starts <= r.attempts && r.stalls === 0) retried += 1;
+      if ((r.stalls > 0 || r.starts > r.attempts) && (r.finishedAt ?? r.slot) >= ctx.snapshot.now - RESTARTED_WITHIN_MS)
+        (restarted ??= []).push(r);
+    }
+    if (!restarted) continue;
     for (const r of restarted) {
       const worker = r.worker ? ` (last by worker ${r.worker})` : '';
       const reRuns =
@@ -61,14 +67,25 @@ export function checkScheduleRanTwice(ctx: ScheduleContext): readonly Finding[] 
       });
     }
   }
-  // The same slot run by two schedulers (across the queues of this target).
+  // The same slot run by two schedulers (across the queues of this target). Usually every job name
+  // has one scheduler: a first pass finds the names that have more (no object per run), and only
+  // their runs are placed, sorted and compared.
+  const schedulerOf = new Map<string, string | typeof SEVERAL>();
+  for (const { runs } of recentOf)
+    for (const run of runs) {
+      if (run.name === null) continue;
+      const seen = schedulerOf.get(run.name);
+      if (seen === undefined) schedulerOf.set(run.name, run.schedulerId);
+      else if (seen !== SEVERAL && seen !== run.schedulerId) schedulerOf.set(run.name, SEVERAL);
+    }
   const byName = new Map<string, Placed[]>();
-  for (const p of all) {
-    if (p.run.name === null) continue;
-    const same = byName.get(p.run.name);
-    if (same) same.push(p);
-    else byName.set(p.run.name, [p]);
-  }
+  for (const { ref, runs } of recentOf)
+    for (const run of runs) {
+      if (run.name === null || schedulerOf.get(run.name) !== SEVERAL) continue;
+      const same = byName.get(run.name);
+      if (same) same.push({ ref, run });
+      else byName.set(run.name, [{ ref, run }]);
+    }
   for (const [name, runs] of byName) {
     if (matchesAny(ctx.config.schedules.fanOut, name, ...runs.map((p) => p.run.schedulerId))) continue;
     runs.sort((a, b) => a.run.slot - b.run.slot);
@@ -76,8 +93,12 @@ export function checkScheduleRanTwice(ctx: ScheduleContext): readonly Finding[] 
     for (let i = 0; i < runs.length;) {
       let j = i + 1;
       while (j < runs.length && (runs[j] as Placed).run.slot - (runs[i] as Placed).run.slot < SAME_SLOT_MS) j += 1;
-      const slot = runs.slice(i, j);
-      if (new Set(slot.map((p) => p.run.schedulerId)).size > 1) doubled.push(slot);
+      const firstId = (runs[i] as Placed).run.schedulerId;
+      for (let k = i + 1; k < j; k += 1)
+        if ((runs[k] as Placed).run.schedulerId !== firstId) {
+          doubled.push(runs.slice(i, j));
+          break;
+        }
       i = j;
     }
     const last = doubled[doubled.length - 1];

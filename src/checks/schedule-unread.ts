@@ -21,6 +21,7 @@ export function checkScheduleUnread(ctx: ScheduleContext): readonly Finding[] {
   const target = snapshot.target.name;
   const findings: Finding[] = [];
   for (const q of snapshot.schedules ?? []) {
+    if (q.ok && q.total <= q.schedulers.length) continue;
     const subject = { kind: 'queue', target, prefix: q.ref.prefix, queue: q.ref.name } as const;
     const where = `${queueName(q.ref)} on ${target}`;
     if (!q.ok) {

@@ -109,6 +109,10 @@ function run(row: readonly unknown[]): ScheduledRun | null {
   };
 }
 
+function runsOf(history: unknown, historyRead: boolean): readonly ScheduledRun[] | null {
+  return historyRead && Array.isArray(history) ? (history as unknown[][]).flatMap((r) => run(r) ?? []) : null;
+}
+
 /** One queue's row, parsed: `same` when the script found the entries unchanged since the digest it was given. */
 export type SchedulesRow =
   | { readonly same: false; readonly schedules: QueueSchedules; readonly digest: string | null }
@@ -131,9 +135,7 @@ export function parseSchedulesRow(ref: QueueRef, row: unknown, historyRead: bool
   if (row === 1) return { same: true, runs: null };
   if (!Array.isArray(row) || row.length === 0) return problem('unexpected reply from the schedules script');
   if (row[0] === 'error') return problem(String(row[1]));
-  const runsOf = (history: unknown): readonly ScheduledRun[] | null =>
-    historyRead && Array.isArray(history) ? (history as unknown[][]).flatMap((r) => run(r) ?? []) : null;
-  if (row[0] === 'same') return { same: true, runs: runsOf(row[1]) };
+  if (row[0] === 'same') return { same: true, runs: runsOf(row[1], historyRead) };
   const [, total, version, schedulers, history, digest] = row as [unknown, unknown, unknown, unknown, unknown, unknown];
   const rows = Array.isArray(schedulers) ? (schedulers as unknown[][]) : [];
   return {
@@ -144,7 +146,7 @@ export function parseSchedulesRow(ref: QueueRef, row: unknown, historyRead: bool
       total: Number(total ?? 0),
       version: text(version),
       schedulers: rows.map(scheduler),
-      runs: runsOf(history),
+      runs: runsOf(history, historyRead),
     },
     digest: text(digest) || null,
   };
