@@ -32,19 +32,24 @@ export interface SchedulersMemo {
   readonly readAt: number;
 }
 
+/** A queue's completed runs as last read, and when (our clock); null: not read yet (its slot is to come). */
+export interface RunsMemo {
+  readonly runs: readonly ScheduledRun[] | null;
+  readonly at: number;
+}
+
 /** What the daemon keeps per target between polls. */
 export interface ScheduleMemo {
-  /** When the runs were last read (our clock). */
-  readonly historyAt: number;
   /** The runs last read, per queueKey. */
-  readonly runs: ReadonlyMap<string, readonly ScheduledRun[]>;
+  readonly runs: ReadonlyMap<string, RunsMemo>;
   /** The schedulers last read, per queueKey (queues with at least one entry). */
   readonly queues: ReadonlyMap<string, SchedulersMemo>;
 }
 
 export interface SchedulePlan {
   readonly calls: readonly ScriptCall[];
-  readonly history: boolean;
+  /** Whether each queue's history of runs is read this poll, by position in refs. */
+  readonly history: readonly boolean[];
   /** The memo each queue's call may be answered from ('same'), by position in refs. */
   readonly usable: readonly (SchedulersMemo | undefined)[];
   /** Where each queue's row is in the replies ([call, row]), by position in refs; null: not asked this poll. */
@@ -80,11 +85,11 @@ export function planSchedules(
   cache?: CollectCache,
 ): SchedulePlan {
   const memo = cache?.schedules.get(targetName);
-  const age = memo ? now - memo.historyAt : -1;
-  const history = !memo || age < 0 || age >= HISTORY_EVERY_MS;
   const redisNow = now + (cache?.clockOffsets.get(targetName) ?? 0);
   const usable = refs.map((ref) => usableSchedulers(memo?.queues.get(queueKey(ref)), now, redisNow));
-  const header = [history ? HISTORY_PER_QUEUE : 0, MAX_SCHEDULERS_PER_QUEUE];
+  const spread = refs.length > SPREAD_ABOVE;
+  const history = refs.map((ref, i) => (cache ? historyDue(memo?.runs.get(queueKey(ref)), spread ? i : 0, now) : true));
+  const header = [MAX_SCHEDULERS_PER_QUEUE];
   const calls: ScriptCall[] = [];
   const at: ([number, number] | null)[] = [];
   let args: (string | number)[] = [];
@@ -101,12 +106,36 @@ export function planSchedules(
       at.push(null);
       return;
     }
-    at.push([calls.length, args.length / 3]);
-    args.push(ref.prefix, ref.name, kept?.digest ?? '');
-    if (args.length / 3 === chunkSize) flush();
+    at.push([calls.length, args.length / QUEUE_ARGS]);
+    args.push(ref.prefix, ref.name, kept?.digest ?? '', history[i] ? HISTORY_PER_QUEUE : 0);
+    if (args.length / QUEUE_ARGS === chunkSize) flush();
   });
   flush();
   return { calls, history, usable, at };
+}
+
+const QUEUE_ARGS = 4;
+const HISTORY_SLOTS = 16;
+/** Up to this many watched queues, every queue's runs are read in the first poll (the memory does not matter). */
+const SPREAD_ABOVE = 200;
+
+/**
+ * Whether a queue's completed runs are read this poll (the daemon): every
+ * HISTORY_EVERY_MS, each queue in its own slot of that period, so the runs of
+ * 10,000 queues are not all read (and held twice) in one poll. Above
+ * SPREAD_ABOVE queues, a queue seen for the first time waits for its slot
+ * (runs unknown until then: the checks that need them say nothing rather
+ * than guess); `index` is 0 for every queue below it.
+ */
+function historyDue(memo: RunsMemo | undefined, index: number, now: number): boolean {
+  if (!memo) return index % HISTORY_SLOTS === 0;
+  const age = now - memo.at;
+  return age < 0 || age >= HISTORY_EVERY_MS;
+}
+
+/** When a queue first seen counts its runs as read: dated back so that its slot comes round in turn. */
+function firstRunsAt(index: number, now: number): number {
+  return now - HISTORY_EVERY_MS + ((index % HISTORY_SLOTS) * HISTORY_EVERY_MS) / HISTORY_SLOTS;
 }
 
 /**
@@ -123,7 +152,7 @@ export function readSchedules(
   cache?: CollectCache,
 ): QueueSchedules[] {
   const memo = cache?.schedules.get(targetName);
-  const runs = new Map<string, readonly ScheduledRun[]>();
+  const runs = new Map<string, RunsMemo>();
   const queues = new Map<string, SchedulersMemo>();
   const read = refs.map((ref, index): QueueSchedules => {
     const key = queueKey(ref);
@@ -136,7 +165,8 @@ export function readSchedules(
     }
     const [error, rows] = replies[where[0]] ?? [new Error('no reply'), null];
     if (error) return { ref, ok: false, problem: `schedules script failed: ${error.message.split('\n')[0]}` };
-    const row = parseSchedulesRow(ref, (rows as unknown[])[where[1]], plan.history);
+    const historyRead = plan.history[index] ?? false;
+    const row = parseSchedulesRow(ref, (rows as unknown[])[where[1]], historyRead);
     let parsed: QueueSchedules;
     if (row.same) {
       if (!used) return { ref, ok: false, problem: 'unexpected reply from the schedules script' };
@@ -151,11 +181,14 @@ export function readSchedules(
       }
     }
     if (!parsed.ok || parsed.total === 0) return parsed;
-    const kept = parsed.runs ?? memo?.runs.get(key) ?? null;
-    if (kept) runs.set(key, kept);
-    return kept === parsed.runs ? parsed : { ...parsed, runs: kept };
+    const before = memo?.runs.get(key);
+    const kept: RunsMemo =
+      historyRead && parsed.runs !== null
+        ? { runs: parsed.runs, at: now }
+        : (before ?? { runs: null, at: firstRunsAt(index, now) });
+    runs.set(key, kept);
+    return kept.runs === parsed.runs ? parsed : { ...parsed, runs: kept.runs };
   });
-  if (cache)
-    cache.schedules.set(targetName, { historyAt: plan.history ? now : (memo?.historyAt ?? now), runs, queues });
+  if (cache) cache.schedules.set(targetName, { runs, queues });
   return read;
 }

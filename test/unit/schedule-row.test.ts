@@ -1,9 +1,16 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { FULL_READ_EVERY_MS } from '../../src/collect/queue-memo.ts';
-import { usableSchedulers } from '../../src/collect/schedule-read.ts';
+import { newCollectCache } from '../../src/collect/redis-snapshot.ts';
+import { planSchedules, usableSchedulers } from '../../src/collect/schedule-read.ts';
 import type { SchedulersMemo } from '../../src/collect/schedule-read.ts';
-import { HISTORY_FIELDS, parseSchedulesRow, SCHEDULER_FIELDS, SCHEDULES_LUA } from '../../src/collect/schedule-row.ts';
+import {
+  HISTORY_FIELDS,
+  HISTORY_PER_QUEUE,
+  parseSchedulesRow,
+  SCHEDULER_FIELDS,
+  SCHEDULES_LUA,
+} from '../../src/collect/schedule-row.ts';
 import type { QueueSchedules, SchedulerFacts } from '../../src/collect/schedule-snapshot.ts';
 
 /** How many values the `return {…}` of a Lua function builds (commas at depth 0 of the table). */
@@ -160,4 +167,18 @@ describe('when remembered schedulers may answer for a queue (the daemon)', () =>
     it(`${what}: ${usable ? 'kept' : 'read again'}`, () => {
       assert.equal(usableSchedulers(remembered, now, now) !== undefined, usable);
     });
+});
+
+describe("when a queue's completed runs are read (the daemon spreads them over its slots)", () => {
+  const refs = (n: number): { prefix: string; name: string }[] =>
+    Array.from({ length: n }, (_, i) => ({ prefix: 'bull', name: `q${i}` }));
+  it('a check reads every queue; a daemon over a few queues too; over many, a sixteenth of them per slot', () => {
+    const now = 1_796_000_000_000;
+    assert.ok(planSchedules(refs(320), 50, 'main', now).history.every(Boolean), 'check: all');
+    assert.ok(planSchedules(refs(20), 50, 'main', now, newCollectCache()).history.every(Boolean), 'few: all');
+    const spread = planSchedules(refs(320), 50, 'main', now, newCollectCache());
+    assert.equal(spread.history.filter(Boolean).length, 20);
+    assert.deepEqual(spread.calls[0]?.args.slice(1, 5), ['bull', 'q0', '', HISTORY_PER_QUEUE]);
+    assert.deepEqual(spread.calls[0]?.args.slice(5, 9), ['bull', 'q1', '', 0]);
+  });
 });

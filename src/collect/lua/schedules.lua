@@ -16,8 +16,8 @@
 -- for history (every few minutes), the newest HISTORY completed jobs (one ZREVRANGE, one HMGET per
 -- scheduled job among them).
 --
--- ARGV: history (completed jobs to look at per queue, 0 = none), maxSchedulers, then per queue:
--- prefix, name, digest ('' = read everything). Row per queue:
+-- ARGV: maxSchedulers, then per queue: prefix, name, digest ('' = read everything), history
+-- (completed jobs to look at, 0 = none: the daemon reads each queue's in its own slot). Row per queue:
 --   0                           no scheduler (most queues: no table built)
 --   1                           the entries hash to the digest given, no history asked for
 --   {'same', history}           the same, with the history asked for
@@ -26,10 +26,9 @@
 -- history is {} when not asked for. Field order of a scheduler and of a history entry:
 -- SCHEDULER_FIELDS and HISTORY_FIELDS in src/collect/schedule-row.ts.
 
-local HISTORY = tonumber(ARGV[1])
-local MAX_SCHEDULERS = tonumber(ARGV[2])
-local HEADER_ARGS = 2
-local QUEUE_ARGS = 3
+local MAX_SCHEDULERS = tonumber(ARGV[1])
+local HEADER_ARGS = 1
+local QUEUE_ARGS = 4
 
 local MAX_TEXT = 200
 local function clip(text)
@@ -66,9 +65,9 @@ local function scheduler(base, id, score)
     h[11] or false, jobState(base, jobId)}
 end
 
-local function history(base)
+local function history(base, count)
   local out = {}
-  local ids = redis.call('ZREVRANGE', base .. 'completed', 0, HISTORY - 1)
+  local ids = redis.call('ZREVRANGE', base .. 'completed', 0, count - 1)
   for _, id in ipairs(ids) do
     if string.sub(id, 1, 7) == 'repeat:' then
       local f = redis.call('HMGET', base .. id, 'name', 'rjk', 'processedOn', 'finishedOn', 'stc', 'ats', 'atm', 'pb')
@@ -79,17 +78,17 @@ local function history(base)
   return out
 end
 
-local function read(base, known)
+local function read(base, known, historyCount)
   local entries = redis.call('ZRANGE', base .. 'repeat', 0, MAX_SCHEDULERS - 1, 'WITHSCORES')
   if #entries == 0 then return 0 end
   local total = #entries / 2
   if total == MAX_SCHEDULERS then total = redis.call('ZCARD', base .. 'repeat') end
   local past = {}
-  if HISTORY > 0 then past = history(base) end
+  if historyCount > 0 then past = history(base, historyCount) end
   -- ids, next runs and the count: what BullMQ changes whenever it creates, moves or removes a run.
   local digest = redis.sha1hex(total .. '\n' .. table.concat(entries, '\n'))
   if digest == known then
-    if HISTORY > 0 then return {'same', past} end
+    if historyCount > 0 then return {'same', past} end
     return 1
   end
   local version = clip(redis.call('HGET', base .. 'meta', 'version') or false)
@@ -101,7 +100,7 @@ end
 local out = {}
 for i = HEADER_ARGS + 1, #ARGV, QUEUE_ARGS do
   local base = ARGV[i] .. ':' .. ARGV[i + 1] .. ':'
-  local ok, res = pcall(read, base, ARGV[i + 2])
+  local ok, res = pcall(read, base, ARGV[i + 2], tonumber(ARGV[i + 3]))
   if ok then out[#out + 1] = res else
     if type(res) == 'table' then res = res.err end
     out[#out + 1] = {'error', tostring(res)}
