@@ -77,7 +77,8 @@ export async function collectTarget(
   // ioredis ignores a failed SELECT at connect and reads database 0: check it before reading anything.
   if (db !== 0 && discovers) await selectDatabase(redis, db);
   const list = await queuesToRead(redis, target, now, cache);
-  const all = [...list.watched, ...list.foreign];
+  // The watched list itself when there is nothing foreign: the same array every poll (queue-list.ts).
+  const all = list.foreign.length === 0 ? list.watched : [...list.watched, ...list.foreign];
   const request = plan(all, target, settings, now(), cache);
   const pipeline = redis.pipeline();
   const headAt = db !== 0 && !discovers ? 1 : 0;
@@ -156,6 +157,7 @@ function deniedOf(replies: readonly Reply[]): string | null {
  * discovery cycle. A declared queue stays: its absence is `queue.missing`.
  */
 function present(readings: QueueReading[], discovered: ReadonlySet<string>): QueueReading[] {
+  if (discovered.size === 0) return readings;
   return readings.filter((r) => !(discovered.has(queueKey(r.ref)) && r.ok && isGone(r.figures)));
 }
 
@@ -167,7 +169,6 @@ function isGone(f: QueueFigures): boolean {
 /** The script calls of one poll: the queues in chunks, each with what its memo lets the script skip. */
 interface Request {
   readonly refs: readonly QueueRef[];
-  readonly keys: readonly string[];
   readonly usable: readonly (QueueMemo | undefined)[];
   readonly calls: readonly ScriptCall[];
   /** When the poll started, on our clock (memo ages). */
@@ -182,8 +183,7 @@ function plan(
   cache?: CollectCache,
 ): Request {
   const memos = cache?.queues.get(target.name);
-  const keys = refs.map(queueKey);
-  const usable = keys.map((key) => usableMemo(memos?.get(key), at));
+  const usable = refs.map((ref) => usableMemo(memos?.get(queueKey(ref)), at));
   const redisNowEstimate = at + (cache?.clockOffsets.get(target.name) ?? 0);
   // Only a caller that keeps memos needs each stream's last id.
   const header: HeaderArgs = [settings.activeSample, settings.maxEvents, cache ? '1' : '0'];
@@ -194,7 +194,7 @@ function plan(
       .flatMap((ref, j) => queueArgs(ref, usable[i + j], redisNowEstimate));
     calls.push({ script: SCRIPTS.figures, args: [...header, ...args] });
   }
-  return { refs, keys, usable, calls, at };
+  return { refs, usable, calls, at };
 }
 
 /** Each queue's reading from its chunk's reply, and the memos the next poll may use. */
@@ -216,7 +216,7 @@ function readQueues(
         cause: classifyScriptError(error),
       };
     const used = request.usable[index];
-    const key = request.keys[index] ?? queueKey(ref);
+    const key = queueKey(ref);
     const earlier = previous?.get(key);
     const row = (rows as unknown[])[index % chunkSize];
     const parsed = remember(parseQueueRow(ref, row, workers ? (workers[index] ?? 0) : null, used), earlier);
