@@ -1,5 +1,5 @@
-import { QUEUE_BITS } from './queue-row.ts';
-import type { ParsedRow, QueueArgs } from './queue-row.ts';
+import { packField, QUEUE_BITS } from './queue-row.ts';
+import type { ParsedRow } from './queue-row.ts';
 import type { QueueFigures, QueueRef } from './snapshot.ts';
 
 /**
@@ -28,14 +28,28 @@ export function nextStreamId(id: string): string | null {
   return match ? `${match[1]}-${(BigInt(match[2] ?? '0') + 1n).toString()}` : null;
 }
 
+// A queue's packed prefix and name, made once per queue object, not per poll (the daemon reads the
+// same objects every poll: queue-list.ts keeps them per declared list).
+const identities = new WeakMap<QueueRef, string>();
+function identity(ref: QueueRef): string {
+  let packed = identities.get(ref);
+  if (packed === undefined) {
+    packed = packField(ref.prefix) + packField(ref.name);
+    identities.set(ref, packed);
+  }
+  return packed;
+}
+// Read in full: no `after`, bits 0.
+const FULL_READ = packField('') + packField('0');
+
 /**
- * The script's per-queue arguments (QUEUE_ARGS in queue-row.ts). With a memo,
- * what lets it skip an unchanged queue; `redisNow` (Redis's clock, estimated)
- * decides whether the delayed jobs may be due and whether the locks must be
- * read again.
+ * The script's arguments for one queue (QUEUE_ARGS in queue-row.ts), packed
+ * (`packField`) to be joined with its chunk's. With a memo, what lets it skip
+ * an unchanged queue; `redisNow` (Redis's clock, estimated) decides whether
+ * the delayed jobs may be due and whether the locks must be read again.
  */
-export function queueArgs(ref: QueueRef, memo: QueueMemo | undefined, redisNow: number): QueueArgs {
-  if (!memo) return [ref.prefix, ref.name, '', '0'];
+export function queueArgs(ref: QueueRef, memo: QueueMemo | undefined, redisNow: number): string {
+  if (!memo) return identity(ref) + FULL_READ;
   const { earliestDelayedDueAt, active, delayedDue, waiting, legacyPaused, prioritized, delayed } = memo.figures;
   // Due on Redis's clock, or already due at the last read (a clock step must not hide it).
   const due = delayedDue > 0 || (earliestDelayedDueAt !== null && earliestDelayedDueAt <= redisNow);
@@ -46,7 +60,7 @@ export function queueArgs(ref: QueueRef, memo: QueueMemo | undefined, redisNow: 
     (memo.recheckAt <= redisNow ? QUEUE_BITS.RECHECK : 0) |
     (active > 0 ? QUEUE_BITS.HAD_ACTIVE : 0) |
     (present * QUEUE_BITS.PRESENT);
-  return [ref.prefix, ref.name, memo.after, String(bits)];
+  return identity(ref) + packField(memo.after) + packField(String(bits));
 }
 
 /**

@@ -9,16 +9,43 @@ import type { QueueReading } from './snapshot.ts';
  * on one side only would silently shift every figure after it.
  */
 
-/** ARGV before the first queue; `remember` is '1' when the caller keeps memos (read each stream's last id). */
+/**
+ * ARGV before the queues; `remember` is '1' when the caller keeps memos (read each stream's last
+ * id). One more argument follows: every queue's QUEUE_ARGS packed into one string (`packField`).
+ */
 export const HEADER_ARGS = ['activeSample', 'maxEvents', 'remember'] as const;
-/** ARGV per queue, in order; `after` = the first events id after the remembered one ('' = read in full). */
+/**
+ * Each queue's fields in the packed argument, in order; `after` = the first events id after the
+ * remembered one ('' = read in full).
+ */
 export const QUEUE_ARGS = ['prefix', 'name', 'after', 'bits'] as const;
-export const ARGS_PER_QUEUE = QUEUE_ARGS.length;
 
 // A tuple of V as long as the list of names T (a homomorphic mapped type needs the type parameter).
 type ArgsOf<T extends readonly string[], V> = { -readonly [K in keyof T]: V };
 export type HeaderArgs = ArgsOf<typeof HEADER_ARGS, string | number>;
-export type QueueArgs = ArgsOf<typeof QUEUE_ARGS, string>;
+
+/**
+ * One field of the packed argument: `<length in bytes>:<bytes>`. A prefix and a name may hold any
+ * character (a prefix ':' and '|', a name read by SCAN even NUL), so the length, never a separator,
+ * says where a field ends; in bytes, as the script counts them (UTF-8, as the client sends it).
+ */
+export function packField(value: string): string {
+  return `${Buffer.byteLength(value)}:${value}`;
+}
+
+/** The packed fields back (the script's reading of them, for tests). */
+export function unpackFields(packed: string): string[] {
+  const bytes = Buffer.from(packed);
+  const fields: string[] = [];
+  for (let at = 0; at < bytes.length;) {
+    const colon = bytes.indexOf(':', at);
+    if (colon < 0) throw new Error(`no length at byte ${at}`);
+    const length = Number(bytes.subarray(at, colon).toString());
+    fields.push(bytes.subarray(colon + 1, colon + 1 + length).toString());
+    at = colon + 1 + length;
+  }
+  return fields;
+}
 
 /**
  * The `bits` argument: DUE = the earliest delayed job is due, RECHECK = read

@@ -189,10 +189,11 @@ function plan(
   const header: HeaderArgs = [settings.activeSample, settings.maxEvents, cache ? '1' : '0'];
   const calls: ScriptCall[] = [];
   for (let i = 0; i < refs.length; i += settings.chunkSize) {
-    const args = refs
-      .slice(i, i + settings.chunkSize)
-      .flatMap((ref, j) => queueArgs(ref, usable[i + j], redisNowEstimate));
-    calls.push({ script: SCRIPTS.figures, args: [...header, ...args] });
+    // The chunk's queues in one argument, not four or five each (queue-row.ts, packField).
+    let packed = '';
+    const end = Math.min(i + settings.chunkSize, refs.length);
+    for (let j = i; j < end; j += 1) packed += queueArgs(refs[j] as QueueRef, usable[j], redisNowEstimate);
+    calls.push({ script: SCRIPTS.figures, args: [...header, packed] });
   }
   return { refs, usable, calls, at };
 }

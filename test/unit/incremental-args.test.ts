@@ -2,6 +2,7 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { nextStreamId, queueArgs } from '../../src/collect/queue-memo.ts';
 import type { QueueMemo } from '../../src/collect/queue-memo.ts';
+import { packField, QUEUE_ARGS, unpackFields } from '../../src/collect/queue-row.ts';
 import { figures, NOW } from '../support/figures.ts';
 
 const ref = { prefix: 'bull', name: 'emails' };
@@ -13,6 +14,9 @@ const memo = (over: Partial<QueueMemo> & { figures?: ReturnType<typeof figures> 
   fullAt: NOW,
   ...over,
 });
+/** One queue's packed arguments, unpacked as the script reads them. */
+const args = (m: QueueMemo | undefined, r: { prefix: string; name: string } = ref): string[] =>
+  unpackFields(queueArgs(r, m, NOW));
 
 describe('incremental read arguments', () => {
   it('asks for stream entries strictly after the remembered one, also past 2^53', () => {
@@ -23,13 +27,13 @@ describe('incremental read arguments', () => {
   });
 
   it('reads in full without a memo', () => {
-    assert.deepEqual(queueArgs(ref, undefined, NOW), ['bull', 'emails', '', '0']);
+    assert.deepEqual(args(undefined), ['bull', 'emails', '', '0']);
   });
 
   it("re-reads only what is due on Redis's clock: delayed jobs (1), locks and the stall checker (2), with active jobs (4)", () => {
-    const bits = (m: QueueMemo): number => Number(queueArgs(ref, m, NOW)[3]);
+    const bits = (m: QueueMemo): number => Number(args(m)[QUEUE_ARGS.indexOf('bits')]);
     const flags = (m: QueueMemo): number => bits(m) % 8;
-    assert.deepEqual(queueArgs(ref, memo(), NOW).slice(0, 3), ['bull', 'emails', '1700000000000-6']);
+    assert.deepEqual(args(memo()), ['bull', 'emails', '1700000000000-6', '8']);
     assert.equal(flags(memo()), 0);
     assert.equal(flags(memo({ figures: figures({ delayed: 3, earliestDelayedDueAt: NOW - 1 }) })), 1);
     assert.equal(flags(memo({ figures: figures({ delayed: 3, earliestDelayedDueAt: NOW + 1 }) })), 0);
@@ -44,9 +48,25 @@ describe('incremental read arguments', () => {
   });
 
   it('says which collections existed, so one emptied without an event (drain) or a deleted stream forces a full read', () => {
-    const present = (m: QueueMemo): number => Math.floor(Number(queueArgs(ref, m, NOW)[3]) / 8);
+    const present = (m: QueueMemo): number => Math.floor(Number(args(m)[QUEUE_ARGS.indexOf('bits')]) / 8);
     assert.equal(present(memo()), 1, 'the events stream');
     assert.equal(present(memo({ figures: figures({ waiting: 3, prioritized: 1, delayed: 9 }) })), 4);
     assert.equal(present(memo({ figures: figures({ waiting: 3, legacyPaused: 2, prioritized: 1, delayed: 9 }) })), 5);
+  });
+
+  it('packs each field with its length in bytes, so any prefix or name survives, one queue after another', () => {
+    const odd = [
+      { prefix: 'bull', name: 'with spaces and | pipes' },
+      { prefix: 'my:app:{bull}', name: 'ünï ✉ 队列 🐂' },
+      { prefix: '12:3', name: '4:5' },
+      { prefix: '', name: '\0nul\r\n' },
+      { prefix: 'bull', name: '' },
+    ];
+    const packed = odd.map((r, i) => queueArgs(r, i % 2 === 0 ? memo() : undefined, NOW)).join('');
+    assert.deepEqual(
+      unpackFields(packed),
+      odd.flatMap((r, i) => (i % 2 === 0 ? [r.prefix, r.name, '1700000000000-6', '8'] : [r.prefix, r.name, '', '0'])),
+    );
+    assert.equal(packField('✉'), '3:✉', 'the length counts UTF-8 bytes, as the script does');
   });
 });

@@ -17,16 +17,19 @@
 -- read, within FULL_READ_EVERY_MS (queue-memo.ts).
 --
 -- ARGV and the rows it returns are defined in src/collect/queue-row.ts (the per-queue arguments are
--- built by queueArgs in queue-memo.ts). test/unit/queue-row.test.ts reads this file and fails when
--- the two disagree: the header's locals, HEADER_ARGS and ARGS_PER_QUEUE, the per-queue locals, the
--- bit constants, and the values returned in the 'ok' and 'same' rows, which are locals named
--- exactly like the fields there (keep them plain names).
+-- built by queueArgs in queue-memo.ts). ARGV is the header, then one string holding every queue's
+-- arguments, each as `<length in bytes>:<bytes>` (a prefix and a name may hold any byte, so no
+-- separator could be safe; one string per chunk, not one per argument, is what the caller
+-- allocates). test/unit/queue-row.test.ts reads this file and fails when the two disagree: the
+-- header's locals and HEADER_ARGS, the per-queue fields in order, the bit constants, and the values
+-- returned in the 'ok' and 'same' rows, which are locals named exactly like the fields there (keep
+-- them plain names).
 -- Delayed scores are dueMs * 0x1000 + n (BullMQ getDelayedScore.lua); prioritized scores are
 -- priority * 0x100000000 + counter (getPriorityScore.lua), so a band of one priority is a score range.
 -- FIFO jobs are LPUSHed and LIFO jobs RPUSHed to `wait`; workers RPOPLPUSH from its tail (index -1)
 -- into the head of `active`, so the longest-running active job is at the tail of `active` too.
 
-local HEADER_ARGS, ARGS_PER_QUEUE = 3, 4
+local HEADER_ARGS = 3
 -- A queue's `bits` argument (QUEUE_BITS): flags, plus PRESENT × how many collections existed.
 local DUE, RECHECK, HAD_ACTIVE, PRESENT = 1, 2, 4, 8
 -- Children of the oldest flow parent looked at for a failure; events-stream entries searched for
@@ -339,11 +342,24 @@ local function diagnose(base, err)
   return tostring(err)
 end
 
+-- One field of the packed queue arguments, starting at `at`: `<length in bytes>:<bytes>`. Returns
+-- the field and where the next one starts.
+local function field(packed, at)
+  local colon = string.find(packed, ':', at, true)
+  local length = tonumber(string.sub(packed, at, colon - 1))
+  return string.sub(packed, colon + 1, colon + length), colon + length + 1
+end
+
 local out = {}
-for i = HEADER_ARGS + 1, #ARGV, ARGS_PER_QUEUE do
-  local prefix, name, after, bits = ARGV[i], ARGV[i + 1], ARGV[i + 2], tonumber(ARGV[i + 3])
+local packed, at = ARGV[HEADER_ARGS + 1] or '', 1
+while at <= #packed do
+  local prefix, name, after, bits
+  prefix, at = field(packed, at)
+  name, at = field(packed, at)
+  after, at = field(packed, at)
+  bits, at = field(packed, at)
   local base = prefix .. ':' .. name .. ':'
-  local ok, res = pcall(figures, base, after, bits)
+  local ok, res = pcall(figures, base, after, tonumber(bits))
   if ok then out[#out + 1] = res else out[#out + 1] = {'error', diagnose(base, res)} end
 end
 return out
