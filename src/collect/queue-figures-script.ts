@@ -25,54 +25,48 @@ export function parseQueueRow(ref: QueueRef, row: unknown, workers: number | nul
     eventId: null,
     recheckAt: 0,
     full: true,
+    metaSig: null,
   });
+  // Nothing changed and nothing was read again: the answer is the due count alone (SAME_SHORT).
+  if (typeof row === 'number') {
+    if (!memo) return problem('unexpected reply from the collection script');
+    const old = memo.figures;
+    // Usually nothing moved at all: the remembered figures are reused, not copied (10,000 queues a poll).
+    const figures = old.delayedDue === row && old.workers === workers ? old : { ...old, delayedDue: row, workers };
+    return sameRead(ref, figures, memo, memo.recheckAt);
+  }
   if (!Array.isArray(row) || row.length === 0) return problem('unexpected reply from the collection script');
   if (row[0] === ROW_TAG.error) return problem(String(row[1]));
   if (row[0] === ROW_TAG.same) {
     if (!memo) return problem('unexpected reply from the collection script');
-    const version: unknown = row[SAME_AT.version];
-    const changed = {
-      paused: Number(row[SAME_AT.paused]) === 1,
-      version: typeof version === 'string' ? version : null,
-      globalConcurrency: orNull(row[SAME_AT.globalConcurrency]),
-      rateLimitMax: orNull(row[SAME_AT.rateLimitMax]),
-      rateLimitDurationMs: orNull(row[SAME_AT.rateLimitDuration]),
-      delayedDue: Number(row[SAME_AT.delayedDue] ?? 0),
-      workers,
-    };
-    if (Number(row[SAME_AT.rechecked]) !== 1) {
-      // Usually nothing moved at all: the remembered figures are reused, not copied (10,000 queues a poll).
-      const old = memo.figures;
-      const same =
-        old.paused === changed.paused &&
-        old.version === changed.version &&
-        old.globalConcurrency === changed.globalConcurrency &&
-        old.rateLimitMax === changed.rateLimitMax &&
-        old.rateLimitDurationMs === changed.rateLimitDurationMs &&
-        old.delayedDue === changed.delayedDue &&
-        old.workers === workers;
-      return {
-        reading: { ref, ok: true, figures: same ? old : { ...old, ...changed } },
-        eventId: memo.eventId,
-        recheckAt: memo.recheckAt,
-        full: false,
-      };
-    }
-    const figures: QueueFigures = {
-      ...memo.figures,
-      ...changed,
-      activeSampled: Number(row[SAME_AT.activeSampled] ?? 0),
-      activeWithoutLock: Number(row[SAME_AT.activeWithoutLock] ?? 0),
-      longestActiveLocked: Number(row[SAME_AT.longestActiveLocked] ?? 0) === 1,
-      stalledCheckTtlMs: stalledTtl(Number(row[SAME_AT.stalledCheckTtl] ?? -2)),
-      stalledCheckUntil: orNull(row[SAME_AT.stalledCheckUntil]),
-    };
-    return {
-      reading: { ref, ok: true, figures },
-      eventId: memo.eventId,
-      recheckAt: Number(row[SAME_AT.recheckAt] ?? 0),
-      full: false,
-    };
+    const old = memo.figures;
+    const delayedDue = Number(row[SAME_AT.delayedDue] ?? 0);
+    const activeSampled = Number(row[SAME_AT.activeSampled] ?? 0);
+    const activeWithoutLock = Number(row[SAME_AT.activeWithoutLock] ?? 0);
+    const longestActiveLocked = Number(row[SAME_AT.longestActiveLocked] ?? 0) === 1;
+    const stalledCheckTtlMs = stalledTtl(Number(row[SAME_AT.stalledCheckTtl] ?? -2));
+    const stalledCheckUntil = orNull(row[SAME_AT.stalledCheckUntil]);
+    const same =
+      old.delayedDue === delayedDue &&
+      old.workers === workers &&
+      old.activeSampled === activeSampled &&
+      old.activeWithoutLock === activeWithoutLock &&
+      old.longestActiveLocked === longestActiveLocked &&
+      old.stalledCheckTtlMs === stalledCheckTtlMs &&
+      old.stalledCheckUntil === stalledCheckUntil;
+    const figures: QueueFigures = same
+      ? old
+      : {
+          ...old,
+          delayedDue,
+          workers,
+          activeSampled,
+          activeWithoutLock,
+          longestActiveLocked,
+          stalledCheckTtlMs,
+          stalledCheckUntil,
+        };
+    return sameRead(ref, figures, memo, Number(row[SAME_AT.recheckAt] ?? 0));
   }
   // An 'ok' row (any other tag is read as one, as always).
   const value = (name: FullField): unknown => row[FULL_AT[name]];
@@ -130,5 +124,11 @@ export function parseQueueRow(ref: QueueRef, row: unknown, workers: number | nul
     eventId: typeof eventId === 'string' ? eventId : null,
     recheckAt: count('recheckAt'),
     full: true,
+    metaSig: text('metaSig'),
   };
+}
+
+/** A read answered from the memo: its figures (the remembered ones when nothing moved), its event id and meta. */
+function sameRead(ref: QueueRef, figures: QueueFigures, memo: QueueMemo, recheckAt: number): ParsedRow {
+  return { reading: { ref, ok: true, figures }, eventId: memo.eventId, recheckAt, full: false, metaSig: memo.metaSig };
 }

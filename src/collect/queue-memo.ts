@@ -20,6 +20,10 @@ export interface QueueMemo {
   readonly recheckAt: number;
   /** When the queue was last read in full (ms, the caller's clock). */
   readonly fullAt: number;
+  /** What that full read saw of meta (the script's `metaSig`; '' = no version): a 'same' answer needs meta to say the same. */
+  readonly metaSig: string;
+  /** `after` and `metaSig`, packed for the script once, not every poll (the last of QUEUE_ARGS). */
+  readonly fields: string;
 }
 
 /** The smallest stream id after `id` ("ms-seq"): XRANGE from it returns only newer entries (any Redis 5+). */
@@ -39,8 +43,10 @@ function identity(ref: QueueRef): string {
   }
   return packed;
 }
-// Read in full: no `after`, bits 0.
-const FULL_READ = packField('') + packField('0');
+// Every `bits` there can be (flags below PRESENT, at most 5 collections), packed once.
+const BITS_FIELDS = Array.from({ length: QUEUE_BITS.PRESENT * 6 }, (_, bits) => packField(String(bits)));
+// Read in full: bits 0, no `after`, no meta.
+const FULL_READ = packField('0') + packField('') + packField('');
 
 /**
  * The script's arguments for one queue (QUEUE_ARGS in queue-row.ts), packed
@@ -54,13 +60,14 @@ export function queueArgs(ref: QueueRef, memo: QueueMemo | undefined, redisNow: 
   // Due on Redis's clock, or already due at the last read (a clock step must not hide it).
   const due = delayedDue > 0 || (earliestDelayedDueAt !== null && earliestDelayedDueAt <= redisNow);
   // Which of wait, paused, prioritized, delayed and events (always, with a memo) existed.
-  const present = [waiting, legacyPaused, prioritized, delayed].filter((n) => n > 0).length + 1;
+  const present =
+    1 + (waiting > 0 ? 1 : 0) + (legacyPaused > 0 ? 1 : 0) + (prioritized > 0 ? 1 : 0) + (delayed > 0 ? 1 : 0);
   const bits =
     (due ? QUEUE_BITS.DUE : 0) |
     (memo.recheckAt <= redisNow ? QUEUE_BITS.RECHECK : 0) |
     (active > 0 ? QUEUE_BITS.HAD_ACTIVE : 0) |
     (present * QUEUE_BITS.PRESENT);
-  return identity(ref) + packField(memo.after) + packField(String(bits));
+  return identity(ref) + (BITS_FIELDS[bits] ?? packField(String(bits))) + memo.fields;
 }
 
 /**
@@ -131,8 +138,18 @@ export function nextMemo(
   if (used && !parsed.full && parsed.reading.figures === used.figures && parsed.recheckAt === used.recheckAt)
     return used;
   if (parsed.eventId === null) return undefined;
-  const after = nextStreamId(parsed.eventId);
+  const after = parsed.eventId === used?.eventId ? used.after : nextStreamId(parsed.eventId);
   if (after === null) return undefined;
   const fullAt = !parsed.full && used ? used.fullAt : previous ? now : staggeredFirstRead(index, now);
-  return { eventId: parsed.eventId, after, figures: parsed.reading.figures, recheckAt: parsed.recheckAt, fullAt };
+  const { figures } = parsed.reading;
+  // No version, no signature: '' is never one (the script answers such a queue by a full read).
+  const metaSig = parsed.metaSig ?? '';
+  // A memo made by a 'same' read has the same `after` and meta as the one it follows: its fields too.
+  const fields = used?.after === after && used.metaSig === metaSig ? used.fields : packMemoFields(after, metaSig);
+  return { eventId: parsed.eventId, after, figures, recheckAt: parsed.recheckAt, fullAt, metaSig, fields };
+}
+
+/** A memo's part of the script's arguments: `after` and `meta`, packed (QUEUE_ARGS). */
+export function packMemoFields(after: string, metaSig: string): string {
+  return packField(after) + packField(metaSig);
 }

@@ -16,9 +16,10 @@ import type { QueueReading } from './snapshot.ts';
 export const HEADER_ARGS = ['activeSample', 'maxEvents', 'remember'] as const;
 /**
  * Each queue's fields in the packed argument, in order; `after` = the first events id after the
- * remembered one ('' = read in full).
+ * remembered one ('' = read in full), `meta` = the remembered full read's `metaSig` ('' = none).
+ * The last two are the memo's, packed once with it (QueueMemo.fields); only `bits` is made per poll.
  */
-export const QUEUE_ARGS = ['prefix', 'name', 'after', 'bits'] as const;
+export const QUEUE_ARGS = ['prefix', 'name', 'bits', 'after', 'meta'] as const;
 
 // A tuple of V as long as the list of names T (a homomorphic mapped type needs the type parameter).
 type ArgsOf<T extends readonly string[], V> = { -readonly [K in keyof T]: V };
@@ -102,22 +103,16 @@ export const FULL_FIELDS = [
   'hasEvents',
   'lastEventId',
   'recheckAt',
+  'metaSig',
 ] as const;
 
 /**
- * Nothing changed since the remembered full read ('same' row): what time alone
- * (or an unannounced change of meta) changes, after the tag, in order. The row
- * ends after `rechecked` when it is 0 (the locks and the stall checker's key
- * were not read again).
+ * Nothing changed since the remembered full read, meta included (its metaSig is
+ * the one the caller sent), and the locks and the stall checker's key were read
+ * again ('same' row): what time alone changes, after the tag, in order.
  */
 export const SAME_FIELDS = [
-  'paused',
-  'version',
-  'globalConcurrency',
-  'rateLimitMax',
-  'rateLimitDuration',
   'delayedDue',
-  'rechecked',
   'activeSampled',
   'activeWithoutLock',
   'longestActiveLocked',
@@ -125,6 +120,12 @@ export const SAME_FIELDS = [
   'stalledCheckUntil',
   'recheckAt',
 ] as const;
+
+/**
+ * Nothing changed and nothing was read again: the answer is not a row but this
+ * one field, an integer (10,000 unchanged queues a poll: no array, no strings).
+ */
+export const SAME_SHORT = 'delayedDue' as const;
 
 export type FullField = (typeof FULL_FIELDS)[number];
 export type SameField = (typeof SAME_FIELDS)[number];
@@ -146,4 +147,6 @@ export interface ParsedRow {
   readonly recheckAt: number;
   /** Whether the script read the queue in full (or only what changes with time). */
   readonly full: boolean;
+  /** What the full read saw of meta (the script's `metaSig`), for the next poll's 'same' answer; null = none. */
+  readonly metaSig: string | null;
 }

@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { Queue, Worker } from 'bullmq';
 import { Redis } from 'ioredis';
-import { collectTarget, DEFAULT_COLLECT, newCollectCache } from '../../src/collect/redis-snapshot.ts';
+import { collectTarget, newCollectCache } from '../../src/collect/redis-snapshot.ts';
 import { FULL_READ_EVERY_MS } from '../../src/collect/queue-memo.ts';
 import type { CollectCache } from '../../src/collect/redis-snapshot.ts';
 import type { QueueFigures, RedisSnapshot } from '../../src/collect/snapshot.ts';
@@ -75,47 +75,6 @@ describe("incremental reads (the daemon keeps each queue's last full read)", () 
     assert.equal(full.waiting, 3);
     assert.equal(full.prioritized, 1);
     assert.equal(full.delayed, 1);
-  });
-
-  it('reads queues named with any character (spaces, "|", ",", quotes, unicode, a prefix with ":") through the packed arguments, chunk after chunk, from memory as in full', async () => {
-    const odd = [
-      { prefix: 'bull', name: 'with spaces' },
-      { prefix: 'bull', name: 'pipe|and,comma;semi' },
-      { prefix: 'bull', name: 'ünï ✉ 队列 🐂' },
-      { prefix: 'tenant:7|{x}', name: '12' },
-      { prefix: 'tenant:7|{x}', name: '1' },
-      { prefix: 'bull', name: `%s \\ "double" 'single' \t tab` },
-      { prefix: 'bull', name: 'nul\0byte' },
-    ];
-    for (const [i, ref] of odd.entries()) {
-      const q = new Queue(ref.name, { connection: { port: redis.port, host: '127.0.0.1' }, prefix: ref.prefix });
-      closers.push(() => q.close());
-      await q.addBulk(Array.from({ length: i + 1 }, (_, n) => ({ name: 'job', data: { n } })));
-    }
-    const base = targetFor(['template']);
-    const template = base.queues[0];
-    assert.ok(template);
-    const target: TargetConfig = {
-      ...base,
-      prefixes: ['bull', 'tenant:7|{x}'],
-      queues: odd.map(({ prefix, name }) => ({ ...template, prefix, name })),
-    };
-    // Two queues per script call: the packed argument of every chunk, and the last one half full.
-    const read = (cache?: CollectCache): Promise<RedisSnapshot> =>
-      collectTarget(client, target, { ...DEFAULT_COLLECT, chunkSize: 2 }, Date.now, cache);
-    const cache = newCollectCache();
-    const first = await read(cache);
-    const llen = await calls('llen');
-    const remembered = await read(cache);
-    assert.equal(await calls('llen'), llen, 'every queue was answered from memory');
-    const full = await read();
-    for (const [i, ref] of odd.entries()) {
-      const figures = figuresOf(remembered, ref.name);
-      assert.equal(figures.waiting, i + 1, JSON.stringify(ref));
-      assert.equal(figures.metaType, 'hash');
-      assert.deepEqual(figures, figuresOf(full, ref.name), JSON.stringify(ref));
-      assert.deepEqual(figures, figuresOf(first, ref.name), JSON.stringify(ref));
-    }
   });
 
   it("reads a queue's job schedulers again only when their entries move, a next run comes due, or a period passed", async () => {

@@ -9,9 +9,13 @@
 -- passes the id just after the stream's last id at an earlier full read, and no entry has come
 -- since, and the same lists and sets exist as then (a `drain()` empties them without an event, an
 -- `obliterate()` deletes the stream), and meta still holds a version, only what changes with time
--- alone is read again: meta, the count of delayed jobs now due (once the earliest is due), and the
--- locks and the stall checker's key (once the first of them may have expired, or when one was
--- missing): a 'same' row the caller merges with its memory. Anything else is a full read. The rate
+-- alone is read again: meta (which must still say what the caller remembers of it: `meta`, the
+-- metaSig of its full read; a version, a global concurrency or a rate limit set without an event
+-- means a full read), the count of delayed jobs now due (once the earliest is due), and the locks
+-- and the stall checker's key (once the first of them may have expired, or when one was missing).
+-- The answer is as small as it can be: the due count alone (one integer, not a row) when the locks
+-- were not read again, else a 'same' row the caller merges with its memory. Anything else is a
+-- full read. The rate
 -- limiter's expiry is returned as a time, so its end needs no read; a new manual limit or a child
 -- failing in another queue (which announces nothing in this queue's stream) shows at the next full
 -- read, within FULL_READ_EVERY_MS (queue-memo.ts).
@@ -22,8 +26,8 @@
 -- separator could be safe; one string per chunk, not one per argument, is what the caller
 -- allocates). test/unit/queue-row.test.ts reads this file and fails when the two disagree: the
 -- header's locals and HEADER_ARGS, the per-queue fields in order, the bit constants, and the values
--- returned in the 'ok' and 'same' rows, which are locals named exactly like the fields there (keep
--- them plain names).
+-- returned in the 'ok' and 'same' rows and the short answer, which are locals named exactly like
+-- the fields there (keep them plain names).
 -- Delayed scores are dueMs * 0x1000 + n (BullMQ getDelayedScore.lua); prioritized scores are
 -- priority * 0x100000000 + counter (getPriorityScore.lua), so a band of one priority is a score range.
 -- FIFO jobs are LPUSHed and LIFO jobs RPUSHed to `wait`; workers RPOPLPUSH from its tail (index -1)
@@ -46,6 +50,18 @@ local dueBound = '(' .. string.format('%.0f', (nowMs + 1) * 4096)
 -- Whether a flag of a queue's bits is set (Redis's Lua 5.1 has no bitwise operators).
 local function has(bits, flag)
   return math.floor(bits / flag) % 2 == 1
+end
+
+-- What the checks see of meta, as one string: a 'same' answer needs the caller's copy to equal it.
+-- Numbers to 17 significant digits (exact for any double), the version last (so any text fits);
+-- false without a version (such a queue is always read in full).
+local function num(n)
+  if n then return string.format('%.17g', n) end
+  return ''
+end
+local function signature(paused, version, globalConcurrency, rateLimitMax, rateLimitDuration)
+  if not version then return false end
+  return paused .. ',' .. num(globalConcurrency) .. ',' .. num(rateLimitMax) .. ',' .. num(rateLimitDuration) .. ',' .. version
 end
 
 -- Strings read from Redis are bounded: a 10 MB `meta.version` written by mistake (or on purpose)
@@ -281,18 +297,20 @@ local function read(base, last)
   end
   local recheckAt = nextRecheck(activeSampled, activeWithoutLock, lockUntil, stalledCheckTtl)
   longestActiveId = clip(longestActiveId)
+  local metaSig = signature(paused, version, globalConcurrency, rateLimitMax, rateLimitDuration)
   return {'ok', exists, paused, version, globalConcurrency, rateLimitMax, rateLimitDuration, waiting, oldestWaitingAt,
     nextWaitingAt, nextStartedAt, prioritized, nextPrioritizedAt, oldestPrioritizedAt, lowestPriority, queuedSince, legacyPaused,
     oldestLegacyPausedAt, active, activeSampled, activeWithoutLock, longestActiveId, longestActiveSince,
     longestActiveLocked, delayed, delayedDue, earliestDelayedDueAt, completed, failed, lastFinishedAt, limiterUntil,
     limiterCount, waitingChildren, oldestParentId, oldestParentAt, failedChild, childFailedAt, stalledCheckTtl,
-    stalledCheckUntil, pausedEventAt, hasEvents, lastEventId, recheckAt}
+    stalledCheckUntil, pausedEventAt, hasEvents, lastEventId, recheckAt, metaSig}
 end
 
 -- Nothing was added, moved or paused since the caller's full read: read only what time changes.
 -- nil when the queue must be read in full: an event came, a collection was emptied or the stream
--- deleted without one (drain, obliterate), or meta lost its version.
-local function same(base, after, bits)
+-- deleted without one (drain, obliterate), or meta is not what the caller remembers (`known`, the
+-- metaSig of its full read: lost its version, or changed without an event).
+local function same(base, after, bits, known)
   if #redis.call('XRANGE', base .. 'events', after, '+', 'COUNT', 1) > 0 then return nil end
   local present = redis.call('EXISTS', base .. 'wait', base .. 'paused', base .. 'prioritized', base .. 'delayed', base .. 'events')
   if present ~= math.floor(bits / PRESENT) then return nil end
@@ -301,23 +319,24 @@ local function same(base, after, bits)
   if not version then return nil end
   local paused = meta[1] and 1 or 0
   local globalConcurrency, rateLimitMax, rateLimitDuration = tonumber(meta[3]) or false, tonumber(meta[4]) or false, tonumber(meta[5]) or false
+  if signature(paused, version, globalConcurrency, rateLimitMax, rateLimitDuration) ~= known then return nil end
   local delayedDue = 0
   if has(bits, DUE) then delayedDue = redis.call('ZCOUNT', base .. 'delayed', '-inf', dueBound) end
-  local rechecked = has(bits, RECHECK) and 1 or 0
-  if rechecked == 0 then return {'same', paused, version, globalConcurrency, rateLimitMax, rateLimitDuration, delayedDue, rechecked} end
+  -- Nothing to read again: the due count is the whole answer.
+  if not has(bits, RECHECK) then return delayedDue end
   local activeSampled, activeWithoutLock, lockUntil, longestActiveLocked = 0, 0, false, 0
   if has(bits, HAD_ACTIVE) and activeSample > 0 then activeSampled, activeWithoutLock, lockUntil, longestActiveLocked = locks(base) end
   local stalledCheckTtl = redis.call('PTTL', base .. 'stalled-check')
   local stalledCheckUntil = false
   if stalledCheckTtl ~= -2 then stalledCheckUntil = nowMs + math.max(stalledCheckTtl, 0) end
   local recheckAt = nextRecheck(activeSampled, activeWithoutLock, lockUntil, stalledCheckTtl)
-  return {'same', paused, version, globalConcurrency, rateLimitMax, rateLimitDuration, delayedDue, rechecked,
-    activeSampled, activeWithoutLock, longestActiveLocked, stalledCheckTtl, stalledCheckUntil, recheckAt}
+  return {'same', delayedDue, activeSampled, activeWithoutLock, longestActiveLocked, stalledCheckTtl,
+    stalledCheckUntil, recheckAt}
 end
 
-local function figures(base, after, bits)
+local function figures(base, after, bits, known)
   if after ~= '' then
-    local row = same(base, after, bits)
+    local row = same(base, after, bits, known)
     if row then return row end
   end
   return read(base, remember and redis.call('XREVRANGE', base .. 'events', '+', '-', 'COUNT', 1) or {})
@@ -353,13 +372,14 @@ end
 local out = {}
 local packed, at = ARGV[HEADER_ARGS + 1] or '', 1
 while at <= #packed do
-  local prefix, name, after, bits
+  local prefix, name, bits, after, meta
   prefix, at = field(packed, at)
   name, at = field(packed, at)
-  after, at = field(packed, at)
   bits, at = field(packed, at)
+  after, at = field(packed, at)
+  meta, at = field(packed, at)
   local base = prefix .. ':' .. name .. ':'
-  local ok, res = pcall(figures, base, after, tonumber(bits))
+  local ok, res = pcall(figures, base, after, tonumber(bits), meta)
   if ok then out[#out + 1] = res else out[#out + 1] = {'error', diagnose(base, res)} end
 end
 return out
