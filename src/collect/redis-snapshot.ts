@@ -198,31 +198,40 @@ function plan(
   return { refs, usable, calls, at };
 }
 
+// The list of queues each memo map was made for: the next poll over the same list updates it in
+// place instead of building 10,000 entries again (another list, e.g. discovery's, gets a new map).
+const memoLists = new WeakMap<ReadonlyMap<string, QueueMemo>, readonly QueueRef[]>();
+
 /** Each queue's reading from its chunk's reply, and the memos the next poll may use. */
 function readQueues(
   request: Request,
   chunkReplies: readonly [Error | null, unknown][],
   workers: readonly number[] | undefined,
   chunkSize: number,
-  previous: ReadonlyMap<string, QueueMemo> | undefined,
+  previous: Map<string, QueueMemo> | undefined,
 ): { readings: QueueReading[]; memos: Map<string, QueueMemo> } {
-  const memos = new Map<string, QueueMemo>();
+  const inPlace = previous !== undefined && memoLists.get(previous) === request.refs;
+  const memos = inPlace ? previous : new Map<string, QueueMemo>();
+  if (!inPlace) memoLists.set(memos, request.refs);
   const readings = request.refs.map((ref, index): QueueReading => {
+    const key = queueKey(ref);
     const [error, rows] = chunkReplies[Math.floor(index / chunkSize)] ?? [new Error('no reply'), null];
-    if (error)
+    if (error) {
+      if (inPlace) memos.delete(key);
       return {
         ref,
         ok: false,
         problem: `collection script failed: ${error.message}`,
         cause: classifyScriptError(error),
       };
+    }
     const used = request.usable[index];
-    const key = queueKey(ref);
     const earlier = previous?.get(key);
     const row = (rows as unknown[])[index % chunkSize];
     const parsed = remember(parseQueueRow(ref, row, workers ? (workers[index] ?? 0) : null, used), earlier);
     const memo = nextMemo(parsed, used, earlier, index, request.at);
-    if (memo) memos.set(key, memo);
+    if (memo === undefined) memos.delete(key);
+    else if (!inPlace || memo !== earlier) memos.set(key, memo);
     return parsed.reading;
   });
   return { readings, memos };
