@@ -22,7 +22,7 @@ export interface QueueMemo {
   readonly fullAt: number;
   /** What that full read saw of meta (the script's `metaSig`; '' = no version): a 'same' answer needs meta to say the same. */
   readonly metaSig: string;
-  /** `after` and `metaSig`, packed for the script once, not every poll (the last of QUEUE_ARGS). */
+  /** `after` and `metaSig`, packed for the script once, not every poll (the last two of QUEUE_ARGS). */
   readonly fields: string;
 }
 

@@ -54,7 +54,8 @@ end
 
 -- What the checks see of meta, as one string: a 'same' answer needs the caller's copy to equal it.
 -- Numbers to 17 significant digits (exact for any double), the version last (so any text fits);
--- false without a version (such a queue is always read in full).
+-- false without a version (such a queue is always read in full). A version clipped inside a UTF-8
+-- character does not come back from the caller byte for byte: that queue is read in full each poll.
 local function num(n)
   if n then return string.format('%.17g', n) end
   return ''
