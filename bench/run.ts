@@ -1,5 +1,6 @@
 // npm run bench [-- --quick] [--scales 100,1000,10000] [--delayed 1000000] [--passes 10] [--no-latency] [--schedulers 2] [--memory-only]
 // --memory-only: only the peak RSS rows per scale, the allocation per quiet daemon poll (bench/alloc.ts) and the start-up rows (printed, BENCHMARKS.md untouched).
+// --alloc-only: only the allocation per quiet daemon poll per scale, alerting and idle queues (printed; ALLOC_TOP=1 names the top allocators).
 // Starts its own redis-server, seeds the BullMQ 6 layout, and measures queue-watchdog against
 // BullMQ's public API and an exporter-style pass on the same data in the same run.
 import { execFileSync } from 'node:child_process';
@@ -27,6 +28,7 @@ const { values } = parseArgs({
     'no-latency': { type: 'boolean', default: false },
     schedulers: { type: 'string' },
     'memory-only': { type: 'boolean', default: false },
+    'alloc-only': { type: 'boolean', default: false },
   },
 });
 const quick = values.quick === true;
@@ -36,6 +38,7 @@ const delayedAt = (queues: number): number =>
 const passes = Number(values.passes ?? (quick ? 3 : 10));
 const schedulers = Number(values.schedulers ?? 0);
 const memoryOnly = values['memory-only'] === true;
+const allocOnly = values['alloc-only'] === true;
 
 /**
  * Redis on the last CPU, this process (and the `watchdog` processes it starts) on the others.
@@ -231,6 +234,34 @@ async function startup(): Promise<StartupRow[]> {
   } finally {
     await redis.stop();
   }
+}
+
+/** Allocation per quiet daemon poll only (a minute or two at 10,000 queues): the same rows as --memory-only prints. */
+async function allocOnlyScale(queues: number): Promise<string[]> {
+  const redis = await startBenchRedis();
+  try {
+    const admin = redis.client();
+    const delayed = delayedAt(queues);
+    process.stderr.write(`seeding ${queues} queues, ${delayed} delayed jobs, ${schedulers} schedulers per queue...\n`);
+    await seed(admin, { queues, delayedTotal: delayed, schedulers }, Date.now());
+    const names = Array.from({ length: queues }, (_, i) => queueName(i));
+    process.stderr.write('alerting queues:\n');
+    const alloc = await allocationPerPoll(redis.url(), names);
+    process.stderr.write('idle queues:\n');
+    const idle = await idleAllocation(admin, redis.url(), names);
+    return [
+      `| ${queues} | allocation per quiet daemon poll, all alerting (the first poll: ${alloc.firstPollMb.toFixed(0)} MB) | ${alloc.mbPerPoll.toFixed(1)} MB |`,
+      `| ${queues} | allocation per quiet daemon poll, healthy idle queues | ${idle.toFixed(1)} MB |`,
+    ];
+  } finally {
+    await redis.stop();
+  }
+}
+if (allocOnly) {
+  const rows: string[] = [];
+  for (const queues of scales) rows.push(...(await allocOnlyScale(queues)));
+  process.stdout.write(`\n| queues | figure | MB |\n|---|---|---|\n${rows.join('\n')}\n`);
+  process.exit(0);
 }
 
 const results: ScaleResult[] = [];

@@ -21,9 +21,30 @@ export function parseClientList(text: string): ClientInfo[] {
   return clients;
 }
 
+// Made once per queue object and once per list of queues, not every poll (as queue-key.ts does).
+const bases = new WeakMap<QueueRef, string>();
+const indexes = new WeakMap<readonly QueueRef[], ReadonlyMap<string, number>>();
+
 /** The client name BullMQ gives a worker's blocking connection, without the `:w:<worker>` suffix. */
 export function workerClientBase(ref: QueueRef): string {
-  return `${ref.prefix}:${Buffer.from(ref.name).toString('base64')}`;
+  let base = bases.get(ref);
+  if (base === undefined) {
+    base = `${ref.prefix}:${Buffer.from(ref.name).toString('base64')}`;
+    bases.set(ref, base);
+  }
+  return base;
+}
+
+/** Each queue's position in `refs` by its worker client base (the last, should two share one). */
+function indexByBase(refs: readonly QueueRef[]): ReadonlyMap<string, number> {
+  let index = indexes.get(refs);
+  if (index === undefined) {
+    const made = new Map<string, number>();
+    refs.forEach((ref, at) => made.set(workerClientBase(ref), at));
+    indexes.set(refs, made);
+    index = made;
+  }
+  return index;
 }
 
 /**
@@ -32,12 +53,11 @@ export function workerClientBase(ref: QueueRef): string {
  * filter on db, so a worker of another database would be counted as ours).
  */
 export function countWorkers(clients: readonly ClientInfo[], db: number, refs: readonly QueueRef[]): number[] {
-  const indexByBase = new Map<string, number>();
-  refs.forEach((ref, index) => indexByBase.set(workerClientBase(ref), index));
-  const counts = refs.map(() => 0);
+  const byBase = indexByBase(refs);
+  const counts = new Array<number>(refs.length).fill(0);
   for (const client of clients) {
     if (client.db !== db || client.name === '') continue;
-    const index = indexByBase.get(client.name) ?? matchWorkerSuffix(client.name, indexByBase);
+    const index = byBase.get(client.name) ?? matchWorkerSuffix(client.name, byBase);
     if (index !== undefined) counts[index] = (counts[index] ?? 0) + 1;
   }
   return counts;

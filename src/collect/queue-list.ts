@@ -37,6 +37,21 @@ export interface QueueList {
   readonly discovered: ReadonlySet<string>;
 }
 
+// The declared queues as bare references (no rules), made once per target's list, not every poll:
+// the same objects every poll are what lets queue keys, worker client names and the script's
+// packed arguments be made once per queue (queue-key.ts, client-list.ts, queue-memo.ts).
+const declaredRefs = new WeakMap<TargetConfig['queues'], readonly QueueRef[]>();
+const NO_QUEUES: ReadonlySet<string> = new Set();
+
+function declaredOf(target: TargetConfig): readonly QueueRef[] {
+  let refs = declaredRefs.get(target.queues);
+  if (refs === undefined) {
+    refs = Object.freeze(target.queues.map(({ prefix, name }): QueueRef => Object.freeze({ prefix, name })));
+    declaredRefs.set(target.queues, refs);
+  }
+  return refs;
+}
+
 /**
  * The declared queues, or (none declared) the discovered ones; with an owning
  * app, also the queues under its prefixes it does not declare. Discovery
@@ -51,13 +66,13 @@ export async function queuesToRead(
   now: () => number,
   cache?: CollectCache,
 ): Promise<QueueList> {
-  const declared: QueueRef[] = target.queues.map(({ prefix, name }) => ({ prefix, name }));
+  const declared = declaredOf(target);
   if (declared.length > 0 && target.app === null) {
     return {
       watched: declared,
       foreign: [],
       discovery: { declared: true, truncated: false, scanned: 0, found: 0, capped: false },
-      discovered: new Set(),
+      discovered: NO_QUEUES,
     };
   }
   const before = cache?.discovery.get(target.name) ?? NEW_DISCOVERY;

@@ -9,16 +9,44 @@ import type { QueueReading } from './snapshot.ts';
  * on one side only would silently shift every figure after it.
  */
 
-/** ARGV before the first queue; `remember` is '1' when the caller keeps memos (read each stream's last id). */
+/**
+ * ARGV before the queues; `remember` is '1' when the caller keeps memos (read each stream's last
+ * id). One more argument follows: every queue's QUEUE_ARGS packed into one string (`packField`).
+ */
 export const HEADER_ARGS = ['activeSample', 'maxEvents', 'remember'] as const;
-/** ARGV per queue, in order; `after` = the first events id after the remembered one ('' = read in full). */
-export const QUEUE_ARGS = ['prefix', 'name', 'after', 'bits'] as const;
-export const ARGS_PER_QUEUE = QUEUE_ARGS.length;
+/**
+ * Each queue's fields in the packed argument, in order; `after` = the first events id after the
+ * remembered one ('' = read in full), `meta` = the remembered full read's `metaSig` ('' = none).
+ * The last two are the memo's, packed once with it (QueueMemo.fields); only `bits` is made per poll.
+ */
+export const QUEUE_ARGS = ['prefix', 'name', 'bits', 'after', 'meta'] as const;
 
 // A tuple of V as long as the list of names T (a homomorphic mapped type needs the type parameter).
 type ArgsOf<T extends readonly string[], V> = { -readonly [K in keyof T]: V };
 export type HeaderArgs = ArgsOf<typeof HEADER_ARGS, string | number>;
-export type QueueArgs = ArgsOf<typeof QUEUE_ARGS, string>;
+
+/**
+ * One field of the packed argument: `<length in bytes>:<bytes>`. A prefix and a name may hold any
+ * character (a prefix ':' and '|', a name read by SCAN even NUL), so the length, never a separator,
+ * says where a field ends; in bytes, as the script counts them (UTF-8, as the client sends it).
+ */
+export function packField(value: string): string {
+  return `${Buffer.byteLength(value)}:${value}`;
+}
+
+/** The packed fields back (the script's reading of them, for tests). */
+export function unpackFields(packed: string): string[] {
+  const bytes = Buffer.from(packed);
+  const fields: string[] = [];
+  for (let at = 0; at < bytes.length;) {
+    const colon = bytes.indexOf(':', at);
+    if (colon < 0) throw new Error(`no length at byte ${at}`);
+    const length = Number(bytes.subarray(at, colon).toString());
+    fields.push(bytes.subarray(colon + 1, colon + 1 + length).toString());
+    at = colon + 1 + length;
+  }
+  return fields;
+}
 
 /**
  * The `bits` argument: DUE = the earliest delayed job is due, RECHECK = read
@@ -75,22 +103,16 @@ export const FULL_FIELDS = [
   'hasEvents',
   'lastEventId',
   'recheckAt',
+  'metaSig',
 ] as const;
 
 /**
- * Nothing changed since the remembered full read ('same' row): what time alone
- * (or an unannounced change of meta) changes, after the tag, in order. The row
- * ends after `rechecked` when it is 0 (the locks and the stall checker's key
- * were not read again).
+ * Nothing changed since the remembered full read, meta included (its metaSig is
+ * the one the caller sent), and the locks and the stall checker's key were read
+ * again ('same' row): what time alone changes, after the tag, in order.
  */
 export const SAME_FIELDS = [
-  'paused',
-  'version',
-  'globalConcurrency',
-  'rateLimitMax',
-  'rateLimitDuration',
   'delayedDue',
-  'rechecked',
   'activeSampled',
   'activeWithoutLock',
   'longestActiveLocked',
@@ -98,6 +120,12 @@ export const SAME_FIELDS = [
   'stalledCheckUntil',
   'recheckAt',
 ] as const;
+
+/**
+ * Nothing changed and nothing was read again: the answer is not a row but this
+ * one field, an integer (10,000 unchanged queues a poll: no array, no strings).
+ */
+export const SAME_SHORT = 'delayedDue' as const;
 
 export type FullField = (typeof FULL_FIELDS)[number];
 export type SameField = (typeof SAME_FIELDS)[number];
@@ -119,4 +147,6 @@ export interface ParsedRow {
   readonly recheckAt: number;
   /** Whether the script read the queue in full (or only what changes with time). */
   readonly full: boolean;
+  /** What the full read saw of meta (the script's `metaSig`), for the next poll's 'same' answer; null = none. */
+  readonly metaSig: string | null;
 }

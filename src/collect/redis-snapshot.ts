@@ -77,7 +77,8 @@ export async function collectTarget(
   // ioredis ignores a failed SELECT at connect and reads database 0: check it before reading anything.
   if (db !== 0 && discovers) await selectDatabase(redis, db);
   const list = await queuesToRead(redis, target, now, cache);
-  const all = [...list.watched, ...list.foreign];
+  // The watched list itself when there is nothing foreign: the same array every poll (queue-list.ts).
+  const all = list.foreign.length === 0 ? list.watched : [...list.watched, ...list.foreign];
   const request = plan(all, target, settings, now(), cache);
   const pipeline = redis.pipeline();
   const headAt = db !== 0 && !discovers ? 1 : 0;
@@ -156,6 +157,7 @@ function deniedOf(replies: readonly Reply[]): string | null {
  * discovery cycle. A declared queue stays: its absence is `queue.missing`.
  */
 function present(readings: QueueReading[], discovered: ReadonlySet<string>): QueueReading[] {
+  if (discovered.size === 0) return readings;
   return readings.filter((r) => !(discovered.has(queueKey(r.ref)) && r.ok && isGone(r.figures)));
 }
 
@@ -167,7 +169,6 @@ function isGone(f: QueueFigures): boolean {
 /** The script calls of one poll: the queues in chunks, each with what its memo lets the script skip. */
 interface Request {
   readonly refs: readonly QueueRef[];
-  readonly keys: readonly string[];
   readonly usable: readonly (QueueMemo | undefined)[];
   readonly calls: readonly ScriptCall[];
   /** When the poll started, on our clock (memo ages). */
@@ -182,20 +183,24 @@ function plan(
   cache?: CollectCache,
 ): Request {
   const memos = cache?.queues.get(target.name);
-  const keys = refs.map(queueKey);
-  const usable = keys.map((key) => usableMemo(memos?.get(key), at));
+  const usable = refs.map((ref) => usableMemo(memos?.get(queueKey(ref)), at));
   const redisNowEstimate = at + (cache?.clockOffsets.get(target.name) ?? 0);
   // Only a caller that keeps memos needs each stream's last id.
   const header: HeaderArgs = [settings.activeSample, settings.maxEvents, cache ? '1' : '0'];
   const calls: ScriptCall[] = [];
   for (let i = 0; i < refs.length; i += settings.chunkSize) {
-    const args = refs
-      .slice(i, i + settings.chunkSize)
-      .flatMap((ref, j) => queueArgs(ref, usable[i + j], redisNowEstimate));
-    calls.push({ script: SCRIPTS.figures, args: [...header, ...args] });
+    // The chunk's queues in one argument, not four or five each (queue-row.ts, packField).
+    let packed = '';
+    const end = Math.min(i + settings.chunkSize, refs.length);
+    for (let j = i; j < end; j += 1) packed += queueArgs(refs[j] as QueueRef, usable[j], redisNowEstimate);
+    calls.push({ script: SCRIPTS.figures, args: [...header, packed] });
   }
-  return { refs, keys, usable, calls, at };
+  return { refs, usable, calls, at };
 }
+
+// The list of queues each memo map was made for: the next poll over the same list updates it in
+// place instead of building 10,000 entries again (another list, e.g. discovery's, gets a new map).
+const memoLists = new WeakMap<ReadonlyMap<string, QueueMemo>, readonly QueueRef[]>();
 
 /** Each queue's reading from its chunk's reply, and the memos the next poll may use. */
 function readQueues(
@@ -203,25 +208,30 @@ function readQueues(
   chunkReplies: readonly [Error | null, unknown][],
   workers: readonly number[] | undefined,
   chunkSize: number,
-  previous: ReadonlyMap<string, QueueMemo> | undefined,
+  previous: Map<string, QueueMemo> | undefined,
 ): { readings: QueueReading[]; memos: Map<string, QueueMemo> } {
-  const memos = new Map<string, QueueMemo>();
+  const inPlace = previous !== undefined && memoLists.get(previous) === request.refs;
+  const memos = inPlace ? previous : new Map<string, QueueMemo>();
+  if (!inPlace) memoLists.set(memos, request.refs);
   const readings = request.refs.map((ref, index): QueueReading => {
+    const key = queueKey(ref);
     const [error, rows] = chunkReplies[Math.floor(index / chunkSize)] ?? [new Error('no reply'), null];
-    if (error)
+    if (error) {
+      if (inPlace) memos.delete(key);
       return {
         ref,
         ok: false,
         problem: `collection script failed: ${error.message}`,
         cause: classifyScriptError(error),
       };
+    }
     const used = request.usable[index];
-    const key = request.keys[index] ?? queueKey(ref);
     const earlier = previous?.get(key);
     const row = (rows as unknown[])[index % chunkSize];
     const parsed = remember(parseQueueRow(ref, row, workers ? (workers[index] ?? 0) : null, used), earlier);
     const memo = nextMemo(parsed, used, earlier, index, request.at);
-    if (memo) memos.set(key, memo);
+    if (memo === undefined) memos.delete(key);
+    else if (!inPlace || memo !== earlier) memos.set(key, memo);
     return parsed.reading;
   });
   return { readings, memos };

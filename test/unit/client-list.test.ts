@@ -39,6 +39,20 @@ describe('CLIENT LIST', () => {
     assert.equal(workerClientBase({ prefix: 'bull', name: 'emails' }), 'bull:ZW1haWxz');
   });
 
+  it('counts right over the same list again and over another list of the same queues (the index is kept per list)', () => {
+    const refs = [
+      { prefix: 'bull', name: 'emails' },
+      { prefix: 'bull', name: 'idle' },
+      { prefix: 'my:w:app', name: 'ünï ✉' },
+    ];
+    const clients = parseClientList(LIST);
+    assert.deepEqual(countWorkers(clients, 0, refs), [2, 0, 1]);
+    assert.deepEqual(countWorkers(clients, 0, refs), [2, 0, 1]);
+    assert.deepEqual(countWorkers(clients, 0, [...refs].reverse()), [1, 0, 2]);
+    assert.deepEqual(countWorkers(clients, 0, refs.slice(1)), [0, 1]);
+    assert.deepEqual(countWorkers([], 0, refs), [0, 0, 0]);
+  });
+
   it('escapes glob characters in prefixes for SCAN MATCH', () => {
     assert.equal(escapeGlob('{app}[1]*?\\'), '{app}\\[1\\]\\*\\?\\\\');
   });

@@ -2,7 +2,6 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { QUEUE_FIGURES_LUA } from '../../src/collect/queue-figures-script.ts';
 import {
-  ARGS_PER_QUEUE,
   FULL_AT,
   FULL_FIELDS,
   HEADER_ARGS,
@@ -11,6 +10,7 @@ import {
   ROW_TAG,
   SAME_AT,
   SAME_FIELDS,
+  SAME_SHORT,
 } from '../../src/collect/queue-row.ts';
 
 // The script and queue-row.ts speak a positional protocol: a field added, dropped or moved on one
@@ -52,20 +52,23 @@ describe('the collection script and queue-row.ts agree', () => {
     assert.deepEqual(rows[0], [...FULL_FIELDS]);
   });
 
-  it("returns the 'same' row's fields in SAME_FIELDS order, the short row ending after `rechecked`", () => {
+  it("returns the 'same' row's fields in SAME_FIELDS order", () => {
     const rows = returned(ROW_TAG.same);
-    assert.deepEqual(
-      rows.map((r) => r.length).sort((a, b) => a - b),
-      [SAME_AT.rechecked, SAME_FIELDS.length],
-    );
-    for (const row of rows) assert.deepEqual(row, SAME_FIELDS.slice(0, row.length));
+    assert.equal(rows.length, 1, "one place returns a 'same' row");
+    assert.deepEqual(rows[0], [...SAME_FIELDS]);
+  });
+
+  it('answers an unchanged queue with nothing to read again by SAME_SHORT alone, in the function that makes the rows', () => {
+    const body = /\nlocal function same\(([^)]*)\)\n([\s\S]*?)\nend\n/.exec(lua)?.[2] ?? '';
+    assert.match(body, new RegExp(`\\n  if not has\\(bits, RECHECK\\) then return ${SAME_SHORT} end\\n`));
+    assert.match(body, /return \{'same', /);
   });
 
   it('tags its rows as ROW_TAG says', () => {
     for (const tag of Object.values(ROW_TAG)) assert.ok(lua.includes(`{'${tag}', `), `a row tagged '${tag}'`);
   });
 
-  it('reads the header arguments in HEADER_ARGS order and steps through the queues by ARGS_PER_QUEUE', () => {
+  it('reads the header arguments in HEADER_ARGS order, then the packed queues as the one argument after them', () => {
     const header = [...lua.matchAll(/^local (\w+) = .*\bARGV\[(\d+)\]/gm)].map(([, name, at]) => [name, Number(at)]);
     assert.deepEqual(
       header,
@@ -73,23 +76,14 @@ describe('the collection script and queue-row.ts agree', () => {
     );
     const numbers = constants(lua);
     assert.equal(numbers.get('HEADER_ARGS'), HEADER_ARGS.length);
-    assert.equal(numbers.get('ARGS_PER_QUEUE'), ARGS_PER_QUEUE);
-    assert.match(lua, /\bfor i = HEADER_ARGS \+ 1, #ARGV, ARGS_PER_QUEUE do\n/);
+    assert.match(lua, /^local packed, at = ARGV\[HEADER_ARGS \+ 1\] or '', 1\nwhile at <= #packed do\n/m);
+    assert.doesNotMatch(lua, /ARGV\[i/, 'no argument per queue');
   });
 
-  it("reads each queue's arguments in QUEUE_ARGS order", () => {
-    const matches = [...lua.matchAll(/^\s*local ([\w, ]+) = (ARGV\[i\][^\n]*)$/gm)];
-    assert.equal(matches.length, 1, "one line reads a queue's arguments");
-    const [, names = '', values = ''] = matches[0] ?? [];
-    assert.deepEqual(
-      names.split(',').map((n) => n.trim()),
-      [...QUEUE_ARGS],
-    );
-    const offsets = [...values.matchAll(/ARGV\[i(?: \+ (\d+))?\]/g)].map(([, k]) => Number(k ?? 0));
-    assert.deepEqual(
-      offsets,
-      QUEUE_ARGS.map((_, k) => k),
-    );
+  it("reads each queue's packed fields in QUEUE_ARGS order, one length-prefixed field after another", () => {
+    const fields = [...lua.matchAll(/^ {2}(\w+), at = field\(packed, at\)$/gm)].map(([, name]) => name);
+    assert.deepEqual(fields, [...QUEUE_ARGS]);
+    assert.match(lua, new RegExp(`^ {2}local ${QUEUE_ARGS.join(', ')}$`, 'm'));
   });
 
   it("gives the bits of a queue's `bits` argument the values of QUEUE_BITS", () => {

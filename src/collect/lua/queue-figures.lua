@@ -9,24 +9,31 @@
 -- passes the id just after the stream's last id at an earlier full read, and no entry has come
 -- since, and the same lists and sets exist as then (a `drain()` empties them without an event, an
 -- `obliterate()` deletes the stream), and meta still holds a version, only what changes with time
--- alone is read again: meta, the count of delayed jobs now due (once the earliest is due), and the
--- locks and the stall checker's key (once the first of them may have expired, or when one was
--- missing): a 'same' row the caller merges with its memory. Anything else is a full read. The rate
+-- alone is read again: meta (which must still say what the caller remembers of it: `meta`, the
+-- metaSig of its full read; a version, a global concurrency or a rate limit set without an event
+-- means a full read), the count of delayed jobs now due (once the earliest is due), and the locks
+-- and the stall checker's key (once the first of them may have expired, or when one was missing).
+-- The answer is as small as it can be: the due count alone (one integer, not a row) when the locks
+-- were not read again, else a 'same' row the caller merges with its memory. Anything else is a
+-- full read. The rate
 -- limiter's expiry is returned as a time, so its end needs no read; a new manual limit or a child
 -- failing in another queue (which announces nothing in this queue's stream) shows at the next full
 -- read, within FULL_READ_EVERY_MS (queue-memo.ts).
 --
 -- ARGV and the rows it returns are defined in src/collect/queue-row.ts (the per-queue arguments are
--- built by queueArgs in queue-memo.ts). test/unit/queue-row.test.ts reads this file and fails when
--- the two disagree: the header's locals, HEADER_ARGS and ARGS_PER_QUEUE, the per-queue locals, the
--- bit constants, and the values returned in the 'ok' and 'same' rows, which are locals named
--- exactly like the fields there (keep them plain names).
+-- built by queueArgs in queue-memo.ts). ARGV is the header, then one string holding every queue's
+-- arguments, each as `<length in bytes>:<bytes>` (a prefix and a name may hold any byte, so no
+-- separator could be safe; one string per chunk, not one per argument, is what the caller
+-- allocates). test/unit/queue-row.test.ts reads this file and fails when the two disagree: the
+-- header's locals and HEADER_ARGS, the per-queue fields in order, the bit constants, and the values
+-- returned in the 'ok' and 'same' rows and the short answer, which are locals named exactly like
+-- the fields there (keep them plain names).
 -- Delayed scores are dueMs * 0x1000 + n (BullMQ getDelayedScore.lua); prioritized scores are
 -- priority * 0x100000000 + counter (getPriorityScore.lua), so a band of one priority is a score range.
 -- FIFO jobs are LPUSHed and LIFO jobs RPUSHed to `wait`; workers RPOPLPUSH from its tail (index -1)
 -- into the head of `active`, so the longest-running active job is at the tail of `active` too.
 
-local HEADER_ARGS, ARGS_PER_QUEUE = 3, 4
+local HEADER_ARGS = 3
 -- A queue's `bits` argument (QUEUE_BITS): flags, plus PRESENT × how many collections existed.
 local DUE, RECHECK, HAD_ACTIVE, PRESENT = 1, 2, 4, 8
 -- Children of the oldest flow parent looked at for a failure; events-stream entries searched for
@@ -43,6 +50,19 @@ local dueBound = '(' .. string.format('%.0f', (nowMs + 1) * 4096)
 -- Whether a flag of a queue's bits is set (Redis's Lua 5.1 has no bitwise operators).
 local function has(bits, flag)
   return math.floor(bits / flag) % 2 == 1
+end
+
+-- What the checks see of meta, as one string: a 'same' answer needs the caller's copy to equal it.
+-- Numbers to 17 significant digits (exact for any double), the version last (so any text fits);
+-- false without a version (such a queue is always read in full). A version clipped inside a UTF-8
+-- character does not come back from the caller byte for byte: that queue is read in full each poll.
+local function num(n)
+  if n then return string.format('%.17g', n) end
+  return ''
+end
+local function signature(paused, version, globalConcurrency, rateLimitMax, rateLimitDuration)
+  if not version then return false end
+  return paused .. ',' .. num(globalConcurrency) .. ',' .. num(rateLimitMax) .. ',' .. num(rateLimitDuration) .. ',' .. version
 end
 
 -- Strings read from Redis are bounded: a 10 MB `meta.version` written by mistake (or on purpose)
@@ -278,18 +298,20 @@ local function read(base, last)
   end
   local recheckAt = nextRecheck(activeSampled, activeWithoutLock, lockUntil, stalledCheckTtl)
   longestActiveId = clip(longestActiveId)
+  local metaSig = signature(paused, version, globalConcurrency, rateLimitMax, rateLimitDuration)
   return {'ok', exists, paused, version, globalConcurrency, rateLimitMax, rateLimitDuration, waiting, oldestWaitingAt,
     nextWaitingAt, nextStartedAt, prioritized, nextPrioritizedAt, oldestPrioritizedAt, lowestPriority, queuedSince, legacyPaused,
     oldestLegacyPausedAt, active, activeSampled, activeWithoutLock, longestActiveId, longestActiveSince,
     longestActiveLocked, delayed, delayedDue, earliestDelayedDueAt, completed, failed, lastFinishedAt, limiterUntil,
     limiterCount, waitingChildren, oldestParentId, oldestParentAt, failedChild, childFailedAt, stalledCheckTtl,
-    stalledCheckUntil, pausedEventAt, hasEvents, lastEventId, recheckAt}
+    stalledCheckUntil, pausedEventAt, hasEvents, lastEventId, recheckAt, metaSig}
 end
 
 -- Nothing was added, moved or paused since the caller's full read: read only what time changes.
 -- nil when the queue must be read in full: an event came, a collection was emptied or the stream
--- deleted without one (drain, obliterate), or meta lost its version.
-local function same(base, after, bits)
+-- deleted without one (drain, obliterate), or meta is not what the caller remembers (`known`, the
+-- metaSig of its full read: lost its version, or changed without an event).
+local function same(base, after, bits, known)
   if #redis.call('XRANGE', base .. 'events', after, '+', 'COUNT', 1) > 0 then return nil end
   local present = redis.call('EXISTS', base .. 'wait', base .. 'paused', base .. 'prioritized', base .. 'delayed', base .. 'events')
   if present ~= math.floor(bits / PRESENT) then return nil end
@@ -298,23 +320,24 @@ local function same(base, after, bits)
   if not version then return nil end
   local paused = meta[1] and 1 or 0
   local globalConcurrency, rateLimitMax, rateLimitDuration = tonumber(meta[3]) or false, tonumber(meta[4]) or false, tonumber(meta[5]) or false
+  if signature(paused, version, globalConcurrency, rateLimitMax, rateLimitDuration) ~= known then return nil end
   local delayedDue = 0
   if has(bits, DUE) then delayedDue = redis.call('ZCOUNT', base .. 'delayed', '-inf', dueBound) end
-  local rechecked = has(bits, RECHECK) and 1 or 0
-  if rechecked == 0 then return {'same', paused, version, globalConcurrency, rateLimitMax, rateLimitDuration, delayedDue, rechecked} end
+  -- Nothing to read again: the due count is the whole answer.
+  if not has(bits, RECHECK) then return delayedDue end
   local activeSampled, activeWithoutLock, lockUntil, longestActiveLocked = 0, 0, false, 0
   if has(bits, HAD_ACTIVE) and activeSample > 0 then activeSampled, activeWithoutLock, lockUntil, longestActiveLocked = locks(base) end
   local stalledCheckTtl = redis.call('PTTL', base .. 'stalled-check')
   local stalledCheckUntil = false
   if stalledCheckTtl ~= -2 then stalledCheckUntil = nowMs + math.max(stalledCheckTtl, 0) end
   local recheckAt = nextRecheck(activeSampled, activeWithoutLock, lockUntil, stalledCheckTtl)
-  return {'same', paused, version, globalConcurrency, rateLimitMax, rateLimitDuration, delayedDue, rechecked,
-    activeSampled, activeWithoutLock, longestActiveLocked, stalledCheckTtl, stalledCheckUntil, recheckAt}
+  return {'same', delayedDue, activeSampled, activeWithoutLock, longestActiveLocked, stalledCheckTtl,
+    stalledCheckUntil, recheckAt}
 end
 
-local function figures(base, after, bits)
+local function figures(base, after, bits, known)
   if after ~= '' then
-    local row = same(base, after, bits)
+    local row = same(base, after, bits, known)
     if row then return row end
   end
   return read(base, remember and redis.call('XREVRANGE', base .. 'events', '+', '-', 'COUNT', 1) or {})
@@ -339,11 +362,25 @@ local function diagnose(base, err)
   return tostring(err)
 end
 
+-- One field of the packed queue arguments, starting at `at`: `<length in bytes>:<bytes>`. Returns
+-- the field and where the next one starts.
+local function field(packed, at)
+  local colon = string.find(packed, ':', at, true)
+  local length = tonumber(string.sub(packed, at, colon - 1))
+  return string.sub(packed, colon + 1, colon + length), colon + length + 1
+end
+
 local out = {}
-for i = HEADER_ARGS + 1, #ARGV, ARGS_PER_QUEUE do
-  local prefix, name, after, bits = ARGV[i], ARGV[i + 1], ARGV[i + 2], tonumber(ARGV[i + 3])
+local packed, at = ARGV[HEADER_ARGS + 1] or '', 1
+while at <= #packed do
+  local prefix, name, bits, after, meta
+  prefix, at = field(packed, at)
+  name, at = field(packed, at)
+  bits, at = field(packed, at)
+  after, at = field(packed, at)
+  meta, at = field(packed, at)
   local base = prefix .. ':' .. name .. ':'
-  local ok, res = pcall(figures, base, after, bits)
+  local ok, res = pcall(figures, base, after, tonumber(bits), meta)
   if ok then out[#out + 1] = res else out[#out + 1] = {'error', diagnose(base, res)} end
 end
 return out
