@@ -138,7 +138,7 @@ async function runScale(queues: number): Promise<ScaleResult> {
     const client = new Redis(redis.url());
     const shared = new Redis(redis.url(), { maxRetriesPerRequest: null });
     const rows: Figures[] = [];
-    if (memoryOnly) {
+    const memoryRows = async (): Promise<ScaleResult> => {
       const tmp = process.env.TMPDIR ?? '/tmp';
       const watchdogRssMb = (await peakRss('check', redis.url(), names, tmp)).rssMb;
       const daemon = await peakRss('run', redis.url(), names, tmp);
@@ -155,7 +155,8 @@ async function runScale(queues: number): Promise<ScaleResult> {
         alloc,
         idleAllocMb,
       };
-    }
+    };
+    if (memoryOnly) return await memoryRows();
     const few = Math.max(1, Math.min(passes, queues >= 10_000 ? 3 : passes));
     process.stderr.write(`measuring at ${queues} queues...\n`);
     rows.push(await measure(watchdogApproach(client, config, { kind: 'daemon', changedShare: 0 }), admin, passes, 2));
@@ -174,21 +175,7 @@ async function runScale(queues: number): Promise<ScaleResult> {
       await own.close();
     }
     rows.push(await measure(exporterApproach(client), admin, few, 1));
-    const watchdogRssMb = (await peakRss('check', redis.url(), names, process.env.TMPDIR ?? '/tmp')).rssMb;
-    const daemon = await peakRss('run', redis.url(), names, process.env.TMPDIR ?? '/tmp');
-    const alloc = await allocationPerPoll(redis.url(), names);
-    const idleAllocMb = await idleAllocation(admin, redis.url(), names);
-    for (const c of [client, shared, ...workers]) c.disconnect();
-    return {
-      queues,
-      delayed,
-      rows,
-      watchdogRssMb,
-      daemonRssMb: daemon.rssMb,
-      daemonNotified: daemon.notified,
-      alloc,
-      idleAllocMb,
-    };
+    return await memoryRows();
   } finally {
     await redis.stop();
   }

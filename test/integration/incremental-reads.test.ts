@@ -1,59 +1,14 @@
 import assert from 'node:assert/strict';
-import { after, before, describe, it } from 'node:test';
-import { Queue, Worker } from 'bullmq';
-import { Redis } from 'ioredis';
-import { collectTarget, newCollectCache } from '../../src/collect/redis-snapshot.ts';
+import { describe, it } from 'node:test';
+import { Worker } from 'bullmq';
+import { newCollectCache } from '../../src/collect/redis-snapshot.ts';
 import { FULL_READ_EVERY_MS } from '../../src/collect/queue-memo.ts';
-import type { CollectCache } from '../../src/collect/redis-snapshot.ts';
-import type { QueueFigures, RedisSnapshot } from '../../src/collect/snapshot.ts';
+import type { RedisSnapshot } from '../../src/collect/snapshot.ts';
 import type { SchedulerFacts } from '../../src/collect/schedule-snapshot.ts';
-import { loadConfig } from '../../src/config/load.ts';
-import type { TargetConfig } from '../../src/config/types.ts';
-import { startRedis } from '../../src/demo/redis-server.ts';
-import type { RedisServer } from '../../src/demo/redis-server.ts';
+import { collectWorld, figuresOf } from '../support/collect-world.ts';
 
-let redis: RedisServer;
-let client: Redis;
-const closers: Array<() => Promise<unknown>> = [];
-
-before(async () => {
-  redis = await startRedis();
-  client = new Redis(redis.url());
-});
-after(async () => {
-  for (const close of closers.reverse()) await close();
-  client.disconnect();
-  await redis.stop();
-});
-
-function queue(name: string): Queue {
-  const q = new Queue(name, { connection: { port: redis.port, host: '127.0.0.1' } });
-  closers.push(() => q.close());
-  return q;
-}
-
-function targetFor(names: string[]): TargetConfig {
-  const config = loadConfig({ flags: { redis: redis.url(), queue: names }, env: {}, readFile: () => undefined });
-  const target = config.targets[0];
-  assert.ok(target);
-  return target;
-}
-
-function figuresOf(snapshot: RedisSnapshot, name: string): QueueFigures {
-  assert.ok(snapshot.reachable);
-  const reading = snapshot.queues.find((q) => q.ref.name === name);
-  assert.ok(reading?.ok, JSON.stringify(reading));
-  return reading.figures;
-}
-
-/** Redis's own count of one command (commands a script runs are counted too). */
-async function calls(command: string): Promise<number> {
-  const stats = await redis.client().info('commandstats');
-  return Number(new RegExp(`^cmdstat_${command}:calls=(\\d+)`, 'm').exec(stats)?.[1] ?? 0);
-}
-
-const poll = (target: TargetConfig, cache?: CollectCache, now: () => number = Date.now): Promise<RedisSnapshot> =>
-  collectTarget(client, target, undefined, now, cache);
+const world = collectWorld();
+const { queue, targetFor, poll, calls } = world;
 
 describe("incremental reads (the daemon keeps each queue's last full read)", () => {
   it('reads an unchanged queue with a few calls and reports exactly what a full read reports', async () => {
@@ -108,7 +63,10 @@ describe("incremental reads (the daemon keeps each queue's last full read)", () 
     assert.equal(await calls('zscore'), zscores, 'no next-job state read of an unchanged queue');
     assert.deepEqual(kept, schedulersOf(await poll(target)), 'what memory answers is what a full read says');
     // What BullMQ changes without moving a score (new data for the same slot) shows within a full-read period.
-    await redis.client().hset(`bull:scheduled:repeat:nightly`, 'data', JSON.stringify({ v: 2 }));
+    await world
+      .redis()
+      .client()
+      .hset(`bull:scheduled:repeat:nightly`, 'data', JSON.stringify({ v: 2 }));
     assert.equal(schedulersOf(await poll(target, cache))[0]?.data, JSON.stringify({ v: 1 }));
     const later = (): number => Date.now() + FULL_READ_EVERY_MS;
     assert.equal(schedulersOf(await poll(target, cache, later))[0]?.data, JSON.stringify({ v: 2 }));
@@ -157,7 +115,13 @@ describe("incremental reads (the daemon keeps each queue's last full read)", () 
     assert.ok(before && before.next > Date.now(), 'the next run is still ahead');
     // bullmq 6 refuses to remove a scheduler's job: a cleanup script deleting keys does not.
     const id = `repeat:once-a-day:${before.next}`;
-    await redis.client().multi().zrem('bull:scheduled-broken:delayed', id).del(`bull:scheduled-broken:${id}`).exec();
+    await world
+      .redis()
+      .client()
+      .multi()
+      .zrem('bull:scheduled-broken:delayed', id)
+      .del(`bull:scheduled-broken:${id}`)
+      .exec();
     assert.equal((await stateOf())?.nextJob, 'delayed', 'before it is due, memory answers');
     await new Promise((resolve) => setTimeout(resolve, Math.max(0, before.next - Date.now() + 50)));
     const after = await stateOf();
@@ -198,16 +162,16 @@ describe("incremental reads (the daemon keeps each queue's last full read)", () 
 
     // A worker takes a job and freezes (it renews nothing): its lock and the stall checker's key expire.
     const worker = new Worker('timely', null, {
-      connection: { port: redis.port, host: '127.0.0.1' },
+      connection: { port: world.redis().port, host: '127.0.0.1' },
       autorun: false,
       lockDuration: 1_000,
       stalledInterval: 600_000,
     });
-    closers.push(() => worker.close(true));
+    world.closeAfter(() => worker.close(true));
     await q.add('now', {});
     const job = await worker.getNextJob('frozen');
     assert.ok(job);
-    await redis.client().set('bull:timely:stalled-check', '1', 'PX', 1_000);
+    await world.redis().client().set('bull:timely:stalled-check', '1', 'PX', 1_000);
     const held = figuresOf(await poll(target, cache), 'timely');
     assert.equal(held.active, 1);
     assert.equal(held.activeWithoutLock, 0);
@@ -232,7 +196,7 @@ describe("incremental reads (the daemon keeps each queue's last full read)", () 
     const now = (): number => clock;
     assert.equal(figuresOf(await poll(target, cache, now), 'edited').waiting, 1);
     // An operator pushes a job id by hand: BullMQ announces nothing.
-    await redis.client().lpush('bull:edited:wait', 'by-hand');
+    await world.redis().client().lpush('bull:edited:wait', 'by-hand');
     clock += 1_000;
     assert.equal(
       figuresOf(await poll(target, cache, now), 'edited').waiting,
@@ -281,7 +245,7 @@ describe("incremental reads (the daemon keeps each queue's last full read)", () 
     await q.obliterate({ force: true });
     const again = queue('gone');
     await again.waitUntilReady();
-    assert.ok(await redis.client().hget('bull:gone:meta', 'version'), 'the constructor wrote meta.version');
+    assert.ok(await world.redis().client().hget('bull:gone:meta', 'version'), 'the constructor wrote meta.version');
     assert.equal(figuresOf(await poll(target, cache), 'gone').waiting, 0);
   });
 });

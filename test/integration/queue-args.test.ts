@@ -2,59 +2,16 @@
 // (the due count alone, or a 'same' row, while meta is as the caller remembers it): whatever a
 // queue is named, and whatever meta says, the daemon's reads from memory say what a full read says.
 import assert from 'node:assert/strict';
-import { after, before, describe, it } from 'node:test';
+import { describe, it } from 'node:test';
 import { Queue } from 'bullmq';
-import { Redis } from 'ioredis';
 import { collectTarget, DEFAULT_COLLECT, newCollectCache } from '../../src/collect/redis-snapshot.ts';
 import type { CollectCache } from '../../src/collect/redis-snapshot.ts';
-import type { QueueFigures, RedisSnapshot } from '../../src/collect/snapshot.ts';
-import { loadConfig } from '../../src/config/load.ts';
+import type { RedisSnapshot } from '../../src/collect/snapshot.ts';
 import type { TargetConfig } from '../../src/config/types.ts';
-import { startRedis } from '../../src/demo/redis-server.ts';
-import type { RedisServer } from '../../src/demo/redis-server.ts';
+import { collectWorld, figuresOf } from '../support/collect-world.ts';
 
-let redis: RedisServer;
-let client: Redis;
-const closers: Array<() => Promise<unknown>> = [];
-
-before(async () => {
-  redis = await startRedis();
-  client = new Redis(redis.url());
-});
-after(async () => {
-  for (const close of closers.reverse()) await close();
-  client.disconnect();
-  await redis.stop();
-});
-
-function queue(name: string): Queue {
-  const q = new Queue(name, { connection: { port: redis.port, host: '127.0.0.1' } });
-  closers.push(() => q.close());
-  return q;
-}
-
-function targetFor(names: string[]): TargetConfig {
-  const config = loadConfig({ flags: { redis: redis.url(), queue: names }, env: {}, readFile: () => undefined });
-  const target = config.targets[0];
-  assert.ok(target);
-  return target;
-}
-
-function figuresOf(snapshot: RedisSnapshot, name: string): QueueFigures {
-  assert.ok(snapshot.reachable);
-  const reading = snapshot.queues.find((q) => q.ref.name === name);
-  assert.ok(reading?.ok, JSON.stringify(reading));
-  return reading.figures;
-}
-
-/** Redis's own count of one command (commands a script runs are counted too). */
-async function calls(command: string): Promise<number> {
-  const stats = await redis.client().info('commandstats');
-  return Number(new RegExp(`^cmdstat_${command}:calls=(\\d+)`, 'm').exec(stats)?.[1] ?? 0);
-}
-
-const poll = (target: TargetConfig, cache?: CollectCache, now: () => number = Date.now): Promise<RedisSnapshot> =>
-  collectTarget(client, target, undefined, now, cache);
+const world = collectWorld();
+const { queue, targetFor, poll, calls } = world;
 
 describe("the collection script's packed arguments and answers from memory", () => {
   it('reads queues named with any character (spaces, "|", ",", quotes, unicode, a prefix with ":") through the packed arguments, chunk after chunk, from memory as in full', async () => {
@@ -68,8 +25,11 @@ describe("the collection script's packed arguments and answers from memory", () 
       { prefix: 'bull', name: 'nul\0byte' },
     ];
     for (const [i, ref] of odd.entries()) {
-      const q = new Queue(ref.name, { connection: { port: redis.port, host: '127.0.0.1' }, prefix: ref.prefix });
-      closers.push(() => q.close());
+      const q = new Queue(ref.name, {
+        connection: { port: world.redis().port, host: '127.0.0.1' },
+        prefix: ref.prefix,
+      });
+      world.closeAfter(() => q.close());
       await q.addBulk(Array.from({ length: i + 1 }, (_, n) => ({ name: 'job', data: { n } })));
     }
     const base = targetFor(['template']);
@@ -82,7 +42,7 @@ describe("the collection script's packed arguments and answers from memory", () 
     };
     // Two queues per script call: the packed argument of every chunk, and the last one half full.
     const read = (cache?: CollectCache): Promise<RedisSnapshot> =>
-      collectTarget(client, target, { ...DEFAULT_COLLECT, chunkSize: 2 }, Date.now, cache);
+      collectTarget(world.client(), target, { ...DEFAULT_COLLECT, chunkSize: 2 }, Date.now, cache);
     const cache = newCollectCache();
     const first = await read(cache);
     const llen = await calls('llen');
@@ -114,7 +74,7 @@ describe("the collection script's packed arguments and answers from memory", () 
     ];
     for (const [field, value] of edits) {
       // By hand: BullMQ writes no event for it.
-      await redis.client().hset('bull:meta-edited:meta', field, value);
+      await world.redis().client().hset('bull:meta-edited:meta', field, value);
       const seen = figuresOf(await poll(target, cache), 'meta-edited');
       assert.deepEqual(seen, figuresOf(await poll(target), 'meta-edited'), `${field} = ${value}`);
       const llen = await calls('llen');

@@ -12,6 +12,7 @@ import {
   SCHEDULES_LUA,
 } from '../../src/collect/schedule-row.ts';
 import type { QueueSchedules, SchedulerFacts } from '../../src/collect/schedule-snapshot.ts';
+import { scheduler } from '../support/schedules.ts';
 
 /** How many values the `return {…}` of a Lua function builds (commas at depth 0 of the table). */
 function returnedCount(fn: string): number {
@@ -120,24 +121,7 @@ function schedulesOf(queueRef: typeof ref, reply: unknown, history: boolean): Qu
 
 describe('when remembered schedulers may answer for a queue (the daemon)', () => {
   const now = 1_796_000_000_000;
-  const facts = (next: number, nextJob: SchedulerFacts['nextJob']): SchedulerFacts => ({
-    id: 'a1',
-    kind: 'scheduler',
-    next,
-    name: 'digest',
-    pattern: '0 3 * * *',
-    every: null,
-    tz: 'UTC',
-    limit: null,
-    startDate: null,
-    endDate: null,
-    offset: null,
-    data: null,
-    dataDigest: null,
-    optsDigest: null,
-    iterations: 1,
-    nextJob,
-  });
+  const facts = (next: number, nextJob: SchedulerFacts['nextJob']): SchedulerFacts => scheduler({ next, nextJob });
   const memo = (readAt: number, ...schedulers: SchedulerFacts[]): SchedulersMemo => ({
     digest: 'c0ffee',
     total: schedulers.length,
