@@ -1,5 +1,5 @@
 import type { Redis } from 'ioredis';
-import { z } from 'zod';
+import * as z from 'zod/mini';
 import { parseStored } from '../stored-json.ts';
 
 /** "This (database, prefix) belongs to app X": what each watchdog says, and reads back from the others. */
@@ -53,7 +53,7 @@ export async function exchangeClaims(
   return { claims: result, writeError };
 }
 
-const claimSchema: z.ZodType<Claim> = z.object({
+const claimSchema: z.ZodMiniType<Claim> = z.object({
   app: z.string(),
   host: z.string(),
   startedAt: z.number(),

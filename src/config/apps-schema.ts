@@ -1,45 +1,51 @@
-import { z } from 'zod';
+import * as z from 'zod/mini';
 import { duration } from './duration-schema.ts';
 
 /** The release checks' names, as written in `restart.on`. */
 export const RESTART_TRIGGERS = ['release-deleted', 'release-stale'] as const;
 
+const name = z.string().check(z.minLength(1));
+
 const restart = z.strictObject({
-  on: z.array(z.enum(RESTART_TRIGGERS)).min(1).optional(),
-  strategy: z.enum(['signal', 'command']).optional(),
+  on: z.optional(z.array(z.enum(RESTART_TRIGGERS)).check(z.minLength(1))),
+  strategy: z.optional(z.enum(['signal', 'command'])),
   /** The operator's restart command as an argument array: run without a shell. */
-  command: z.array(z.string().min(1)).min(1).optional(),
+  command: z.optional(z.array(name).check(z.minLength(1))),
   /** Names of environment variables the command gets besides PATH, HOME and LANG (it inherits nothing else). */
-  env: z.array(z.string().regex(/^[A-Za-z_][A-Za-z0-9_]*$/, 'expected an environment variable name')).optional(),
+  env: z.optional(
+    z.array(z.string().check(z.regex(/^[A-Za-z_][A-Za-z0-9_]*$/, 'expected an environment variable name'))),
+  ),
   /** SIGTERM → SIGKILL grace (signal), or the command's timeout (command). */
-  grace: duration.optional(),
-  timeout: duration.optional(),
+  grace: z.optional(duration),
+  timeout: z.optional(duration),
   /** How long a new master may take to run from the current release before we escalate. */
-  verify: duration.optional(),
-  budget: z.strictObject({ max: z.int().positive().optional(), window: duration.optional() }).optional(),
+  verify: z.optional(duration),
+  budget: z.optional(z.strictObject({ max: z.optional(z.int().check(z.positive())), window: z.optional(duration) })),
 });
 
 /** An app whose worker master runs on this host, found by pid file or command-line pattern. */
 export const appSchema = z
   .strictObject({
-    name: z.string().min(1),
+    name,
     master: z.strictObject({
-      pidFile: z.string().min(1).optional(),
+      pidFile: z.optional(name),
       /** A regular expression matched against the space-joined command line. */
-      command: z.string().min(1).optional(),
-      user: z.union([z.string().min(1), z.int().nonnegative()]).optional(),
+      command: z.optional(name),
+      user: z.optional(z.union([name, z.int().check(z.nonnegative())])),
     }),
     /** The deploy layout's `current` link, e.g. /srv/app/current, as the app sees it. */
-    current: z.string().min(1),
+    current: name,
     /** A master still on the previous release is fine for this long after a deploy. */
-    staleGrace: duration.optional(),
+    staleGrace: z.optional(duration),
     /** Queue names this app serves; their starvation is reported with the release finding. */
-    queues: z.array(z.string().min(1)).optional(),
-    restart: restart.optional(),
+    queues: z.optional(z.array(name)),
+    restart: z.optional(restart),
   })
-  .refine((app) => app.master.pidFile !== undefined || app.master.command !== undefined, {
-    message: 'master needs pidFile or command',
-    path: ['master'],
-  });
+  .check(
+    z.refine((app) => app.master.pidFile !== undefined || app.master.command !== undefined, {
+      message: 'master needs pidFile or command',
+      path: ['master'],
+    }),
+  );
 
 export type AppInput = z.output<typeof appSchema>;

@@ -1,6 +1,7 @@
 import { BlockList, isIPv6 } from 'node:net';
 import { parse as parseYaml } from 'yaml';
-import type { z } from 'zod';
+import * as z from 'zod/mini';
+import en from 'zod/v4/locales/en.js';
 import { queueKey } from '../collect/queue-key.ts';
 import { ConfigError } from '../errors.ts';
 import { buildApps } from './apps.ts';
@@ -25,6 +26,9 @@ import { hostGoneAfter, resolveTiming } from './timing.ts';
 import { configFileSchema, LOG_LEVELS } from './schema.ts';
 import type { ConfigFile, LogLevel, QueueRulesInput, TargetInput } from './schema.ts';
 import type { Config, Levels, QueueConfig, QueueRules, SentryConfig, TargetConfig } from './types.ts';
+
+// zod/mini loads no locale: without English messages every issue would read "Invalid input".
+z.config(en());
 
 /** What the command line may say; every field optional. */
 export interface ConfigFlags {
@@ -193,7 +197,7 @@ function readConfigFile(explicitPath: string | undefined, readFile: ConfigSource
 }
 
 /** One line per problem, each naming the field's path and what was expected. */
-export function describeIssues(error: z.ZodError): string {
+export function describeIssues(error: z.core.$ZodError): string {
   return error.issues
     .map((issue) => {
       const path = issue.path.map((part) => (typeof part === 'number' ? `[${part}]` : `.${String(part)}`)).join('');

@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from 'zod/mini';
 
 /**
  * Peak windows: the hours when heavy scheduled work must not run (docs/incidents.md#004-backup-cron-wrong-timezone),
@@ -21,14 +21,14 @@ export interface PeakWindow {
   readonly text: string;
 }
 
-const hhmm = z.string().regex(/^([01]\d|2[0-3]):[0-5]\d$|^24:00$/, 'expected a time like "08:00"');
+const hhmm = z.string().check(z.regex(/^([01]\d|2[0-3]):[0-5]\d$|^24:00$/, 'expected a time like "08:00"'));
 
 /** The config file's shape of one window (zone optional: the business timezone, else UTC). */
 export const peakWindowSchema = z.strictObject({
-  days: z.string().min(1),
+  days: z.string().check(z.minLength(1)),
   from: hhmm,
   to: hhmm,
-  tz: z.string().min(1).optional(),
+  tz: z.optional(z.string().check(z.minLength(1))),
 });
 export type PeakWindowInput = z.output<typeof peakWindowSchema>;
 

@@ -1,29 +1,31 @@
-import { z } from 'zod';
+import * as z from 'zod/mini';
 import { ConfigError } from '../errors.ts';
 import type { Levels, PressureConfig } from './types.ts';
 
+const above0 = z.number().check(z.gt(0));
 const percent = z.strictObject({
-  warning: z.number().gt(0).lte(100).optional(),
-  critical: z.number().gt(0).lte(100).optional(),
+  warning: z.optional(z.number().check(z.gt(0), z.lte(100))),
+  critical: z.optional(z.number().check(z.gt(0), z.lte(100))),
 });
+const between = (min: number, max: number) => z.optional(z.int().check(z.minimum(min), z.maximum(max)));
 
 /** The `pressure:` section; its presence turns host.pressure on (`enabled: false` keeps the settings, off). */
 export const pressureSchema = z.strictObject({
-  enabled: z.boolean().optional(),
-  cpu: percent.optional(),
-  io: percent.optional(),
-  memory: percent.optional(),
-  polls: z.int().min(1).max(20).optional(),
-  load: z.strictObject({ warning: z.number().gt(0).optional(), critical: z.number().gt(0).optional() }).optional(),
-  scan: z
-    .strictObject({
-      maxProcesses: z.int().min(1).max(100_000).optional(),
-      maxMs: z.int().min(10).max(10_000).optional(),
-      sampleMs: z.int().min(100).max(10_000).optional(),
-      top: z.int().min(1).max(20).optional(),
-    })
-    .optional(),
-  cgroupRoot: z.string().min(1).optional(),
+  enabled: z.optional(z.boolean()),
+  cpu: z.optional(percent),
+  io: z.optional(percent),
+  memory: z.optional(percent),
+  polls: between(1, 20),
+  load: z.optional(z.strictObject({ warning: z.optional(above0), critical: z.optional(above0) })),
+  scan: z.optional(
+    z.strictObject({
+      maxProcesses: between(1, 100_000),
+      maxMs: between(10, 10_000),
+      sampleMs: between(100, 10_000),
+      top: between(1, 20),
+    }),
+  ),
+  cgroupRoot: z.optional(z.string().check(z.minLength(1))),
 });
 
 type PressureInput = z.output<typeof pressureSchema>;

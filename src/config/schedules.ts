@@ -1,23 +1,25 @@
-import { z } from 'zod';
+import * as z from 'zod/mini';
 import { ConfigError } from '../errors.ts';
 import { duration } from './duration-schema.ts';
 import { isTimezone, parsePeakWindow, peakWindowSchema } from './peak-windows.ts';
 import type { PeakWindow } from './peak-windows.ts';
 import { nestsQuantifiers } from './regex-safety.ts';
 
+const patternList = z.optional(z.array(z.string().check(z.minLength(1))));
+
 /** The `schedules:` section: what the schedule checks (src/checks/schedule-*.ts) are told. */
 export const schedulesSchema = z.strictObject({
   /** Job names or scheduler ids (regular expressions) of heavy work that must not run in a peak window. */
-  heavy: z.array(z.string().min(1)).optional(),
-  peakWindows: z.array(peakWindowSchema).optional(),
+  heavy: patternList,
+  peakWindows: z.optional(z.array(peakWindowSchema)),
   /** The zone people read times in (peak windows default to it; `watchdog schedules` shows it). */
-  businessTimezone: z.string().min(1).optional(),
+  businessTimezone: z.optional(z.string().check(z.minLength(1))),
   /** Queue names, scheduler ids or job names (regular expressions) whose cron may follow the worker's local time. */
-  allowLocalTime: z.array(z.string().min(1)).optional(),
+  allowLocalTime: patternList,
   /** Job names or scheduler ids (regular expressions) meant to run several times at once: not duplicates. */
-  fanOut: z.array(z.string().min(1)).optional(),
+  fanOut: patternList,
   /** How long a next run may be overdue with no job pending before the scheduler is called broken. */
-  graceAfterDue: duration.optional(),
+  graceAfterDue: z.optional(duration),
 });
 export type SchedulesInput = z.output<typeof schedulesSchema>;
 

@@ -1,155 +1,166 @@
 import { schedulesSchema } from './schedules.ts';
-import { z } from 'zod';
+import * as z from 'zod/mini';
 import { appSchema } from './apps-schema.ts';
 import { duration } from './duration-schema.ts';
 import { pressureSchema } from './pressure.ts';
 
-const levels = z.strictObject({ warning: duration.optional(), critical: duration.optional() });
+const name = z.string().check(z.minLength(1));
+const levels = z.strictObject({ warning: z.optional(duration), critical: z.optional(duration) });
 
 /** Rules that apply to a queue; set under `defaults` and overridden per queue. */
 const queueRules = {
-  mayBePaused: z.union([z.boolean(), duration], { error: 'expected true, false or a duration like "30m"' }).optional(),
-  waitAge: levels.optional(),
-  delayedOverdue: levels.optional(),
+  mayBePaused: z.optional(z.union([z.boolean(), duration], { error: 'expected true, false or a duration like "30m"' })),
+  waitAge: z.optional(levels),
+  delayedOverdue: z.optional(levels),
   /** Work pending and nothing completed or failed for this long (queue.no-progress). */
-  noProgress: levels.optional(),
+  noProgress: z.optional(levels),
   /** A job running this long: a hung processor (queue.active-too-long); jobs within it count as work in flight. */
-  maxRuntime: levels.optional(),
+  maxRuntime: z.optional(levels),
   /** A flow parent blocked by a failed child for this long (queue.flow-blocked). */
-  flowBlocked: levels.optional(),
+  flowBlocked: z.optional(levels),
 };
+const queueRulesSchema = z.strictObject(queueRules);
 
 /** Lifts a shorthand (a bare string, a single object) to its full form, so errors name exact fields. */
-const lift = <T extends z.ZodType>(when: (v: unknown) => boolean, wrap: (v: unknown) => unknown, schema: T) =>
-  z.preprocess((value) => (when(value) ? wrap(value) : value), schema);
+const lift = <T extends z.ZodMiniType>(when: (v: unknown) => boolean, wrap: (v: unknown) => unknown, schema: T) =>
+  z.pipe(
+    z.transform((value: unknown) => (when(value) ? wrap(value) : value)),
+    schema,
+  );
 
 const queueEntry = lift(
   (v) => typeof v === 'string',
-  (name) => ({ name }),
-  z.strictObject({ name: z.string().min(1), prefix: z.string().min(1).optional(), ...queueRules }),
+  (queue) => ({ name: queue }),
+  z.strictObject({ name, prefix: z.optional(name), ...queueRules }),
 );
 
 const target = z.strictObject({
-  name: z.string().min(1).optional(),
-  url: z.string().min(1).optional(),
-  prefixes: z.array(z.string().min(1)).min(1).optional(),
-  queues: z.array(queueEntry).optional(),
-  discovery: z
-    .strictObject({
-      timeout: duration.optional(),
-      perPoll: duration.optional(),
-      maxQueues: z.int().positive().optional(),
-    })
-    .optional(),
+  name: z.optional(name),
+  url: z.optional(name),
+  prefixes: z.optional(z.array(name).check(z.minLength(1))),
+  queues: z.optional(z.array(queueEntry)),
+  discovery: z.optional(
+    z.strictObject({
+      timeout: z.optional(duration),
+      perPoll: z.optional(duration),
+      maxQueues: z.optional(z.int().check(z.positive())),
+    }),
+  ),
   /** No queue on this target is expected (a spare database): no `redis.no-queues` warning. */
-  allowEmpty: z.boolean().optional(),
+  allowEmpty: z.optional(z.boolean()),
   /** The app that owns this database and prefix: turns on the tenancy checks (claims, foreign queues). */
-  app: z.string().min(1).optional(),
+  app: z.optional(name),
   /** Addresses or CIDR networks the app's workers connect from; others are `redis.unexpected-clients`. */
-  expectedClients: z
-    .array(
-      z.string().regex(/^[0-9a-fA-F:.]+(\/\d{1,3})?$/, 'expected an IP address or a CIDR network, e.g. 10.0.1.0/24'),
-    )
-    .optional(),
+  expectedClients: z.optional(
+    z.array(
+      z
+        .string()
+        .check(z.regex(/^[0-9a-fA-F:.]+(\/\d{1,3})?$/, 'expected an IP address or a CIDR network, e.g. 10.0.1.0/24')),
+    ),
+  ),
 });
 
 const sentry = z.strictObject({
-  environment: z.string().min(1).optional(),
-  release: z.string().min(1).optional(),
-  serverName: z.string().min(1).optional(),
+  environment: z.optional(name),
+  release: z.optional(name),
+  serverName: z.optional(name),
   /** Waited at most for delivery before a poll or a command moves on. */
-  deliveryTimeout: duration.optional(),
-  heartbeat: z
-    .strictObject({
-      slug: z
-        .string()
-        .regex(/^[a-z0-9_-]+$/, 'expected a monitor slug: lower-case letters, digits, "-" and "_"')
-        .optional(),
-      margin: duration.optional(),
-      maxRuntime: duration.optional(),
-      timezone: z.string().min(1).optional(),
-    })
-    .optional(),
+  deliveryTimeout: z.optional(duration),
+  heartbeat: z.optional(
+    z.strictObject({
+      slug: z.optional(
+        z.string().check(z.regex(/^[a-z0-9_-]+$/, 'expected a monitor slug: lower-case letters, digits, "-" and "_"')),
+      ),
+      margin: z.optional(duration),
+      maxRuntime: z.optional(duration),
+      timezone: z.optional(name),
+    }),
+  ),
 });
 
 const incidents = z.strictObject({
   /** How long a finding must persist before an incident opens, per severity (like a Prometheus rule's `for`). */
-  for: z
-    .strictObject({ warning: duration.optional(), critical: duration.optional(), unknown: duration.optional() })
-    .optional(),
-  repeatInterval: duration.optional(),
+  for: z.optional(
+    z.strictObject({
+      warning: z.optional(duration),
+      critical: z.optional(duration),
+      unknown: z.optional(duration),
+    }),
+  ),
+  repeatInterval: z.optional(duration),
   /** Key namespace of the watchdog's own state in Redis; never a BullMQ prefix. */
-  namespace: z.string().min(1).optional(),
-  stateTtl: duration.optional(),
+  namespace: z.optional(name),
+  stateTtl: z.optional(duration),
   /** Process incidents of a host whose watchdog has not polled for this long expire (the host is gone). */
-  hostGoneAfter: duration.optional(),
+  hostGoneAfter: z.optional(duration),
   /** Name of the Redis target that holds incident state; default the first. */
-  stateRedis: z.string().min(1).optional(),
+  stateRedis: z.optional(name),
   /** Where `check` keeps incident state when its Redis user may not write it (a read-only ACL). */
-  stateFile: z.string().min(1).optional(),
+  stateFile: z.optional(name),
   /** More incidents of one check opening on one target in one poll than this are sent as one grouped alert. */
-  groupAbove: z.number().int().min(1).optional(),
+  groupAbove: z.optional(z.number().check(z.int(), z.minimum(1))),
 });
 
 export const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
 
+const percent = z.number().check(z.gt(0), z.lte(100));
+
 export const configFileSchema = z.strictObject({
-  redis: lift(
-    (v) => typeof v === 'object' && v !== null && !Array.isArray(v),
-    (v) => [v],
-    z.array(target).min(1),
-  ).optional(),
-  defaults: z.strictObject(queueRules).optional(),
-  timeout: duration.optional(),
+  redis: z.optional(
+    lift(
+      (v) => typeof v === 'object' && v !== null && !Array.isArray(v),
+      (v) => [v],
+      z.array(target).check(z.minLength(1)),
+    ),
+  ),
+  defaults: z.optional(queueRulesSchema),
+  timeout: z.optional(duration),
   /** Poll interval of `watchdog run`, and the heartbeat monitor's schedule. */
-  interval: duration.optional(),
+  interval: z.optional(duration),
   /** The longest one poll may take before it is aborted; default the interval (at most 30s). */
-  pollTimeout: duration.optional(),
+  pollTimeout: z.optional(duration),
   /** Address of the HTTP server of `watchdog run` (/healthz, /readyz, /metrics, /status). */
-  listen: z
-    .string()
-    .regex(/^(\[[0-9a-fA-F:]+\]|[^:\s]+):\d{1,5}$/, 'expected host:port, e.g. 127.0.0.1:9464')
-    .optional(),
-  leadership: z.strictObject({ lease: duration.optional(), identity: z.string().min(1).optional() }).optional(),
+  listen: z.optional(
+    z.string().check(z.regex(/^(\[[0-9a-fA-F:]+\]|[^:\s]+):\d{1,5}$/, 'expected host:port, e.g. 127.0.0.1:9464')),
+  ),
+  leadership: z.optional(z.strictObject({ lease: z.optional(duration), identity: z.optional(name) })),
   /** Name of the app this watchdog watches: a tag on every alert. */
-  app: z.string().min(1).optional(),
-  sentry: sentry.optional(),
-  incidents: incidents.optional(),
+  app: z.optional(name),
+  sentry: z.optional(sentry),
+  incidents: z.optional(incidents),
   /** Limits of the Redis-level checks. */
-  redisRules: z
-    .strictObject({
-      memory: z
-        .strictObject({ warning: z.number().gt(0).lte(100).optional(), critical: z.number().gt(0).lte(100).optional() })
-        .optional(),
-      latency: z.strictObject({ warning: duration.optional(), critical: duration.optional() }).optional(),
-    })
-    .optional(),
+  redisRules: z.optional(
+    z.strictObject({
+      memory: z.optional(z.strictObject({ warning: z.optional(percent), critical: z.optional(percent) })),
+      latency: z.optional(z.strictObject({ warning: z.optional(duration), critical: z.optional(duration) })),
+    }),
+  ),
   /** Worker masters on this host and their deploy layouts (the release checks). */
-  apps: z.array(appSchema).optional(),
+  apps: z.optional(z.array(appSchema)),
   /** Where /proc is read: /host/proc in a sidecar that mounts the host's. */
-  procRoot: z.string().min(1).optional(),
+  procRoot: z.optional(name),
   /** Host pressure (host.pressure): PSI levels in percent, the load fallback, the hog scan's bounds. */
-  pressure: pressureSchema.optional(),
+  pressure: z.optional(pressureSchema),
   /** The host's crontabs and timers (host.cron-duplicate, host.cron-clone). */
-  cron: z
-    .strictObject({
-      enabled: z.boolean().optional(),
+  cron: z.optional(
+    z.strictObject({
+      enabled: z.optional(z.boolean()),
       /** Where the host's `/` is: `/host` in a sidecar that mounts it read-only. */
-      hostRoot: z.string().min(1).optional(),
+      hostRoot: z.optional(name),
       /** Regular expressions of commands meant to run on several hosts (not a clone). */
-      multiHost: z.array(z.string().min(1)).optional(),
+      multiHost: z.optional(z.array(name)),
       /** Regular expressions of heavy commands kept out of `schedules.peakWindows` (host.cron-peak-window). */
-      heavy: z.array(z.string().min(1)).optional(),
-    })
-    .optional(),
+      heavy: z.optional(z.array(name)),
+    }),
+  ),
   /** Log and notify what a restart would do, without doing it. */
-  dryRun: z.boolean().optional(),
-  log: z.strictObject({ level: z.enum(LOG_LEVELS).optional() }).optional(),
+  dryRun: z.optional(z.boolean()),
+  log: z.optional(z.strictObject({ level: z.optional(z.enum(LOG_LEVELS)) })),
   /** BullMQ job schedulers: heavy work, peak windows, the business zone (src/config/schedules.ts). */
-  schedules: schedulesSchema.optional(),
+  schedules: z.optional(schedulesSchema),
 });
 
 export type ConfigFile = z.output<typeof configFileSchema>;
 export type TargetInput = z.output<typeof target>;
-export type QueueRulesInput = z.output<z.ZodObject<typeof queueRules>>;
+export type QueueRulesInput = z.output<typeof queueRulesSchema>;
 export type LogLevel = (typeof LOG_LEVELS)[number];

@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from 'zod/mini';
 import { parseStored } from '../stored-json.ts';
 import { describeSchedule, fleetId } from './crontab-parse.ts';
 import type { CronJob } from './crontab-parse.ts';
@@ -56,9 +56,9 @@ export function liveInventories(
   return { hosts: hosts.sort((a, b) => a.host.localeCompare(b.host)), expired };
 }
 
-const inventorySchema: z.ZodType<HostInventory> = z.object({
+const inventorySchema: z.ZodMiniType<HostInventory> = z.object({
   host: z.string(),
-  bootId: z.string().nullable(),
+  bootId: z.nullable(z.string()),
   at: z.number(),
   expiresAt: z.number(),
   jobs: z.array(z.object({ id: z.string(), label: z.string(), multi: z.boolean() })),

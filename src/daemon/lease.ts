@@ -1,5 +1,5 @@
 import type { Redis } from 'ioredis';
-import { z } from 'zod';
+import * as z from 'zod/mini';
 import { parseStored } from '../stored-json.ts';
 
 /** Who holds the lease, as stored in its value. */
@@ -52,7 +52,7 @@ export class Lease {
   }
 }
 
-const holderSchema: z.ZodType<LeaseHolder> = z.object({
+const holderSchema: z.ZodMiniType<LeaseHolder> = z.object({
   id: z.string(),
   host: z.string(),
   pid: z.number(),

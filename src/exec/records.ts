@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from 'zod/mini';
 import { parseStored } from '../stored-json.ts';
 
 /**
@@ -59,24 +59,24 @@ export const RECORDS_TTL_MS = 45 * 86_400_000;
 export const KEY_PATTERN = /^[a-z0-9_-]{1,64}$/;
 
 const holder = z.object({ host: z.string(), user: z.string(), pid: z.number(), startedAt: z.number() });
-export const holderSchema: z.ZodType<Holder> = holder;
-const runSchema: z.ZodType<RunRecord> = holder.extend({
+export const holderSchema: z.ZodMiniType<Holder> = holder;
+const runSchema: z.ZodMiniType<RunRecord> = z.extend(holder, {
   kind: z.literal('run'),
   key: z.string(),
   slot: z.number(),
-  endedAt: z.number().nullable(),
-  exitCode: z.number().nullable(),
-  signal: z.string().nullable(),
+  endedAt: z.nullable(z.number()),
+  exitCode: z.nullable(z.number()),
+  signal: z.nullable(z.string()),
   locked: z.boolean(),
 });
-const refusalSchema: z.ZodType<Refusal> = holder.extend({
+const refusalSchema: z.ZodMiniType<Refusal> = z.extend(holder, {
   kind: z.literal('refused'),
   key: z.string(),
   slot: z.number(),
-  holder: holder.nullable(),
+  holder: z.nullable(holder),
   ran: z.boolean(),
 });
-export const recordSchema: z.ZodType<RunRecord | Refusal> = z.union([runSchema, refusalSchema]);
+export const recordSchema: z.ZodMiniType<RunRecord | Refusal> = z.union([runSchema, refusalSchema]);
 
 /** The `<ns>:exec-recent` hash → one summary per key; fields that do not parse are skipped. */
 export function parseRecent(raw: Record<string, string> | null): KeySummary[] {

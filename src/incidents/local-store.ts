@@ -1,6 +1,6 @@
 import { mkdir, readFile, rename, writeFile } from 'node:fs/promises';
 import { dirname } from 'node:path';
-import { z } from 'zod';
+import * as z from 'zod/mini';
 import { parseStored } from '../stored-json.ts';
 import { incidentRecordSchema } from './record-schema.ts';
 import type { IncidentStore, StoredState } from './store.ts';

@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from 'zod/mini';
 import type { IncidentRecord } from './tracker.ts';
 
 const severity = z.enum(['warning', 'critical', 'unknown']);
@@ -11,21 +11,21 @@ const subject = z.discriminatedUnion('kind', [
 ]);
 
 /** An incident record as stored in Redis (written by this or an earlier version of the watchdog). */
-export const incidentRecordSchema: z.ZodType<IncidentRecord> = z.object({
-  fingerprint: z.string().min(1),
-  check: z.string().min(1),
+export const incidentRecordSchema: z.ZodMiniType<IncidentRecord> = z.object({
+  fingerprint: z.string().check(z.minLength(1)),
+  check: z.string().check(z.minLength(1)),
   severity,
   subject,
   summary: z.string(),
   details: z.record(z.string(), z.unknown()),
   firstSeenAt: z.number(),
   lastSeenAt: z.number(),
-  openedAt: z.number().nullable(),
-  notifiedAt: z.number().nullable(),
-  notifiedSeverity: severity.nullable(),
-  resolvedAt: z.number().nullable().optional(),
-  failures: z.number().optional(),
-  retryAt: z.number().nullable().optional(),
-  group: z.string().min(1).optional(),
-  members: z.number().int().nonnegative().optional(),
+  openedAt: z.nullable(z.number()),
+  notifiedAt: z.nullable(z.number()),
+  notifiedSeverity: z.nullable(severity),
+  resolvedAt: z.optional(z.nullable(z.number())),
+  failures: z.optional(z.number()),
+  retryAt: z.optional(z.nullable(z.number())),
+  group: z.optional(z.string().check(z.minLength(1))),
+  members: z.optional(z.number().check(z.int(), z.nonnegative())),
 });

@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { z } from 'zod';
+import type * as z from 'zod/mini';
 import { loadConfig } from '../../src/config/load.ts';
 import type { ConfigFlags } from '../../src/config/load.ts';
 import type { Config } from '../../src/config/types.ts';
@@ -47,15 +47,14 @@ export function flagValue(args: readonly unknown[], flag: string): string | unde
 export const portOf = (listen: string): number => Number(/:(\d+)$/.exec(listen)?.[1]);
 
 /** Every key path a schema accepts, `[]` for list items: `apps[].restart.budget.max`. */
-export function schemaPaths(schema: z.ZodType, prefix = '', out = new Set<string>()): Set<string> {
-  if (schema instanceof z.ZodOptional) schemaPaths(schema.unwrap() as z.ZodType, prefix, out);
-  else if (schema instanceof z.ZodPipe)
-    for (const side of [schema.in, schema.out]) schemaPaths(side as z.ZodType, prefix, out);
-  else if (schema instanceof z.ZodArray) schemaPaths(schema.element as z.ZodType, `${prefix}[]`, out);
-  else if (schema instanceof z.ZodUnion)
-    for (const option of schema.options) schemaPaths(option as z.ZodType, prefix, out);
-  else if (schema instanceof z.ZodObject) {
-    for (const [key, child] of Object.entries<z.ZodType>(schema.shape)) {
+export function schemaPaths(schema: z.core.$ZodType, prefix = '', out = new Set<string>()): Set<string> {
+  const def = (schema as z.core.$ZodTypes)._zod.def;
+  if (def.type === 'optional') schemaPaths(def.innerType, prefix, out);
+  else if (def.type === 'pipe') for (const side of [def.in, def.out]) schemaPaths(side, prefix, out);
+  else if (def.type === 'array') schemaPaths(def.element, `${prefix}[]`, out);
+  else if (def.type === 'union') for (const option of def.options) schemaPaths(option, prefix, out);
+  else if (def.type === 'object') {
+    for (const [key, child] of Object.entries(def.shape)) {
       const path = prefix ? `${prefix}.${key}` : key;
       out.add(path);
       schemaPaths(child, path, out);
