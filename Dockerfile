@@ -18,23 +18,25 @@
 #   docker build --build-arg APP_UID=1000 --build-arg APP_GID=1000 -t queue-watchdog:0.1.0 .
 # The files under /app belong to root and are world-readable, so any UID can run them.
 
-# ---- build: compile TypeScript to dist/ (needs the devDependencies) -----------------------
+# ---- build: bundle src/ into dist/ with esbuild (needs the devDependencies) -----------------
 FROM node:24-bookworm-slim AS build
 ENV npm_config_update_notifier=false
 WORKDIR /src
 COPY package.json package-lock.json ./
-# --ignore-scripts: `npm ci` would run the `prepare` script (the tsc build) before the sources
-# are copied in; the build runs explicitly below, after them, so this layer stays cached while
-# only src/ changes.
+# --ignore-scripts: `npm ci` would run the `prepare` script (the build) before the sources are
+# copied in; the build runs explicitly below, after them, so this layer stays cached while only
+# src/ changes.
 RUN npm ci --ignore-scripts --no-audit --no-fund
-COPY tsconfig.json tsconfig.build.json ./
-# The build's own step after tsc: copies the Lua scripts in src/ into dist/.
+# scripts/build.mjs bundles the CLI (dependencies included, split per command), copies the Lua
+# scripts beside it and builds the demo's process scripts; tsconfig.json gives esbuild the
+# language settings.
+COPY tsconfig.json ./
 COPY scripts ./scripts
 COPY src ./src
 RUN npm run build
 
 # ---- prod-deps: node_modules without devDependencies, nor what the runtime never loads --------
-# Its own `npm ci --omit=dev`: `prepare` cannot run here (no TypeScript), hence --ignore-scripts.
+# Its own `npm ci --omit=dev`: `prepare` cannot run here (no esbuild), hence --ignore-scripts.
 # The only dependency with an install script, msgpackr-extract (optional, via bullmq), just
 # checks for its prebuilt binary, which arrives as an optional package and is loaded at run time.
 # Removed: @sentry/node's bundler plugins (for webpack, vite...: imported only through their own
@@ -111,9 +113,12 @@ COPY --from=build /src/dist ./dist
 # lets garbage pile up to it. A safety net: a daemon watching 10,000 queues that all alert at once
 # has a live heap of 160-185 MB at its peak (RSS 321 MB with this cap, see BENCHMARKS.md); give the
 # container 384 MiB. About 20 MB of heap per 1,000 queues beyond that: raise both together.
+# No --enable-source-maps: Node would parse the bundle's source maps at start-up (+5 MB); stack
+# traces still name functions (the bundle keeps names). Add it to NODE_OPTIONS for traces that
+# point into src/ (the maps ship in dist/).
 ENV PATH=/usr/local/bin:/usr/bin:/bin \
     NODE_ENV=production \
-    NODE_OPTIONS="--enable-source-maps --max-old-space-size=256" \
+    NODE_OPTIONS="--max-old-space-size=256" \
     TINI_SUBREAPER=1
 
 USER ${APP_UID}:${APP_GID}

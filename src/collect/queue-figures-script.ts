@@ -7,8 +7,8 @@ import type { QueueFigures, QueueRef } from './snapshot.ts';
 /**
  * The collection script, lua/queue-figures.lua (what it reads, and how it
  * skips unchanged queues: its header). Read once, at start-up, from next to
- * this module: src/collect/lua under tsx, dist/collect/lua once built (`npm
- * run build` copies it there, scripts/copy-assets.mjs).
+ * this module: src/collect/lua under tsx, dist/lua once built (`npm run
+ * build` copies it there beside the bundle's chunks, scripts/build.mjs).
  */
 export const QUEUE_FIGURES_LUA = readFileSync(new URL('./lua/queue-figures.lua', import.meta.url), 'utf8');
 

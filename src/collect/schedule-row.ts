@@ -5,7 +5,7 @@ import type { QueueRef } from './snapshot.ts';
 /**
  * The schedules script (lua/schedules.lua) and its rows, defined once:
  * test/unit/schedule-row.test.ts reads the Lua and fails when a row's field
- * count disagrees with these lists. Copied into dist/ by scripts/copy-assets.mjs.
+ * count disagrees with these lists. Copied into dist/lua by scripts/build.mjs.
  */
 export const SCHEDULES_LUA = readFileSync(new URL('./lua/schedules.lua', import.meta.url), 'utf8');
 

@@ -3,8 +3,8 @@ import { once } from 'node:events';
 import { copyFile, mkdir, mkdtemp, realpath, rename, rm, symlink } from 'node:fs/promises';
 import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
-import { dirname, join, sep } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { join, sep } from 'node:path';
+import { distFile } from '../dist-file.ts';
 import { killGroupIfSame, launchSupervisor } from './supervisor-handle.ts';
 import type { MasterSeen, Supervisor, SupervisorOptions } from './supervisor-handle.ts';
 
@@ -41,13 +41,9 @@ export interface LayoutOptions {
   readonly root?: string;
 }
 
-// The master, the worker and the supervisor run as plain `node` processes, so they are the
-// compiled JavaScript: next to this module in dist/, or, when this module runs from src/
-// under tsx (the tests), in dist/ too, which `npm test` builds first.
-const HERE = dirname(fileURLToPath(import.meta.url));
-const PROCESSES = import.meta.url.endsWith('.ts')
-  ? join(HERE, '..', '..', 'dist', 'demo', 'processes')
-  : join(HERE, 'processes');
+// The master, the worker and the supervisor run as plain `node` processes, so they are the built
+// JavaScript in dist/demo/processes (scripts/build.mjs), also when this module runs from src/.
+const PROCESSES = distFile('demo/processes');
 
 /**
  * The node_modules folder that holds bullmq, wherever npm put it (hoisted or not). Releases

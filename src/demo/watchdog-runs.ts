@@ -2,12 +2,12 @@ import { spawn } from 'node:child_process';
 import type { ChildProcess } from 'node:child_process';
 import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import type { Finding } from '../checks/finding.ts';
 import type { Report } from '../report/report.ts';
+import { distFile } from '../dist-file.ts';
 import { lastUntil } from '../until.ts';
 
-const CLI = fileURLToPath(new URL('../cli.js', import.meta.url));
+const CLI = distFile('cli.js');
 const running = new Set<ChildProcess>();
 let stopped = false;
 

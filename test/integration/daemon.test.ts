@@ -105,7 +105,9 @@ describe('watchdog run', () => {
     await d.waitForLog((l) => l.msg === 'watchdog running');
     await own.stop();
     await sentry.waitFor(() => unreachable().length >= 1, 10_000);
-    assert.match(String(unreachable()[0]?.message), /is unreachable: connection (refused|lost) \(reconnecting\)/);
+    // "(reconnecting)" when the poll finds the client already reconnecting; without it when the poll
+    // started in the instant before the client saw the socket close (a loaded machine): both are true.
+    assert.match(String(unreachable()[0]?.message), /is unreachable: connection (refused|lost)( \(reconnecting\))?\./);
     assert.equal((await d.get('/readyz')).status, 503);
     assert.equal((await d.get('/healthz')).status, 200, 'alive while Redis is down');
     await own.restart();
