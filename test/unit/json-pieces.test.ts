@@ -9,9 +9,11 @@ import { figures, NOW } from '../support/figures.ts';
 
 /** The streamed text must be JSON.stringify's, byte for byte, and parse back to the value. */
 function assertSame(value: Record<string, unknown>): void {
-  const streamed = [...batched(jsonPieces(value), 64)].join('');
-  assert.equal(streamed, JSON.stringify(value, null, 2));
-  assert.deepEqual(JSON.parse(streamed), JSON.parse(JSON.stringify(value)));
+  for (const perPiece of [1, 3, 256]) {
+    const streamed = [...batched(jsonPieces(value, perPiece), 64)].join('');
+    assert.equal(streamed, JSON.stringify(value, null, 2));
+    assert.deepEqual(JSON.parse(streamed), JSON.parse(JSON.stringify(value)));
+  }
 }
 
 describe('the JSON report in pieces', () => {
@@ -45,7 +47,7 @@ describe('the JSON report in pieces', () => {
     assertSame({});
     assertSame({ gone: undefined });
     assertSame({ gone: undefined, kept: 1, fn: () => 1, sym: Symbol('s') });
-    assertSame({ list: [undefined, () => 1, null, 0, -0, 1e21, 'x'] });
+    assertSame({ list: [undefined, () => 1, null, 0, -0, 1e21, 'x', [], {}, [[1]], { a: [{}] }] });
     // eslint-disable-next-line no-sparse-arrays
     assertSame({ holes: [1, , 3] });
     assertSame({ s: 'line\nbreak "quoted" \\ \u2028 \u0007 \ud800 é 😀', nested: { a: [], b: {}, c: [[], [{}]] } });
