@@ -1,7 +1,9 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
+import { Writable } from 'node:stream';
 import { evaluate } from '../../src/checks/evaluate.ts';
 import type { RedisSnapshot } from '../../src/collect/snapshot.ts';
+import { writeAll } from '../../src/commands/wiring.ts';
 import { loadConfig } from '../../src/config/load.ts';
 import { batched, jsonPieces } from '../../src/report/json-pieces.ts';
 import { buildReport } from '../../src/report/report.ts';
@@ -80,5 +82,42 @@ describe('the JSON report in pieces', () => {
     assert.equal(batches.join(''), pieces.join(''));
     for (const text of batches.slice(0, -1)) assert.ok(text.length >= 50);
     assert.deepEqual([...batched([], 50)], []);
+  });
+});
+
+describe('writing the pieces', () => {
+  /** A slow reader: takes a chunk per turn of the event loop, keeps no more than 64 bytes queued. */
+  const slowSink = (fail?: number) => {
+    const taken: string[] = [];
+    let most = 0;
+    const stream = new Writable({
+      highWaterMark: 64,
+      write(chunk: Buffer, _encoding, done) {
+        most = Math.max(most, stream.writableLength);
+        setImmediate(() => (taken.length === fail ? done(new Error('EPIPE')) : (taken.push(chunk.toString()), done())));
+      },
+    });
+    return { stream, taken, most: () => most };
+  };
+
+  it('waits for the reader whenever its buffer is full, so about one piece waits in memory', async () => {
+    const sink = slowSink();
+    const pieces = Array.from({ length: 200 }, (_, i) => `${String(i).padStart(40, '.')}\n`);
+    await writeAll(sink.stream, pieces);
+    await new Promise<void>((resolve) => sink.stream.end(resolve));
+    assert.equal(sink.taken.join(''), pieces.join(''));
+    assert.ok(sink.most() <= 64 + 41, `queued ${sink.most()} bytes`);
+  });
+
+  it("fails with the stream's error (a closed pipe) instead of waiting forever", async () => {
+    const sink = slowSink(3);
+    sink.stream.on('error', () => undefined);
+    await assert.rejects(
+      writeAll(
+        sink.stream,
+        Array.from({ length: 50 }, () => 'x'.repeat(100)),
+      ),
+      /EPIPE/,
+    );
   });
 });
