@@ -6,6 +6,7 @@
  */
 import { closeSync, fstatSync, openSync, readFileSync, readSync } from 'node:fs';
 import { hostname } from 'node:os';
+import type { Writable } from 'node:stream';
 import type { Redis } from 'ioredis';
 import type { Logger } from 'pino';
 import { collectHost } from '../collect/proc-snapshot.ts';
@@ -54,14 +55,18 @@ export function realIo(): Io {
  * for 'drain' whenever the stream says its buffer is full keeps that to about one piece, however
  * slow the reader (`check --json | jq`), instead of the whole output.
  */
-export async function writeAll(stream: NodeJS.WritableStream, pieces: Iterable<string>): Promise<void> {
+export async function writeAll(stream: Writable, pieces: Iterable<string>): Promise<void> {
   for (const text of pieces) {
     if (!stream.write(text)) await drained(stream);
   }
 }
 
-/** Resolves on 'drain' (or 'close': nothing more will be taken), rejects on the stream's error. */
-function drained(stream: NodeJS.WritableStream): Promise<void> {
+/**
+ * Resolves on 'drain', or at once or on 'close' when the stream takes nothing more (its 'close'
+ * came already: waiting for it would never end); rejects on the stream's error.
+ */
+function drained(stream: Writable): Promise<void> {
+  if (stream.destroyed) return Promise.resolve();
   return new Promise((resolve, reject) => {
     const stop = (): void => {
       stream.off('drain', onDrain);

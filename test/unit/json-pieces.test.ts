@@ -109,6 +109,15 @@ describe('writing the pieces', () => {
     assert.ok(sink.most() <= 64 + 41, `queued ${sink.most()} bytes`);
   });
 
+  it('ends, without waiting forever, when the output is closed without an error', async () => {
+    const sink = slowSink();
+    const pieces = Array.from({ length: 50 }, () => 'x'.repeat(100));
+    const writing = writeAll(sink.stream, pieces);
+    setImmediate(() => sink.stream.destroy());
+    await writing;
+    assert.ok(sink.taken.length < pieces.length);
+  });
+
   it("fails with the stream's error (a closed pipe) instead of waiting forever", async () => {
     const sink = slowSink(3);
     sink.stream.on('error', () => undefined);
