@@ -6,6 +6,7 @@
  */
 import { closeSync, fstatSync, openSync, readFileSync, readSync } from 'node:fs';
 import { hostname } from 'node:os';
+import type { Writable } from 'node:stream';
 import type { Redis } from 'ioredis';
 import type { Logger } from 'pino';
 import { collectHost } from '../collect/proc-snapshot.ts';
@@ -35,11 +36,55 @@ export { VERSION };
 export interface Io {
   readonly env: Readonly<Record<string, string | undefined>>;
   readonly write: (text: string) => void;
+  /** Writes the pieces in order, each once the output has taken the ones before it. */
+  readonly writeAll: (pieces: Iterable<string>) => Promise<void>;
   readonly now: () => number;
 }
 
 export function realIo(): Io {
-  return { env: process.env, write: (text) => process.stdout.write(text), now: Date.now };
+  return {
+    env: process.env,
+    write: (text) => process.stdout.write(text),
+    writeAll: (pieces) => writeAll(process.stdout, pieces),
+    now: Date.now,
+  };
+}
+
+/**
+ * A pipe to stdout is asynchronous: what its reader has not taken yet waits in memory. Waiting
+ * for 'drain' whenever the stream says its buffer is full keeps that to about one piece, however
+ * slow the reader (`check --json | jq`), instead of the whole output.
+ */
+export async function writeAll(stream: Writable, pieces: Iterable<string>): Promise<void> {
+  for (const text of pieces) {
+    if (!stream.write(text)) await drained(stream);
+  }
+}
+
+/**
+ * Resolves on 'drain', or at once or on 'close' when the stream takes nothing more (its 'close'
+ * came already: waiting for it would never end); rejects on the stream's error.
+ */
+function drained(stream: Writable): Promise<void> {
+  if (stream.destroyed) return Promise.resolve();
+  return new Promise((resolve, reject) => {
+    const stop = (): void => {
+      stream.off('drain', onDrain);
+      stream.off('close', onDrain);
+      stream.off('error', onError);
+    };
+    const onDrain = (): void => {
+      stop();
+      resolve();
+    };
+    const onError = (error: Error): void => {
+      stop();
+      reject(error);
+    };
+    stream.on('drain', onDrain);
+    stream.on('close', onDrain);
+    stream.on('error', onError);
+  });
 }
 
 export function readConfig(flags: ConfigFlags, env: Io['env']): Config {

@@ -268,6 +268,9 @@ function mergeRules(base: QueueRules, override: QueueRulesInput, path: string): 
 }
 
 function mergeLevels(base: Levels, override: Partial<Levels> | undefined, path: string): Levels {
+  // Nothing overridden: the base itself (frozen with the config), not a copy per queue — a config
+  // of 10,000 queues kept 50,000 of these copies (1.9 MB of its 4.4 MB).
+  if (override?.warning === undefined && override?.critical === undefined) return base;
   const merged = { warning: override?.warning ?? base.warning, critical: override?.critical ?? base.critical };
   if (merged.warning > merged.critical) {
     throw new ConfigError(

@@ -66,6 +66,11 @@ export async function checkJson(
   } catch {
     throw new Error(`not JSON (exit ${result.code}): ${result.stdout}\n${result.stderr}`);
   }
+  // The report is written in pieces (src/report/json-pieces.ts): the bytes must still be one
+  // JSON.stringify(report, null, 2) and a newline, as when it was written whole.
+  if (result.stdout !== `${JSON.stringify(report, null, 2)}\n`) {
+    throw new Error(`check --json did not print JSON.stringify(report, null, 2):\n${result.stdout}`);
+  }
   return { ...result, report };
 }
 

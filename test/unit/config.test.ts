@@ -81,6 +81,10 @@ describe('configuration', () => {
     const [emails, reports] = config.targets[0]?.queues ?? [];
     assert.deepEqual(emails?.waitAge, { warning: 120_000, critical: 1_800_000 });
     assert.deepEqual(reports?.waitAge, { warning: 120_000, critical: 3_600_000 });
+    // Levels a queue does not override are the defaults' own frozen object, not a copy per queue.
+    assert.equal(emails?.waitAge, config.defaults.waitAge);
+    assert.equal(reports?.noProgress, config.defaults.noProgress);
+    assert.ok(Object.isFrozen(emails?.waitAge));
     assert.equal(reports?.mayBePaused, 1_800_000);
     assert.equal(reports?.prefix, 'other');
     assert.equal(config.targets[0]?.name, 'main');
