@@ -1,6 +1,8 @@
 // npm run bench [-- --quick] [--scales 100,1000,10000] [--delayed 1000000] [--passes 10] [--no-latency] [--schedulers 2] [--memory-only]
 // --memory-only: only the peak RSS rows per scale, the allocation per quiet daemon poll (bench/alloc.ts) and the start-up rows (printed, BENCHMARKS.md untouched).
 // --alloc-only: only the allocation per quiet daemon poll per scale, alerting and idle queues (printed; ALLOC_TOP=1 names the top allocators).
+// --daemon-only: only the daemon's poll rows per scale (nothing changed, 10 % changed), each measured --runs times (default 2), with
+// the quiet poll's Redis commands by name (printed; a minute or two at 10,000 queues, most of it seeding).
 // Starts its own redis-server, seeds the BullMQ 6 layout, and measures queue-watchdog against
 // BullMQ's public API and an exporter-style pass on the same data in the same run.
 import { execFileSync } from 'node:child_process';
@@ -29,6 +31,8 @@ const { values } = parseArgs({
     schedulers: { type: 'string' },
     'memory-only': { type: 'boolean', default: false },
     'alloc-only': { type: 'boolean', default: false },
+    'daemon-only': { type: 'boolean', default: false },
+    runs: { type: 'string' },
   },
 });
 const quick = values.quick === true;
@@ -39,6 +43,7 @@ const passes = Number(values.passes ?? (quick ? 3 : 10));
 const schedulers = Number(values.schedulers ?? 0);
 const memoryOnly = values['memory-only'] === true;
 const allocOnly = values['alloc-only'] === true;
+const daemonOnly = values['daemon-only'] === true;
 
 /**
  * Redis on the last CPU, this process (and the `watchdog` processes it starts) on the others.
@@ -244,6 +249,61 @@ async function allocOnlyScale(queues: number): Promise<string[]> {
     await redis.stop();
   }
 }
+/** Each command's calls in INFO commandstats. */
+function callsByCommand(text: string): Map<string, number> {
+  const calls = new Map<string, number>();
+  for (const [, name = '', n] of text.matchAll(/^cmdstat_([^:]+):calls=(\d+)/gm)) calls.set(name, Number(n));
+  return calls;
+}
+
+/** The daemon's poll rows only, measured `runs` times on the same data; and a quiet poll's commands by name. */
+async function daemonOnlyScale(queues: number, runs: number): Promise<string[]> {
+  const redis = await startBenchRedis();
+  try {
+    const admin = redis.client();
+    const delayed = delayedAt(queues);
+    process.stderr.write(`seeding ${queues} queues, ${delayed} delayed jobs, ${schedulers} schedulers per queue...\n`);
+    await seed(admin, { queues, delayedTotal: delayed, schedulers }, Date.now());
+    const names = Array.from({ length: queues }, (_, i) => queueName(i));
+    const config = loadConfig({ flags: { redis: redis.url(), queue: names }, env: {}, readFile: () => undefined });
+    const client = new Redis(redis.url());
+    const lines: string[] = [];
+    const row = (f: Figures): string =>
+      `| ${queues} | ${f.approach} | ${f.medianMs.toFixed(1)} | ${f.p95Ms.toFixed(1)} | ${f.commands} | ${f.redisCpuMs.toFixed(1)} | ${f.longestCommandMs} |`;
+    for (let run = 1; run <= runs; run += 1) {
+      process.stderr.write(`measuring at ${queues} queues, run ${run}...\n`);
+      const quiet = watchdogApproach(client, config, { kind: 'daemon', changedShare: 0 });
+      lines.push(row(await measure(quiet, admin, passes, 2)));
+      // One more quiet poll of the same daemon, its commands by name.
+      const before = callsByCommand(await admin.info('commandstats'));
+      await quiet.pass();
+      const after = callsByCommand(await admin.info('commandstats'));
+      const byName = [...after]
+        .map(([name, n]) => [name, n - (before.get(name) ?? 0)] as const)
+        .filter(([name, n]) => n > 0 && name !== 'info')
+        .sort((a, b) => b[1] - a[1]);
+      lines.push(
+        `| ${queues} | (that quiet poll's commands: ${byName.map(([name, n]) => `${name} ${n}`).join(', ')}) | | | | | |`,
+      );
+      lines.push(
+        row(await measure(watchdogApproach(client, config, { kind: 'daemon', changedShare: 0.1 }), admin, passes, 2)),
+      );
+    }
+    client.disconnect();
+    return lines;
+  } finally {
+    await redis.stop();
+  }
+}
+if (daemonOnly) {
+  const rows: string[] = [];
+  for (const queues of scales) rows.push(...(await daemonOnlyScale(queues, Number(values.runs ?? 2))));
+  process.stdout.write(
+    `\n| queues | approach | median ms | p95 ms | Redis commands | Redis CPU ms | longest command ms |\n|---|---|---|---|---|---|---|\n${rows.join('\n')}\n`,
+  );
+  process.exit(0);
+}
+
 if (allocOnly) {
   const rows: string[] = [];
   for (const queues of scales) rows.push(...(await allocOnlyScale(queues)));
