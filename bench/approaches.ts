@@ -14,7 +14,13 @@ export interface Approach {
   close(): Promise<void>;
 }
 
-export type WatchdogMode = { readonly kind: 'full' } | { readonly kind: 'daemon'; readonly changedShare: number };
+/**
+ * `clock`: the daemon's own clock (default Date.now). A clock that stands still keeps every queue
+ * short of its periodic full read (FULL_READ_EVERY_MS, staggered: on a slow, loaded machine some
+ * measured polls would otherwise re-read a sixteenth of the queues in full, a different poll each run).
+ */
+export type WatchdogMode =
+  { readonly kind: 'full' } | { readonly kind: 'daemon'; readonly changedShare: number; readonly clock?: () => number };
 
 /**
  * queue-watchdog's own collection and checks on one long-lived connection.
@@ -46,7 +52,8 @@ export function watchdogApproach(client: Redis, config: Config, mode: WatchdogMo
       await pipeline.exec();
     },
     async pass() {
-      const snapshot = await collectTarget(client, target, undefined, Date.now, cache);
+      const clock = mode.kind === 'daemon' ? (mode.clock ?? Date.now) : Date.now;
+      const snapshot = await collectTarget(client, target, undefined, clock, cache);
       evaluate([snapshot], config);
       return { roundTrips: snapshot.reachable ? snapshot.roundTrips : undefined };
     },

@@ -15,6 +15,7 @@ import { startRedis } from '../src/demo/redis-server.ts';
 import { allocationPerPoll } from './alloc.ts';
 import { exporterApproach, publicApiApproach, watchdogApproach } from './approaches.ts';
 import { detectionLatency } from './latency.ts';
+import { daemonRows } from './daemon.ts';
 import { measure } from './measure.ts';
 import type { Figures } from './measure.ts';
 import { queueName, seed, seedIdle } from './seed.ts';
@@ -249,55 +250,17 @@ async function allocOnlyScale(queues: number): Promise<string[]> {
     await redis.stop();
   }
 }
-/** Each command's calls in INFO commandstats. */
-function callsByCommand(text: string): Map<string, number> {
-  const calls = new Map<string, number>();
-  for (const [, name = '', n] of text.matchAll(/^cmdstat_([^:]+):calls=(\d+)/gm)) calls.set(name, Number(n));
-  return calls;
-}
-
-/** The daemon's poll rows only, measured `runs` times on the same data; and a quiet poll's commands by name. */
-async function daemonOnlyScale(queues: number, runs: number): Promise<string[]> {
-  const redis = await startBenchRedis();
-  try {
-    const admin = redis.client();
-    const delayed = delayedAt(queues);
-    process.stderr.write(`seeding ${queues} queues, ${delayed} delayed jobs, ${schedulers} schedulers per queue...\n`);
-    await seed(admin, { queues, delayedTotal: delayed, schedulers }, Date.now());
-    const names = Array.from({ length: queues }, (_, i) => queueName(i));
-    const config = loadConfig({ flags: { redis: redis.url(), queue: names }, env: {}, readFile: () => undefined });
-    const client = new Redis(redis.url());
-    const lines: string[] = [];
-    const row = (f: Figures): string =>
-      `| ${queues} | ${f.approach} | ${f.medianMs.toFixed(1)} | ${f.p95Ms.toFixed(1)} | ${f.commands} | ${f.redisCpuMs.toFixed(1)} | ${f.longestCommandMs} |`;
-    for (let run = 1; run <= runs; run += 1) {
-      process.stderr.write(`measuring at ${queues} queues, run ${run}...\n`);
-      const quiet = watchdogApproach(client, config, { kind: 'daemon', changedShare: 0 });
-      lines.push(row(await measure(quiet, admin, passes, 2)));
-      // One more quiet poll of the same daemon, its commands by name.
-      const before = callsByCommand(await admin.info('commandstats'));
-      await quiet.pass();
-      const after = callsByCommand(await admin.info('commandstats'));
-      const byName = [...after]
-        .map(([name, n]) => [name, n - (before.get(name) ?? 0)] as const)
-        .filter(([name, n]) => n > 0 && name !== 'info')
-        .sort((a, b) => b[1] - a[1]);
-      lines.push(
-        `| ${queues} | (that quiet poll's commands: ${byName.map(([name, n]) => `${name} ${n}`).join(', ')}) | | | | | |`,
-      );
-      lines.push(
-        row(await measure(watchdogApproach(client, config, { kind: 'daemon', changedShare: 0.1 }), admin, passes, 2)),
-      );
-    }
-    client.disconnect();
-    return lines;
-  } finally {
-    await redis.stop();
-  }
-}
 if (daemonOnly) {
   const rows: string[] = [];
-  for (const queues of scales) rows.push(...(await daemonOnlyScale(queues, Number(values.runs ?? 2))));
+  for (const queues of scales) {
+    const redis = await startBenchRedis();
+    try {
+      const plan = { queues, delayedTotal: delayedAt(queues), schedulers };
+      rows.push(...(await daemonRows(redis, plan, passes, Number(values.runs ?? 2))));
+    } finally {
+      await redis.stop();
+    }
+  }
   process.stdout.write(
     `\n| queues | approach | median ms | p95 ms | Redis commands | Redis CPU ms | longest command ms |\n|---|---|---|---|---|---|---|\n${rows.join('\n')}\n`,
   );
