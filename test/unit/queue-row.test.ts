@@ -10,7 +10,7 @@ import {
   ROW_TAG,
   SAME_AT,
   SAME_FIELDS,
-  SAME_SHORT,
+  SAME_UNCHANGED,
 } from '../../src/collect/queue-row.ts';
 
 // The script and queue-row.ts speak a positional protocol: a field added, dropped or moved on one
@@ -58,9 +58,13 @@ describe('the collection script and queue-row.ts agree', () => {
     assert.deepEqual(rows[0], [...SAME_FIELDS]);
   });
 
-  it('answers an unchanged queue with nothing to read again by SAME_SHORT alone, in the function that makes the rows', () => {
+  it('answers an unchanged queue with nothing read again by SAME_UNCHANGED alone, in the function that makes the rows', () => {
     const body = /\nlocal function same\(([^)]*)\)\n([\s\S]*?)\nend\n/.exec(lua)?.[2] ?? '';
-    assert.match(body, new RegExp(`\\n  if not has\\(bits, RECHECK\\) then return ${SAME_SHORT} end\\n`));
+    // Nothing read again = none of the 'same' row's three parts was read (each part's first field is false).
+    const parts = ['delayedDue', 'activeSampled', 'stalledCheckTtl'] as const;
+    for (const part of parts) assert.ok(SAME_FIELDS.includes(part), part);
+    assert.match(body, new RegExp(`\\n  if not \\(${parts.join(' or ')}\\) then return UNCHANGED end\\n`));
+    assert.equal(constants(lua).get('UNCHANGED'), SAME_UNCHANGED);
     assert.match(body, /return \{'same', /);
   });
 
