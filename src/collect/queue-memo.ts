@@ -22,7 +22,7 @@ export interface QueueMemo {
   readonly fullAt: number;
   /** What that full read saw of meta (the script's `metaSig`; '' = no version): a 'same' answer needs meta to say the same. */
   readonly metaSig: string;
-  /** `after`, `metaSig` and `rechecks.dueAt`, packed for the script once, not every poll (the last three of QUEUE_ARGS). */
+  /** `after`, `rechecks.dueAt` and `metaSig`, packed for the script once, not every poll (`memo` of QUEUE_ARGS). */
   readonly fields: string;
 }
 
@@ -32,21 +32,21 @@ export function nextStreamId(id: string): string | null {
   return match ? `${match[1]}-${(BigInt(match[2] ?? '0') + 1n).toString()}` : null;
 }
 
-// A queue's packed prefix and name, made once per queue object, not per poll (the daemon reads the
-// same objects every poll: queue-list.ts keeps them per declared list).
+// A queue's packed `base`, made once per queue object, not per poll (the daemon reads the same
+// objects every poll: queue-list.ts keeps them per declared list).
 const identities = new WeakMap<QueueRef, string>();
 function identity(ref: QueueRef): string {
   let packed = identities.get(ref);
   if (packed === undefined) {
-    packed = packField(ref.prefix) + packField(ref.name);
+    packed = packField(`${ref.prefix}:${ref.name}:`);
     identities.set(ref, packed);
   }
   return packed;
 }
 // Every `bits` there can be (flags below PRESENT, at most 5 collections), packed once.
 const BITS_FIELDS = Array.from({ length: QUEUE_BITS.PRESENT * 6 }, (_, bits) => packField(String(bits)));
-// Read in full: bits 0, no `after`, no meta, no `dueAt`.
-const FULL_READ = packField('0') + packField('') + packField('') + packField('');
+// Read in full: bits 0, no memo.
+const FULL_READ = packField('0') + packField('');
 
 /**
  * The script's arguments for one queue (QUEUE_ARGS in queue-row.ts), packed
@@ -152,7 +152,7 @@ export function nextMemo(
   return { eventId: parsed.eventId, after, figures, rechecks, fullAt, metaSig, fields };
 }
 
-/** A memo's part of the script's arguments: `after`, `meta` and `dueAt`, packed (QUEUE_ARGS). */
+/** A memo's part of the script's arguments: its `memo` field, MEMO_PARTS joined by newlines, packed (QUEUE_ARGS). */
 export function packMemoFields(after: string, metaSig: string, dueAt: number | null): string {
-  return packField(after) + packField(metaSig) + packField(dueAt === null ? '' : String(dueAt));
+  return packField(`${after}\n${dueAt === null ? '' : String(dueAt)}\n${metaSig}`);
 }

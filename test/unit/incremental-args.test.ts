@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { nextMemo, nextStreamId, packMemoFields, queueArgs } from '../../src/collect/queue-memo.ts';
 import type { QueueMemo } from '../../src/collect/queue-memo.ts';
-import { packField, QUEUE_ARGS, unpackFields } from '../../src/collect/queue-row.ts';
+import { MEMO_PARTS, packField, QUEUE_ARGS, unpackFields } from '../../src/collect/queue-row.ts';
 import { figures, NOW } from '../support/figures.ts';
 
 const ref = { prefix: 'bull', name: 'emails' };
@@ -18,9 +18,16 @@ const memo = (over: Partial<QueueMemo> & { figures?: ReturnType<typeof figures> 
   };
   return { ...made, fields: packMemoFields(made.after, made.metaSig, made.rechecks.dueAt) };
 };
-/** One queue's packed arguments, unpacked as the script reads them. */
-const args = (m: QueueMemo | undefined, r: { prefix: string; name: string } = ref): string[] =>
-  unpackFields(queueArgs(r, m, NOW));
+/** One queue's packed arguments, unpacked as the script reads them, the memo's parts split as it splits them. */
+const args = (m: QueueMemo | undefined, r: { prefix: string; name: string } = ref): string[] => {
+  const [base = '', bits = '', memo = ''] = unpackFields(queueArgs(r, m, NOW));
+  return [base, bits, ...memoParts(memo)];
+};
+function memoParts(memo: string): string[] {
+  if (memo === '') return [];
+  const [after = '', dueAt = '', ...meta] = memo.split('\n');
+  return [after, dueAt, meta.join('\n')];
+}
 
 describe('incremental read arguments', () => {
   it('asks for stream entries strictly after the remembered one, also past 2^53', () => {
@@ -31,13 +38,13 @@ describe('incremental read arguments', () => {
   });
 
   it('reads in full without a memo', () => {
-    assert.deepEqual(args(undefined), ['bull', 'emails', '0', '', '', '']);
+    assert.deepEqual(args(undefined), ['bull:emails:', '0']);
   });
 
   it("re-reads the locks (1) and the stall checker's key (2) each once its own time came on Redis's clock", () => {
     const bits = (m: QueueMemo): number => Number(args(m)[QUEUE_ARGS.indexOf('bits')]);
     const flags = (m: QueueMemo): number => bits(m) % 4;
-    assert.deepEqual(args(memo()), ['bull', 'emails', '4', '1700000000000-6', '0,,,,bullmq:6.7.0', '']);
+    assert.deepEqual(args(memo()), ['bull:emails:', '4', '1700000000000-6', '', '0,,,,bullmq:6.7.0']);
     assert.equal(flags(memo()), 0);
     const rechecks = (locksAt: number | null, stalledAt: number) =>
       memo({ rechecks: { dueAt: null, locksAt, stalledAt } });
@@ -49,7 +56,8 @@ describe('incremental read arguments', () => {
 
   it('sends when the next delayed job falls due, for the script to weigh on its own clock', () => {
     const dueAt = (at: number | null): string =>
-      args(memo({ rechecks: { dueAt: at, locksAt: null, stalledAt: NOW + 1 } }))[QUEUE_ARGS.indexOf('dueAt')] ?? '-';
+      args(memo({ rechecks: { dueAt: at, locksAt: null, stalledAt: NOW + 1 } }))[2 + MEMO_PARTS.indexOf('dueAt')] ??
+      '-';
     assert.equal(dueAt(null), '');
     assert.equal(dueAt(NOW + 3_600_000), String(NOW + 3_600_000));
     assert.equal(dueAt(NOW - 1), String(NOW - 1));
@@ -70,14 +78,14 @@ describe('incremental read arguments', () => {
       { prefix: '', name: '\0nul\r\n' },
       { prefix: 'bull', name: '' },
     ];
-    const withMeta = memo({ metaSig: '1,5,,,bullmq:6.7.0 | ✓ 10:20' });
+    const withMeta = memo({ metaSig: '1,5,,,bullmq:6.7.0 | ✓ 10:20\n2' });
     const packed = odd.map((r, i) => queueArgs(r, i % 2 === 0 ? withMeta : undefined, NOW)).join('');
     assert.deepEqual(
       unpackFields(packed),
       odd.flatMap((r, i) =>
         i % 2 === 0
-          ? [r.prefix, r.name, '4', '1700000000000-6', '1,5,,,bullmq:6.7.0 | ✓ 10:20', '']
-          : [r.prefix, r.name, '0', '', '', ''],
+          ? [`${r.prefix}:${r.name}:`, '4', '1700000000000-6\n\n1,5,,,bullmq:6.7.0 | ✓ 10:20\n2']
+          : [`${r.prefix}:${r.name}:`, '0', ''],
       ),
     );
     assert.equal(packField('✉'), '3:✉', 'the length counts UTF-8 bytes, as the script does');
@@ -100,10 +108,10 @@ describe('incremental read arguments', () => {
       );
     const seen = full('0,3,,,bullmq:6.7.0');
     assert.ok(seen);
-    assert.deepEqual(args(seen).slice(3), ['1700000000000-10', '0,3,,,bullmq:6.7.0', String(NOW + 5_000)]);
+    assert.deepEqual(args(seen).slice(2), ['1700000000000-10', String(NOW + 5_000), '0,3,,,bullmq:6.7.0']);
     const versionless = full(null);
     assert.ok(versionless, 'still remembered (what memory carries: the stall checker, a rate limiter)');
-    assert.deepEqual(args(versionless).slice(3), ['1700000000000-10', '', String(NOW + 5_000)]);
+    assert.deepEqual(args(versionless).slice(2), ['1700000000000-10', String(NOW + 5_000), '']);
     const fromMemory = nextMemo(
       {
         reading: { ref, ok: true, figures: figures({ delayedDue: 1 }) },
@@ -132,6 +140,6 @@ describe('incremental read arguments', () => {
       NOW,
     );
     assert.ok(fellDue);
-    assert.deepEqual(args(fellDue).slice(3), ['1700000000000-10', '0,3,,,bullmq:6.7.0', String(NOW + 60_000)]);
+    assert.deepEqual(args(fellDue).slice(2), ['1700000000000-10', String(NOW + 60_000), '0,3,,,bullmq:6.7.0']);
   });
 });

@@ -5,6 +5,7 @@ import {
   FULL_AT,
   FULL_FIELDS,
   HEADER_ARGS,
+  MEMO_PARTS,
   QUEUE_ARGS,
   QUEUE_BITS,
   ROW_TAG,
@@ -88,6 +89,9 @@ describe('the collection script and queue-row.ts agree', () => {
     const fields = [...lua.matchAll(/^ {2}(\w+), at = field\(packed, at\)$/gm)].map(([, name]) => name);
     assert.deepEqual(fields, [...QUEUE_ARGS]);
     assert.match(lua, new RegExp(`^ {2}local ${QUEUE_ARGS.join(', ')}$`, 'm'));
+    // The memo's parts, split by newlines (as `\n` in the Lua source), the last taking the rest.
+    const split = `    local ${MEMO_PARTS.join(', ')} = string.match(memo, '^([^\\n]*)\\n([^\\n]*)\\n(.*)$')\n`;
+    assert.ok(lua.includes(split), split);
   });
 
   it("gives the bits of a queue's `bits` argument the values of QUEUE_BITS", () => {

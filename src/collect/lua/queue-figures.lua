@@ -40,7 +40,8 @@
 -- built by queueArgs in queue-memo.ts). ARGV is the header, then one string holding every queue's
 -- arguments, each as `<length in bytes>:<bytes>` (a prefix and a name may hold any byte, so no
 -- separator could be safe; one string per chunk, not one per argument, is what the caller
--- allocates). test/unit/queue-row.test.ts reads this file and fails when the two disagree: the
+-- allocates): the queue's key base, its bits, and its memo's parts in one field, split by one
+-- string.match (newlines: a stream id and a time hold none, and the signature, last, may hold any). test/unit/queue-row.test.ts reads this file and fails when the two disagree: the
 -- header's locals and HEADER_ARGS, the per-queue fields in order, the bit constants, and the values
 -- returned in the 'ok' and 'same' rows and the short answer, which are locals named exactly like
 -- the fields there (keep them plain names).
@@ -379,9 +380,10 @@ local function same(base, after, bits, known, dueAt)
     stalledCheckTtl, stalledCheckUntil, stalledRecheckAt}
 end
 
-local function figures(base, after, bits, known, dueAt)
-  if after ~= '' then
-    local row = same(base, after, bits, known, dueAt)
+local function figures(base, bits, memo)
+  if memo ~= '' then
+    local after, dueAt, meta = string.match(memo, '^([^\n]*)\n([^\n]*)\n(.*)$')
+    local row = after and same(base, after, bits, meta, dueAt)
     if row then return row end
   end
   return read(base, remember and redis.call('XREVRANGE', base .. 'events', '+', '-', 'COUNT', 1) or {})
@@ -417,15 +419,11 @@ end
 local out = {}
 local packed, at = ARGV[HEADER_ARGS + 1] or '', 1
 while at <= #packed do
-  local prefix, name, bits, after, meta, dueAt
-  prefix, at = field(packed, at)
-  name, at = field(packed, at)
+  local base, bits, memo
+  base, at = field(packed, at)
   bits, at = field(packed, at)
-  after, at = field(packed, at)
-  meta, at = field(packed, at)
-  dueAt, at = field(packed, at)
-  local base = prefix .. ':' .. name .. ':'
-  local ok, res = pcall(figures, base, after, tonumber(bits), meta, dueAt)
+  memo, at = field(packed, at)
+  local ok, res = pcall(figures, base, tonumber(bits), memo)
   if ok then out[#out + 1] = res else out[#out + 1] = {'error', diagnose(base, res)} end
 end
 return out
