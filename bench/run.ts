@@ -1,6 +1,8 @@
 // npm run bench [-- --quick] [--scales 100,1000,10000] [--delayed 1000000] [--passes 10] [--no-latency] [--schedulers 2] [--memory-only]
 // --memory-only: only the peak RSS rows per scale, the allocation per quiet daemon poll (bench/alloc.ts) and the start-up rows (printed, BENCHMARKS.md untouched).
 // --alloc-only: only the allocation per quiet daemon poll per scale, alerting and idle queues (printed; ALLOC_TOP=1 names the top allocators).
+// --daemon-only: only the daemon's poll rows per scale (nothing changed, 10 % changed), each measured --runs times (default 2), with
+// the quiet poll's Redis commands by name (printed; a minute or two at 10,000 queues, most of it seeding).
 // Starts its own redis-server, seeds the BullMQ 6 layout, and measures queue-watchdog against
 // BullMQ's public API and an exporter-style pass on the same data in the same run.
 import { execFileSync } from 'node:child_process';
@@ -13,6 +15,7 @@ import { startRedis } from '../src/demo/redis-server.ts';
 import { allocationPerPoll } from './alloc.ts';
 import { exporterApproach, publicApiApproach, watchdogApproach } from './approaches.ts';
 import { detectionLatency } from './latency.ts';
+import { daemonRows } from './daemon.ts';
 import { measure } from './measure.ts';
 import type { Figures } from './measure.ts';
 import { queueName, seed, seedIdle } from './seed.ts';
@@ -29,6 +32,8 @@ const { values } = parseArgs({
     schedulers: { type: 'string' },
     'memory-only': { type: 'boolean', default: false },
     'alloc-only': { type: 'boolean', default: false },
+    'daemon-only': { type: 'boolean', default: false },
+    runs: { type: 'string' },
   },
 });
 const quick = values.quick === true;
@@ -39,6 +44,7 @@ const passes = Number(values.passes ?? (quick ? 3 : 10));
 const schedulers = Number(values.schedulers ?? 0);
 const memoryOnly = values['memory-only'] === true;
 const allocOnly = values['alloc-only'] === true;
+const daemonOnly = values['daemon-only'] === true;
 
 /**
  * Redis on the last CPU, this process (and the `watchdog` processes it starts) on the others.
@@ -244,6 +250,23 @@ async function allocOnlyScale(queues: number): Promise<string[]> {
     await redis.stop();
   }
 }
+if (daemonOnly) {
+  const rows: string[] = [];
+  for (const queues of scales) {
+    const redis = await startBenchRedis();
+    try {
+      const plan = { queues, delayedTotal: delayedAt(queues), schedulers };
+      rows.push(...(await daemonRows(redis, plan, passes, Number(values.runs ?? 2))));
+    } finally {
+      await redis.stop();
+    }
+  }
+  process.stdout.write(
+    `\n| queues | approach | median ms | p95 ms | Redis commands | Redis CPU ms | longest command ms |\n|---|---|---|---|---|---|---|\n${rows.join('\n')}\n`,
+  );
+  process.exit(0);
+}
+
 if (allocOnly) {
   const rows: string[] = [];
   for (const queues of scales) rows.push(...(await allocOnlyScale(queues)));

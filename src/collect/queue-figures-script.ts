@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs';
 import type { QueueMemo } from './queue-memo.ts';
-import { FULL_AT, ROW_TAG, SAME_AT } from './queue-row.ts';
-import type { FullField, ParsedRow } from './queue-row.ts';
+import { FULL_AT, ROW_TAG, SAME_AT, SAME_UNCHANGED } from './queue-row.ts';
+import type { FullField, ParsedRow, Rechecks } from './queue-row.ts';
 import type { QueueFigures, QueueRef } from './snapshot.ts';
 
 /**
@@ -24,10 +24,11 @@ const count = (row: readonly unknown[], name: FullField): number => Number(value
 const time = (row: readonly unknown[], name: FullField): number | null => orNull(value(row, name));
 const text = (row: readonly unknown[], name: FullField): string | null => textOrNull(value(row, name));
 
+const NO_RECHECKS: Rechecks = Object.freeze({ dueAt: null, locksAt: null, stalledAt: 0 });
 const problem = (ref: QueueRef, text: string): ParsedRow => ({
   reading: { ref, ok: false, problem: text },
   eventId: null,
-  recheckAt: 0,
+  rechecks: NO_RECHECKS,
   full: true,
   metaSig: null,
 });
@@ -35,46 +36,18 @@ const UNEXPECTED = 'unexpected reply from the collection script';
 
 /** Turns one script row into a reading; anything malformed becomes a problem, never a throw. */
 export function parseQueueRow(ref: QueueRef, row: unknown, workers: number | null, memo?: QueueMemo): ParsedRow {
-  // Nothing changed and nothing was read again: the answer is the due count alone (SAME_SHORT).
+  // Nothing changed and nothing was read again: the answer is one integer (SAME_UNCHANGED).
   if (typeof row === 'number') {
-    if (!memo) return problem(ref, UNEXPECTED);
+    if (!memo || row !== SAME_UNCHANGED) return problem(ref, UNEXPECTED);
     const old = memo.figures;
     // Usually nothing moved at all: the remembered figures are reused, not copied (10,000 queues a poll).
-    const figures = old.delayedDue === row && old.workers === workers ? old : { ...old, delayedDue: row, workers };
-    return sameRead(ref, figures, memo, memo.recheckAt);
+    return sameRead(ref, old.workers === workers ? old : { ...old, workers }, memo, memo.rechecks);
   }
   if (!Array.isArray(row) || row.length === 0) return problem(ref, UNEXPECTED);
   if (row[0] === ROW_TAG.error) return problem(ref, String(row[1]));
   if (row[0] === ROW_TAG.same) {
     if (!memo) return problem(ref, UNEXPECTED);
-    const old = memo.figures;
-    const delayedDue = Number(row[SAME_AT.delayedDue] ?? 0);
-    const activeSampled = Number(row[SAME_AT.activeSampled] ?? 0);
-    const activeWithoutLock = Number(row[SAME_AT.activeWithoutLock] ?? 0);
-    const longestActiveLocked = Number(row[SAME_AT.longestActiveLocked] ?? 0) === 1;
-    const stalledCheckTtlMs = stalledTtl(Number(row[SAME_AT.stalledCheckTtl] ?? -2));
-    const stalledCheckUntil = orNull(row[SAME_AT.stalledCheckUntil]);
-    const same =
-      old.delayedDue === delayedDue &&
-      old.workers === workers &&
-      old.activeSampled === activeSampled &&
-      old.activeWithoutLock === activeWithoutLock &&
-      old.longestActiveLocked === longestActiveLocked &&
-      old.stalledCheckTtlMs === stalledCheckTtlMs &&
-      old.stalledCheckUntil === stalledCheckUntil;
-    const figures: QueueFigures = same
-      ? old
-      : {
-          ...old,
-          delayedDue,
-          workers,
-          activeSampled,
-          activeWithoutLock,
-          longestActiveLocked,
-          stalledCheckTtlMs,
-          stalledCheckUntil,
-        };
-    return sameRead(ref, figures, memo, Number(row[SAME_AT.recheckAt] ?? 0));
+    return sameRow(ref, row, workers, memo);
   }
   // An 'ok' row (any other tag is read as one, as always).
   const stalledCheckTtlMs = stalledTtl(count(row, 'stalledCheckTtl'));
@@ -126,13 +99,62 @@ export function parseQueueRow(ref: QueueRef, row: unknown, workers: number | nul
   return {
     reading: { ref, ok: true, figures },
     eventId: typeof eventId === 'string' ? eventId : null,
-    recheckAt: count(row, 'recheckAt'),
+    rechecks: {
+      dueAt: time(row, 'nextDueAt'),
+      locksAt: time(row, 'locksRecheckAt'),
+      stalledAt: count(row, 'stalledRecheckAt'),
+    },
     full: true,
     metaSig: text(row, 'metaSig'),
   };
 }
 
+/**
+ * A 'same' row merged with the memo: each of its three parts (the due count,
+ * the locks, the stall checker's key) is null when it was not read again, and
+ * then what the memo remembers stands.
+ */
+function sameRow(ref: QueueRef, row: readonly unknown[], workers: number | null, memo: QueueMemo): ParsedRow {
+  const old = memo.figures;
+  const was = memo.rechecks;
+  const dueRead = row[SAME_AT.delayedDue] !== null && row[SAME_AT.delayedDue] !== undefined;
+  const locksRead = row[SAME_AT.activeSampled] !== null && row[SAME_AT.activeSampled] !== undefined;
+  const stalledRead = row[SAME_AT.stalledCheckTtl] !== null && row[SAME_AT.stalledCheckTtl] !== undefined;
+  const delayedDue = dueRead ? Number(row[SAME_AT.delayedDue]) : old.delayedDue;
+  const activeSampled = locksRead ? Number(row[SAME_AT.activeSampled]) : old.activeSampled;
+  const activeWithoutLock = locksRead ? Number(row[SAME_AT.activeWithoutLock] ?? 0) : old.activeWithoutLock;
+  const longestActiveLocked = locksRead ? Number(row[SAME_AT.longestActiveLocked] ?? 0) === 1 : old.longestActiveLocked;
+  const stalledCheckTtlMs = stalledRead ? stalledTtl(Number(row[SAME_AT.stalledCheckTtl])) : old.stalledCheckTtlMs;
+  const stalledCheckUntil = stalledRead ? orNull(row[SAME_AT.stalledCheckUntil]) : old.stalledCheckUntil;
+  const same =
+    old.delayedDue === delayedDue &&
+    old.workers === workers &&
+    old.activeSampled === activeSampled &&
+    old.activeWithoutLock === activeWithoutLock &&
+    old.longestActiveLocked === longestActiveLocked &&
+    old.stalledCheckTtlMs === stalledCheckTtlMs &&
+    old.stalledCheckUntil === stalledCheckUntil;
+  const figures: QueueFigures = same
+    ? old
+    : {
+        ...old,
+        delayedDue,
+        workers,
+        activeSampled,
+        activeWithoutLock,
+        longestActiveLocked,
+        stalledCheckTtlMs,
+        stalledCheckUntil,
+      };
+  const dueAt = dueRead ? orNull(row[SAME_AT.nextDueAt]) : was.dueAt;
+  const locksAt = locksRead ? orNull(row[SAME_AT.locksRecheckAt]) : was.locksAt;
+  const stalledAt = stalledRead ? Number(row[SAME_AT.stalledRecheckAt] ?? 0) : was.stalledAt;
+  const rechecks =
+    dueAt === was.dueAt && locksAt === was.locksAt && stalledAt === was.stalledAt ? was : { dueAt, locksAt, stalledAt };
+  return sameRead(ref, figures, memo, rechecks);
+}
+
 /** A read answered from the memo: its figures (the remembered ones when nothing moved), its event id and meta. */
-function sameRead(ref: QueueRef, figures: QueueFigures, memo: QueueMemo, recheckAt: number): ParsedRow {
-  return { reading: { ref, ok: true, figures }, eventId: memo.eventId, recheckAt, full: false, metaSig: memo.metaSig };
+function sameRead(ref: QueueRef, figures: QueueFigures, memo: QueueMemo, rechecks: Rechecks): ParsedRow {
+  return { reading: { ref, ok: true, figures }, eventId: memo.eventId, rechecks, full: false, metaSig: memo.metaSig };
 }

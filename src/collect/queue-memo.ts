@@ -1,5 +1,5 @@
 import { packField, QUEUE_BITS } from './queue-row.ts';
-import type { ParsedRow } from './queue-row.ts';
+import type { ParsedRow, Rechecks } from './queue-row.ts';
 import type { QueueFigures, QueueRef } from './snapshot.ts';
 
 /**
@@ -16,13 +16,13 @@ export interface QueueMemo {
   /** The first id after it (what the script reads from): computed once, not every poll. */
   readonly after: string;
   readonly figures: QueueFigures;
-  /** When the locks and the stall checker's key must be read again (ms, Redis's clock). */
-  readonly recheckAt: number;
+  /** When the due count, the locks and the stall checker's key must each be read again (ms, Redis's clock). */
+  readonly rechecks: Rechecks;
   /** When the queue was last read in full (ms, the caller's clock). */
   readonly fullAt: number;
   /** What that full read saw of meta (the script's `metaSig`; '' = no version): a 'same' answer needs meta to say the same. */
   readonly metaSig: string;
-  /** `after` and `metaSig`, packed for the script once, not every poll (the last two of QUEUE_ARGS). */
+  /** `after`, `rechecks.dueAt` and `metaSig`, packed for the script once, not every poll (`memo` of QUEUE_ARGS). */
   readonly fields: string;
 }
 
@@ -32,40 +32,39 @@ export function nextStreamId(id: string): string | null {
   return match ? `${match[1]}-${(BigInt(match[2] ?? '0') + 1n).toString()}` : null;
 }
 
-// A queue's packed prefix and name, made once per queue object, not per poll (the daemon reads the
-// same objects every poll: queue-list.ts keeps them per declared list).
+// A queue's packed `base`, made once per queue object, not per poll (the daemon reads the same
+// objects every poll: queue-list.ts keeps them per declared list).
 const identities = new WeakMap<QueueRef, string>();
 function identity(ref: QueueRef): string {
   let packed = identities.get(ref);
   if (packed === undefined) {
-    packed = packField(ref.prefix) + packField(ref.name);
+    packed = packField(`${ref.prefix}:${ref.name}:`);
     identities.set(ref, packed);
   }
   return packed;
 }
 // Every `bits` there can be (flags below PRESENT, at most 5 collections), packed once.
 const BITS_FIELDS = Array.from({ length: QUEUE_BITS.PRESENT * 6 }, (_, bits) => packField(String(bits)));
-// Read in full: bits 0, no `after`, no meta.
-const FULL_READ = packField('0') + packField('') + packField('');
+// Read in full: bits 0, no memo.
+const FULL_READ = packField('0') + packField('');
 
 /**
  * The script's arguments for one queue (QUEUE_ARGS in queue-row.ts), packed
  * (`packField`) to be joined with its chunk's. With a memo, what lets it skip
  * an unchanged queue; `redisNow` (Redis's clock, estimated) decides whether
- * the delayed jobs may be due and whether the locks must be read again.
+ * the locks and the stall checker's key must be read again (the due count's
+ * time, `dueAt`, is the memo's and weighed by the script on its own clock).
  */
 export function queueArgs(ref: QueueRef, memo: QueueMemo | undefined, redisNow: number): string {
   if (!memo) return identity(ref) + FULL_READ;
-  const { earliestDelayedDueAt, active, delayedDue, waiting, legacyPaused, prioritized, delayed } = memo.figures;
-  // Due on Redis's clock, or already due at the last read (a clock step must not hide it).
-  const due = delayedDue > 0 || (earliestDelayedDueAt !== null && earliestDelayedDueAt <= redisNow);
+  const { waiting, legacyPaused, prioritized, delayed } = memo.figures;
+  const { locksAt, stalledAt } = memo.rechecks;
   // Which of wait, paused, prioritized, delayed and events (always, with a memo) existed.
   const present =
     1 + (waiting > 0 ? 1 : 0) + (legacyPaused > 0 ? 1 : 0) + (prioritized > 0 ? 1 : 0) + (delayed > 0 ? 1 : 0);
   const bits =
-    (due ? QUEUE_BITS.DUE : 0) |
-    (memo.recheckAt <= redisNow ? QUEUE_BITS.RECHECK : 0) |
-    (active > 0 ? QUEUE_BITS.HAD_ACTIVE : 0) |
+    (locksAt !== null && locksAt <= redisNow ? QUEUE_BITS.LOCKS : 0) |
+    (stalledAt <= redisNow ? QUEUE_BITS.STALLED : 0) |
     (present * QUEUE_BITS.PRESENT);
   return identity(ref) + (BITS_FIELDS[bits] ?? packField(String(bits))) + memo.fields;
 }
@@ -135,8 +134,7 @@ export function nextMemo(
   now: number,
 ): QueueMemo | undefined {
   if (!parsed.reading.ok) return undefined;
-  if (used && !parsed.full && parsed.reading.figures === used.figures && parsed.recheckAt === used.recheckAt)
-    return used;
+  if (used && !parsed.full && parsed.reading.figures === used.figures && parsed.rechecks === used.rechecks) return used;
   if (parsed.eventId === null) return undefined;
   const after = parsed.eventId === used?.eventId ? used.after : nextStreamId(parsed.eventId);
   if (after === null) return undefined;
@@ -144,12 +142,17 @@ export function nextMemo(
   const { figures } = parsed.reading;
   // No version, no signature: '' is never one (the script answers such a queue by a full read).
   const metaSig = parsed.metaSig ?? '';
-  // A memo made by a 'same' read has the same `after` and meta as the one it follows: its fields too.
-  const fields = used?.after === after && used.metaSig === metaSig ? used.fields : packMemoFields(after, metaSig);
-  return { eventId: parsed.eventId, after, figures, recheckAt: parsed.recheckAt, fullAt, metaSig, fields };
+  const { rechecks } = parsed;
+  // A memo made by a 'same' read has the same `after` and meta as the one it follows, and the same
+  // `dueAt` unless the due count was read again: its fields too.
+  const fields =
+    used?.after === after && used.metaSig === metaSig && used.rechecks.dueAt === rechecks.dueAt
+      ? used.fields
+      : packMemoFields(after, metaSig, rechecks.dueAt);
+  return { eventId: parsed.eventId, after, figures, rechecks, fullAt, metaSig, fields };
 }
 
-/** A memo's part of the script's arguments: `after` and `meta`, packed (QUEUE_ARGS). */
-export function packMemoFields(after: string, metaSig: string): string {
-  return packField(after) + packField(metaSig);
+/** A memo's part of the script's arguments: its `memo` field, MEMO_PARTS joined by newlines, packed (QUEUE_ARGS). */
+export function packMemoFields(after: string, metaSig: string, dueAt: number | null): string {
+  return packField(`${after}\n${dueAt === null ? '' : String(dueAt)}\n${metaSig}`);
 }

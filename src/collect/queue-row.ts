@@ -15,11 +15,22 @@ import type { QueueReading } from './snapshot.ts';
  */
 export const HEADER_ARGS = ['activeSample', 'maxEvents', 'remember'] as const;
 /**
- * Each queue's fields in the packed argument, in order; `after` = the first events id after the
- * remembered one ('' = read in full), `meta` = the remembered full read's `metaSig` ('' = none).
- * The last two are the memo's, packed once with it (QueueMemo.fields); only `bits` is made per poll.
+ * Each queue's fields in the packed argument, in order: `base` = `<prefix>:<name>:` (every key of
+ * the queue is `base` and a suffix), `bits` (QUEUE_BITS, made per poll) and `memo` = '' (read in
+ * full) or MEMO_PARTS joined by newlines, packed once with the memo (QueueMemo.fields). Three
+ * fields, not six: finding a field is most of what the script spends on an unchanged queue that
+ * is not its Redis commands (10,000 a poll).
  */
-export const QUEUE_ARGS = ['prefix', 'name', 'bits', 'after', 'meta'] as const;
+export const QUEUE_ARGS = ['base', 'bits', 'memo'] as const;
+
+/**
+ * The parts of a queue's `memo` field, in order, each ended by a newline but the last: `after` =
+ * the first events id after the remembered one, `dueAt` = when the first delayed job that was not
+ * due at the last read falls due ('' = none: the due count cannot change by time alone; the script
+ * weighs it on its own clock), `meta` = the remembered full read's `metaSig` ('' = none). Neither
+ * a stream id nor a time holds a newline; `meta` may hold any byte, so it is last.
+ */
+export const MEMO_PARTS = ['after', 'dueAt', 'meta'] as const;
 
 // A tuple of V as long as the list of names T (a homomorphic mapped type needs the type parameter).
 type ArgsOf<T extends readonly string[], V> = { -readonly [K in keyof T]: V };
@@ -49,12 +60,12 @@ export function unpackFields(packed: string): string[] {
 }
 
 /**
- * The `bits` argument: DUE = the earliest delayed job is due, RECHECK = read
- * the locks and the stall checker's key again, HAD_ACTIVE = the queue had
- * active jobs, and PRESENT × how many of wait, paused, prioritized, delayed
+ * The `bits` argument: LOCKS = read the active jobs' locks again, STALLED =
+ * read the stall checker's key again (each once its own recheck time came,
+ * `Rechecks`), and PRESENT × how many of wait, paused, prioritized, delayed
  * and events existed (so one emptied or deleted without an event is noticed).
  */
-export const QUEUE_BITS = { DUE: 1, RECHECK: 2, HAD_ACTIVE: 4, PRESENT: 8 } as const;
+export const QUEUE_BITS = { LOCKS: 1, STALLED: 2, PRESENT: 4 } as const;
 
 /** The first element of every row. */
 export const ROW_TAG = { full: 'ok', same: 'same', error: 'error' } as const;
@@ -102,30 +113,37 @@ export const FULL_FIELDS = [
   'pausedEventAt',
   'hasEvents',
   'lastEventId',
-  'recheckAt',
+  'nextDueAt',
+  'locksRecheckAt',
+  'stalledRecheckAt',
   'metaSig',
 ] as const;
 
 /**
  * Nothing changed since the remembered full read, meta included (its metaSig is
- * the one the caller sent), and the locks and the stall checker's key were read
- * again ('same' row): what time alone changes, after the tag, in order.
+ * the one the caller sent), and some of what time alone changes was read again
+ * ('same' row), after the tag, in order, in three parts: the due count (with
+ * `nextDueAt`), the locks (with `locksRecheckAt`) and the stall checker's key
+ * (with `stalledRecheckAt`). A part not read again is null (the script's
+ * false): the caller keeps what it remembers of it.
  */
 export const SAME_FIELDS = [
   'delayedDue',
+  'nextDueAt',
   'activeSampled',
   'activeWithoutLock',
   'longestActiveLocked',
+  'locksRecheckAt',
   'stalledCheckTtl',
   'stalledCheckUntil',
-  'recheckAt',
+  'stalledRecheckAt',
 ] as const;
 
 /**
  * Nothing changed and nothing was read again: the answer is not a row but this
- * one field, an integer (10,000 unchanged queues a poll: no array, no strings).
+ * integer (10,000 unchanged queues a poll: no array, no strings).
  */
-export const SAME_SHORT = 'delayedDue' as const;
+export const SAME_UNCHANGED = 0;
 
 export type FullField = (typeof FULL_FIELDS)[number];
 export type SameField = (typeof SAME_FIELDS)[number];
@@ -138,13 +156,27 @@ export const FULL_AT = positions(FULL_FIELDS);
 /** Index of each field in a 'same' row. */
 export const SAME_AT = positions(SAME_FIELDS);
 
+/**
+ * When a queue's figures can next change with time alone, each part apart (ms,
+ * Redis's clock; null = not by time): until then an unchanged queue's part is
+ * not read again.
+ */
+export interface Rechecks {
+  /** The first delayed job not due at the read falls due: the due count changes. */
+  readonly dueAt: number | null;
+  /** The first sampled lock may have expired (the read's own time: at the next poll); null = no active job sampled. */
+  readonly locksAt: number | null;
+  /** The stall checker's key may have expired (the read's own time: missing, it may appear at any poll). */
+  readonly stalledAt: number;
+}
+
 /** One row, parsed: what the snapshot reports and what the memo of the queue needs. */
 export interface ParsedRow {
   readonly reading: QueueReading;
   /** Last events-stream id when this was a full read of a queue that has one; null otherwise. */
   readonly eventId: string | null;
-  /** When the locks and the stall checker's key must be read again (ms, Redis's clock; 0 = next poll). */
-  readonly recheckAt: number;
+  /** When each part must be read again; the memo's own object when no part was read again. */
+  readonly rechecks: Rechecks;
   /** Whether the script read the queue in full (or only what changes with time). */
   readonly full: boolean;
   /** What the full read saw of meta (the script's `metaSig`), for the next poll's 'same' answer; null = none. */

@@ -68,6 +68,8 @@ describe("the collection script's packed arguments and answers from memory", () 
       ['concurrency', '3'],
       ['max', '10'],
       ['duration', '1000'],
+      // The signature is the last part of the memo's field, after two newlines: it may hold its own.
+      ['version', 'bullmq:9.9.9\n\nlines'],
       ['version', 'bullmq:9.9.9 | ✓ 10:20'],
       ['concurrency', '3.5'],
       ['paused', '1'],

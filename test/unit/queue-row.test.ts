@@ -5,12 +5,13 @@ import {
   FULL_AT,
   FULL_FIELDS,
   HEADER_ARGS,
+  MEMO_PARTS,
   QUEUE_ARGS,
   QUEUE_BITS,
   ROW_TAG,
   SAME_AT,
   SAME_FIELDS,
-  SAME_SHORT,
+  SAME_UNCHANGED,
 } from '../../src/collect/queue-row.ts';
 
 // The script and queue-row.ts speak a positional protocol: a field added, dropped or moved on one
@@ -58,9 +59,13 @@ describe('the collection script and queue-row.ts agree', () => {
     assert.deepEqual(rows[0], [...SAME_FIELDS]);
   });
 
-  it('answers an unchanged queue with nothing to read again by SAME_SHORT alone, in the function that makes the rows', () => {
+  it('answers an unchanged queue with nothing read again by SAME_UNCHANGED alone, in the function that makes the rows', () => {
     const body = /\nlocal function same\(([^)]*)\)\n([\s\S]*?)\nend\n/.exec(lua)?.[2] ?? '';
-    assert.match(body, new RegExp(`\\n  if not has\\(bits, RECHECK\\) then return ${SAME_SHORT} end\\n`));
+    // Nothing read again = none of the 'same' row's three parts was read (each part's first field is false).
+    const parts = ['delayedDue', 'activeSampled', 'stalledCheckTtl'] as const;
+    for (const part of parts) assert.ok(SAME_FIELDS.includes(part), part);
+    assert.match(body, new RegExp(`\\n  if not \\(${parts.join(' or ')}\\) then return UNCHANGED end\\n`));
+    assert.equal(constants(lua).get('UNCHANGED'), SAME_UNCHANGED);
     assert.match(body, /return \{'same', /);
   });
 
@@ -84,6 +89,9 @@ describe('the collection script and queue-row.ts agree', () => {
     const fields = [...lua.matchAll(/^ {2}(\w+), at = field\(packed, at\)$/gm)].map(([, name]) => name);
     assert.deepEqual(fields, [...QUEUE_ARGS]);
     assert.match(lua, new RegExp(`^ {2}local ${QUEUE_ARGS.join(', ')}$`, 'm'));
+    // The memo's parts, split by newlines (as `\n` in the Lua source), the last taking the rest.
+    const split = `    local ${MEMO_PARTS.join(', ')} = string.match(memo, '^([^\\n]*)\\n([^\\n]*)\\n(.*)$')\n`;
+    assert.ok(lua.includes(split), split);
   });
 
   it("gives the bits of a queue's `bits` argument the values of QUEUE_BITS", () => {

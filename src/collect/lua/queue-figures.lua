@@ -11,11 +11,27 @@
 -- `obliterate()` deletes the stream), and meta still holds a version, only what changes with time
 -- alone is read again: meta (which must still say what the caller remembers of it: `meta`, the
 -- metaSig of its full read; a version, a global concurrency or a rate limit set without an event
--- means a full read), the count of delayed jobs now due (once the earliest is due), and the locks
--- and the stall checker's key (once the first of them may have expired, or when one was missing).
--- The answer is as small as it can be: the due count alone (one integer, not a row) when the locks
--- were not read again, else a 'same' row the caller merges with its memory. Anything else is a
--- full read. The rate
+-- means a full read), and of the rest only what can have changed by now: the count of delayed jobs
+-- due (once the first job that was not due at the last read is due: `dueAt`), the locks (once the
+-- first of them may have expired, or when one was missing) and the stall checker's key (once it
+-- may have expired, or while it is missing), each only when its own time came. The answer is as
+-- small as it can be: UNCHANGED (one integer, not a row) when nothing was read again, else a
+-- 'same' row whose parts not read again are false, which the caller merges with its memory.
+-- What makes each of those skips safe (BullMQ 6.7's scripts): every write to `delayed` appends
+-- to the queue's stream (addDelayedJob 'delayed', moveToDelayed 'delayed', changeDelay 'delayed',
+-- promote and promoteDelayedJobs 'waiting', moveJobsToWait 'waiting', removeJob and the replace of
+-- a deduplicated job 'removed', removeJobScheduler 'removed', cleanJobsInSet 'cleaned', a
+-- scheduler's next job 'added' and 'delayed' where addJobScheduler removes the previous one),
+-- except drain and obliterate, caught by the EXISTS, and a few that every other count of `delayed`
+-- misses as well until the next full read (a drain that keeps a job scheduler's next job leaves
+-- the set in place; removeJob of an id whose job hash is gone announces nothing); so between events the due count changes only when a job
+-- falls due, and the first to fall due is the first not due at the last read. A lock is set
+-- with its job's move to active (prepareJobForProcessing, 'active' event) and only renewed while
+-- it exists (extendLock: GET == token); the stall checker's key is set only by
+-- moveStalledJobsToWait, only when absent, with PX: present, it lasts exactly until its remembered
+-- expiry; absent, it may appear at any time without an event, so it is read every poll then. The
+-- locks and that key are independent: one being due never makes the other read. Anything else
+-- is a full read. The rate
 -- limiter's expiry is returned as a time, so its end needs no read; a new manual limit or a child
 -- failing in another queue (which announces nothing in this queue's stream) shows at the next full
 -- read, within FULL_READ_EVERY_MS (queue-memo.ts).
@@ -24,7 +40,8 @@
 -- built by queueArgs in queue-memo.ts). ARGV is the header, then one string holding every queue's
 -- arguments, each as `<length in bytes>:<bytes>` (a prefix and a name may hold any byte, so no
 -- separator could be safe; one string per chunk, not one per argument, is what the caller
--- allocates). test/unit/queue-row.test.ts reads this file and fails when the two disagree: the
+-- allocates): the queue's key base, its bits, and its memo's parts in one field, split by one
+-- string.match (newlines: a stream id and a time hold none, and the signature, last, may hold any). test/unit/queue-row.test.ts reads this file and fails when the two disagree: the
 -- header's locals and HEADER_ARGS, the per-queue fields in order, the bit constants, and the values
 -- returned in the 'ok' and 'same' rows and the short answer, which are locals named exactly like
 -- the fields there (keep them plain names).
@@ -35,7 +52,9 @@
 
 local HEADER_ARGS = 3
 -- A queue's `bits` argument (QUEUE_BITS): flags, plus PRESENT × how many collections existed.
-local DUE, RECHECK, HAD_ACTIVE, PRESENT = 1, 2, 4, 8
+local LOCKS, STALLED, PRESENT = 1, 2, 4
+-- The answer for an unchanged queue when nothing was read again (SAME_UNCHANGED).
+local UNCHANGED = 0
 -- Children of the oldest flow parent looked at for a failure; events-stream entries searched for
 -- the last finish (in pages); a finish in the sets this recent needs no look at the stream (ms).
 local CHILD_SAMPLE, FINISH_EVENTS, RECENT_FINISH = 20, 200, 15000
@@ -178,13 +197,27 @@ local function blockedParent(base)
   return id, at, false, false
 end
 
--- When the locks and the stall checker's key must be read again: when the first of them may have
--- expired; at once when one is missing or never expires (it may appear or vanish unannounced).
-local function nextRecheck(sampled, noLock, lockUntil, stalledTtl)
-  if noLock > 0 or stalledTtl < 0 or (sampled > 0 and not lockUntil) then return nowMs end
-  local at = nowMs + stalledTtl
-  if lockUntil and lockUntil < at then at = lockUntil end
-  return at
+-- When the locks must be read again: when the first of them may have expired; at once when one is
+-- missing or never expires. false: not by time (no active job sampled; a job becomes active with
+-- an 'active' event).
+local function locksRecheck(sampled, noLock, lockUntil)
+  if sampled == 0 then return false end
+  if noLock > 0 or not lockUntil then return nowMs end
+  return lockUntil
+end
+
+-- When the stall checker's key must be read again: when it may have expired; at once when it is
+-- missing or never expires (it may appear, or vanish, unannounced).
+local function stalledRecheck(stalledTtl)
+  if stalledTtl < 0 then return nowMs end
+  return nowMs + stalledTtl
+end
+
+-- The count of delayed jobs due now, and when the first job not yet due falls due (false: none).
+local function dueNow(base)
+  local due = redis.call('ZCOUNT', base .. 'delayed', '-inf', dueBound)
+  local nextJob = redis.call('ZRANGE', base .. 'delayed', due, due, 'WITHSCORES')
+  return due, nextJob[2] and math.floor(tonumber(nextJob[2]) / 4096) or false
 end
 
 local function read(base, last)
@@ -243,11 +276,13 @@ local function read(base, last)
     end
   end
   local delayed = redis.call('ZCARD', base .. 'delayed')
-  local delayedDue, earliestDelayedDueAt = 0, false
+  local delayedDue, earliestDelayedDueAt, nextDueAt = 0, false, false
   if delayed > 0 then
-    delayedDue = redis.call('ZCOUNT', base .. 'delayed', '-inf', dueBound)
     local head = redis.call('ZRANGE', base .. 'delayed', 0, 0, 'WITHSCORES')
     if head[2] then earliestDelayedDueAt = math.floor(tonumber(head[2]) / 4096) end
+    -- Nothing due while the earliest is not (then it is the next to fall due); else count them.
+    if earliestDelayedDueAt and earliestDelayedDueAt > nowMs then nextDueAt = earliestDelayedDueAt
+    else delayedDue, nextDueAt = dueNow(base) end
   end
   local completed = redis.call('ZCARD', base .. 'completed')
   local failed = redis.call('ZCARD', base .. 'failed')
@@ -296,7 +331,8 @@ local function read(base, last)
       if pausedEventAt then break end
     end
   end
-  local recheckAt = nextRecheck(activeSampled, activeWithoutLock, lockUntil, stalledCheckTtl)
+  local locksRecheckAt = locksRecheck(activeSampled, activeWithoutLock, lockUntil)
+  local stalledRecheckAt = stalledRecheck(stalledCheckTtl)
   longestActiveId = clip(longestActiveId)
   local metaSig = signature(paused, version, globalConcurrency, rateLimitMax, rateLimitDuration)
   return {'ok', exists, paused, version, globalConcurrency, rateLimitMax, rateLimitDuration, waiting, oldestWaitingAt,
@@ -304,14 +340,15 @@ local function read(base, last)
     oldestLegacyPausedAt, active, activeSampled, activeWithoutLock, longestActiveId, longestActiveSince,
     longestActiveLocked, delayed, delayedDue, earliestDelayedDueAt, completed, failed, lastFinishedAt, limiterUntil,
     limiterCount, waitingChildren, oldestParentId, oldestParentAt, failedChild, childFailedAt, stalledCheckTtl,
-    stalledCheckUntil, pausedEventAt, hasEvents, lastEventId, recheckAt, metaSig}
+    stalledCheckUntil, pausedEventAt, hasEvents, lastEventId, nextDueAt, locksRecheckAt, stalledRecheckAt, metaSig}
 end
 
 -- Nothing was added, moved or paused since the caller's full read: read only what time changes.
 -- nil when the queue must be read in full: an event came, a collection was emptied or the stream
 -- deleted without one (drain, obliterate), or meta is not what the caller remembers (`known`, the
--- metaSig of its full read: lost its version, or changed without an event).
-local function same(base, after, bits, known)
+-- metaSig of its full read: lost its version, or changed without an event). `dueAt`: when the
+-- first delayed job not due at the last read falls due ('' = none), on this script's clock.
+local function same(base, after, bits, known, dueAt)
   if #redis.call('XRANGE', base .. 'events', after, '+', 'COUNT', 1) > 0 then return nil end
   local present = redis.call('EXISTS', base .. 'wait', base .. 'paused', base .. 'prioritized', base .. 'delayed', base .. 'events')
   if present ~= math.floor(bits / PRESENT) then return nil end
@@ -321,23 +358,32 @@ local function same(base, after, bits, known)
   local paused = meta[1] and 1 or 0
   local globalConcurrency, rateLimitMax, rateLimitDuration = tonumber(meta[3]) or false, tonumber(meta[4]) or false, tonumber(meta[5]) or false
   if signature(paused, version, globalConcurrency, rateLimitMax, rateLimitDuration) ~= known then return nil end
-  local delayedDue = 0
-  if has(bits, DUE) then delayedDue = redis.call('ZCOUNT', base .. 'delayed', '-inf', dueBound) end
-  -- Nothing to read again: the due count is the whole answer.
-  if not has(bits, RECHECK) then return delayedDue end
-  local activeSampled, activeWithoutLock, lockUntil, longestActiveLocked = 0, 0, false, 0
-  if has(bits, HAD_ACTIVE) and activeSample > 0 then activeSampled, activeWithoutLock, lockUntil, longestActiveLocked = locks(base) end
-  local stalledCheckTtl = redis.call('PTTL', base .. 'stalled-check')
-  local stalledCheckUntil = false
-  if stalledCheckTtl ~= -2 then stalledCheckUntil = nowMs + math.max(stalledCheckTtl, 0) end
-  local recheckAt = nextRecheck(activeSampled, activeWithoutLock, lockUntil, stalledCheckTtl)
-  return {'same', delayedDue, activeSampled, activeWithoutLock, longestActiveLocked, stalledCheckTtl,
-    stalledCheckUntil, recheckAt}
+  -- Each part only once its own time came (false: not read, the caller keeps what it remembers).
+  local delayedDue, nextDueAt = false, false
+  local dueBy = tonumber(dueAt)
+  if dueBy and dueBy <= nowMs then delayedDue, nextDueAt = dueNow(base) end
+  local activeSampled, activeWithoutLock, longestActiveLocked, locksRecheckAt = false, false, false, false
+  if has(bits, LOCKS) and activeSample > 0 then
+    local lockUntil
+    activeSampled, activeWithoutLock, lockUntil, longestActiveLocked = locks(base)
+    locksRecheckAt = locksRecheck(activeSampled, activeWithoutLock, lockUntil)
+  end
+  local stalledCheckTtl, stalledCheckUntil, stalledRecheckAt = false, false, false
+  if has(bits, STALLED) then
+    stalledCheckTtl = redis.call('PTTL', base .. 'stalled-check')
+    if stalledCheckTtl ~= -2 then stalledCheckUntil = nowMs + math.max(stalledCheckTtl, 0) end
+    stalledRecheckAt = stalledRecheck(stalledCheckTtl)
+  end
+  -- Nothing read again: one integer is the whole answer.
+  if not (delayedDue or activeSampled or stalledCheckTtl) then return UNCHANGED end
+  return {'same', delayedDue, nextDueAt, activeSampled, activeWithoutLock, longestActiveLocked, locksRecheckAt,
+    stalledCheckTtl, stalledCheckUntil, stalledRecheckAt}
 end
 
-local function figures(base, after, bits, known)
-  if after ~= '' then
-    local row = same(base, after, bits, known)
+local function figures(base, bits, memo)
+  if memo ~= '' then
+    local after, dueAt, meta = string.match(memo, '^([^\n]*)\n([^\n]*)\n(.*)$')
+    local row = after and same(base, after, bits, meta, dueAt)
     if row then return row end
   end
   return read(base, remember and redis.call('XREVRANGE', base .. 'events', '+', '-', 'COUNT', 1) or {})
@@ -373,14 +419,11 @@ end
 local out = {}
 local packed, at = ARGV[HEADER_ARGS + 1] or '', 1
 while at <= #packed do
-  local prefix, name, bits, after, meta
-  prefix, at = field(packed, at)
-  name, at = field(packed, at)
+  local base, bits, memo
+  base, at = field(packed, at)
   bits, at = field(packed, at)
-  after, at = field(packed, at)
-  meta, at = field(packed, at)
-  local base = prefix .. ':' .. name .. ':'
-  local ok, res = pcall(figures, base, after, tonumber(bits), meta)
+  memo, at = field(packed, at)
+  local ok, res = pcall(figures, base, tonumber(bits), memo)
   if ok then out[#out + 1] = res else out[#out + 1] = {'error', diagnose(base, res)} end
 end
 return out
