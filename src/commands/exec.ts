@@ -109,7 +109,7 @@ export async function runExec(flags: ExecFlags, argv: readonly string[], io: Io 
 
   /** Runs the command, recording its start and end (when Redis is there) and sending check-ins. */
   async function guarded(client: Redis | null, cfg: Config, locked: boolean): Promise<number> {
-    const checkIns = createCheckIns(cfg.sentry, flags.key, cadence, tz);
+    const checkIns = await createCheckIns(cfg.sentry, flags.key, cadence, tz);
     const startedAt = io.now();
     const run: RunRecord = {
       ...me,
