@@ -42,12 +42,29 @@ export interface Io {
 }
 
 export function realIo(): Io {
+  readerMayLeave(process.stdout);
   return {
     env: process.env,
-    write: (text) => process.stdout.write(text),
+    write: (text) => {
+      if (!process.stdout.destroyed) process.stdout.write(text);
+    },
     writeAll: (pieces) => writeAll(process.stdout, pieces),
     now: Date.now,
   };
+}
+
+/**
+ * `watchdog check | head`: once the reader has what it wanted and closes the pipe, the next write
+ * fails with EPIPE. Nothing more is written and the command ends as it would have, with its
+ * report's exit code: the verdict does not change because the reader left. Node would otherwise
+ * throw the stream's unhandled 'error' event. Any other error of the stream still throws.
+ */
+function readerMayLeave(stream: Writable): void {
+  if (stream.listenerCount('error') > 0) return;
+  stream.on('error', (error: NodeJS.ErrnoException) => {
+    if (error.code !== 'EPIPE') throw error;
+    stream.destroy();
+  });
 }
 
 /**
@@ -57,6 +74,7 @@ export function realIo(): Io {
  */
 export async function writeAll(stream: Writable, pieces: Iterable<string>): Promise<void> {
   for (const text of pieces) {
+    if (stream.destroyed) return;
     if (!stream.write(text)) await drained(stream);
   }
 }
@@ -77,9 +95,11 @@ function drained(stream: Writable): Promise<void> {
       stop();
       resolve();
     };
-    const onError = (error: Error): void => {
+    const onError = (error: NodeJS.ErrnoException): void => {
       stop();
-      reject(error);
+      // The reader left (readerMayLeave): the rest has nowhere to go.
+      if (error.code === 'EPIPE') resolve();
+      else reject(error);
     };
     stream.on('drain', onDrain);
     stream.on('close', onDrain);
