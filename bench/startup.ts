@@ -27,7 +27,10 @@ export async function probe(
   env: Record<string, string> = {},
   stopAfterMs?: number,
 ): Promise<{ rssMb: number; notified: number }> {
-  const child = spawn(process.execPath, ['--import', PROBE, CLI, ...args], {
+  // BENCH_NODE_ARGS: node flags for the measured process, also those NODE_OPTIONS refuses
+  // (`--optimize-for-size`, BENCHMARKS.md "Young generation").
+  const nodeArgs = (process.env.BENCH_NODE_ARGS ?? '').split(' ').filter(Boolean);
+  const child = spawn(process.execPath, [...nodeArgs, '--import', PROBE, CLI, ...args], {
     stdio: ['ignore', 'pipe', 'pipe'],
     env: { ...process.env, ...env },
   });
