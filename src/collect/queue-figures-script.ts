@@ -117,9 +117,10 @@ export function parseQueueRow(ref: QueueRef, row: unknown, workers: number | nul
 function sameRow(ref: QueueRef, row: readonly unknown[], workers: number | null, memo: QueueMemo): ParsedRow {
   const old = memo.figures;
   const was = memo.rechecks;
-  const dueRead = row[SAME_AT.delayedDue] !== null && row[SAME_AT.delayedDue] !== undefined;
-  const locksRead = row[SAME_AT.activeSampled] !== null && row[SAME_AT.activeSampled] !== undefined;
-  const stalledRead = row[SAME_AT.stalledCheckTtl] !== null && row[SAME_AT.stalledCheckTtl] !== undefined;
+  const wasRead = (at: number): boolean => row[at] !== null && row[at] !== undefined;
+  const dueRead = wasRead(SAME_AT.delayedDue);
+  const locksRead = wasRead(SAME_AT.activeSampled);
+  const stalledRead = wasRead(SAME_AT.stalledCheckTtl);
   const delayedDue = dueRead ? Number(row[SAME_AT.delayedDue]) : old.delayedDue;
   const activeSampled = locksRead ? Number(row[SAME_AT.activeSampled]) : old.activeSampled;
   const activeWithoutLock = locksRead ? Number(row[SAME_AT.activeWithoutLock] ?? 0) : old.activeWithoutLock;

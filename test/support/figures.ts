@@ -1,4 +1,4 @@
-import type { QueueFigures } from '../../src/collect/snapshot.ts';
+import type { QueueFigures, QueueReading, RedisSnapshot } from '../../src/collect/snapshot.ts';
 import type { QueueContext } from '../../src/checks/context.ts';
 import { DEFAULT_RULES } from '../../src/config/defaults.ts';
 
@@ -66,3 +66,23 @@ export function context(overrides: Partial<QueueFigures> = {}, extra: Partial<Qu
 }
 
 export const minutes = (n: number): number => n * 60_000;
+
+/**
+ * A reachable Redis holding these queues, as the report tests read it: CLIENT LIST unavailable (a
+ * notice), declared queues, noeviction.
+ */
+export function reportSnapshot(queues: QueueReading[]): RedisSnapshot {
+  return {
+    target: { name: '127.0.0.1:6379/0', label: '127.0.0.1:6379/0', db: 0 },
+    reachable: true,
+    now: NOW,
+    durationMs: 3,
+    roundTrips: 1,
+    rttMs: 1,
+    queues,
+    clientList: { ok: false, reason: 'CLIENT LIST is not available on this server (ERR unknown command)' },
+    discovery: { declared: true, truncated: false, scanned: 0, found: 0, capped: false },
+    server: { evictionPolicy: 'noeviction', configProblem: null, usedMemory: 1_000, maxMemory: 0 },
+    foreign: [],
+  };
+}

@@ -112,33 +112,24 @@ describe('incremental read arguments', () => {
     const versionless = full(null);
     assert.ok(versionless, 'still remembered (what memory carries: the stall checker, a rate limiter)');
     assert.deepEqual(args(versionless).slice(2), ['1700000000000-10', String(NOW + 5_000), '']);
-    const fromMemory = nextMemo(
-      {
-        reading: { ref, ok: true, figures: figures({ delayedDue: 1 }) },
-        eventId: seen.eventId,
-        rechecks: { ...seen.rechecks, stalledAt: NOW + 1_000 },
-        full: false,
-        metaSig: seen.metaSig,
-      },
-      seen,
-      seen,
-      0,
-      NOW,
-    );
+    // A 'same' read after that full read: these figures, these rechecks.
+    const same = (delayedDue: number, rechecks: typeof seen.rechecks) =>
+      nextMemo(
+        {
+          reading: { ref, ok: true, figures: figures({ delayedDue }) },
+          eventId: seen.eventId,
+          rechecks,
+          full: false,
+          metaSig: seen.metaSig,
+        },
+        seen,
+        seen,
+        0,
+        NOW,
+      );
+    const fromMemory = same(1, { ...seen.rechecks, stalledAt: NOW + 1_000 });
     assert.equal(fromMemory?.fields, seen.fields, "a 'same' read's memo packs nothing again");
-    const fellDue = nextMemo(
-      {
-        reading: { ref, ok: true, figures: figures({ delayedDue: 2 }) },
-        eventId: seen.eventId,
-        rechecks: { ...seen.rechecks, dueAt: NOW + 60_000 },
-        full: false,
-        metaSig: seen.metaSig,
-      },
-      seen,
-      seen,
-      0,
-      NOW,
-    );
+    const fellDue = same(2, { ...seen.rechecks, dueAt: NOW + 60_000 });
     assert.ok(fellDue);
     assert.deepEqual(args(fellDue).slice(2), ['1700000000000-10', String(NOW + 60_000), '0,3,,,bullmq:6.7.0']);
   });

@@ -7,7 +7,7 @@ import { writeAll } from '../../src/commands/wiring.ts';
 import { loadConfig } from '../../src/config/load.ts';
 import { batched, jsonPieces } from '../../src/report/json-pieces.ts';
 import { buildReport } from '../../src/report/report.ts';
-import { figures, NOW } from '../support/figures.ts';
+import { figures, NOW, reportSnapshot } from '../support/figures.ts';
 
 /** The streamed text must be JSON.stringify's, byte for byte, and parse back to the value. */
 function assertSame(value: Record<string, unknown>): void {
@@ -21,23 +21,11 @@ function assertSame(value: Record<string, unknown>): void {
 describe('the JSON report in pieces', () => {
   it('is the report JSON.stringify gives, for a report with findings, queues and notices', () => {
     const config = loadConfig({ flags: { queue: ['emails', 'Ünïcödé "q"\n'] }, env: {}, readFile: () => undefined });
-    const snapshot: RedisSnapshot = {
-      target: { name: '127.0.0.1:6379/0', label: '127.0.0.1:6379/0', db: 0 },
-      reachable: true,
-      now: NOW,
-      durationMs: 3,
-      roundTrips: 1,
-      rttMs: 1,
-      queues: [
-        { ref: { prefix: 'bull', name: 'emails' }, ok: true, figures: figures({ paused: true, waiting: 4 }) },
-        { ref: { prefix: 'bull', name: 'Ünïcödé "q"\n' }, ok: true, figures: figures({ waiting: 2, active: 1 }) },
-        { ref: { prefix: 'bull', name: 'broken' }, ok: false, problem: 'meta is a string (expected a hash)' },
-      ],
-      clientList: { ok: false, reason: 'CLIENT LIST is not available on this server (ERR unknown command)' },
-      discovery: { declared: true, truncated: false, scanned: 0, found: 0, capped: false },
-      server: { evictionPolicy: 'noeviction', configProblem: null, usedMemory: 1_000, maxMemory: 0 },
-      foreign: [],
-    };
+    const snapshot = reportSnapshot([
+      { ref: { prefix: 'bull', name: 'emails' }, ok: true, figures: figures({ paused: true, waiting: 4 }) },
+      { ref: { prefix: 'bull', name: 'Ünïcödé "q"\n' }, ok: true, figures: figures({ waiting: 2, active: 1 }) },
+      { ref: { prefix: 'bull', name: 'broken' }, ok: false, problem: 'meta is a string (expected a hash)' },
+    ]);
     const report = buildReport([snapshot], evaluate([snapshot], config), NOW, 12);
     assert.ok(report.findings.length >= 2 && report.queues.length === 3 && report.notices.length === 1);
     assertSame({ ...report, durationMs: 15 });

@@ -7,7 +7,7 @@ import type { RedisSnapshot } from '../../src/collect/snapshot.ts';
 import { loadConfig } from '../../src/config/load.ts';
 import { buildReport, EXIT_CODES, overallStatus } from '../../src/report/report.ts';
 import { renderText } from '../../src/report/text.ts';
-import { figures, NOW } from '../support/figures.ts';
+import { figures, NOW, reportSnapshot } from '../support/figures.ts';
 
 const finding = (severity: Severity): Finding =>
   makeFinding('queue.paused', severity, { kind: 'redis', target: 't' }, 's', {});
@@ -41,26 +41,14 @@ describe('fingerprints', () => {
 
 describe('evaluate + report', () => {
   const config = loadConfig({ flags: { queue: ['emails'] }, env: {}, readFile: () => undefined });
-  const snapshot: RedisSnapshot = {
-    target: { name: '127.0.0.1:6379/0', label: '127.0.0.1:6379/0', db: 0 },
-    reachable: true,
-    now: NOW,
-    durationMs: 3,
-    roundTrips: 1,
-    rttMs: 1,
-    queues: [
-      {
-        ref: { prefix: 'bull', name: 'emails' },
-        ok: true,
-        figures: figures({ paused: true, waiting: 4, workers: null }),
-      },
-      { ref: { prefix: 'bull', name: 'broken' }, ok: false, problem: 'meta is a string (expected a hash)' },
-    ],
-    clientList: { ok: false, reason: 'CLIENT LIST is not available on this server (ERR unknown command)' },
-    discovery: { declared: true, truncated: false, scanned: 0, found: 0, capped: false },
-    server: { evictionPolicy: 'noeviction', configProblem: null, usedMemory: 1_000, maxMemory: 0 },
-    foreign: [],
-  };
+  const snapshot = reportSnapshot([
+    {
+      ref: { prefix: 'bull', name: 'emails' },
+      ok: true,
+      figures: figures({ paused: true, waiting: 4, workers: null }),
+    },
+    { ref: { prefix: 'bull', name: 'broken' }, ok: false, problem: 'meta is a string (expected a hash)' },
+  ]);
 
   it('turns snapshots into ordered findings, per-queue figures and notices', () => {
     const findings = evaluate([snapshot], config);
