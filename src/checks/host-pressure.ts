@@ -143,7 +143,7 @@ export function describeHog(hog: Hog, peakWindows: readonly PeakWindow[] = []): 
   const about = [`pid ${hog.pid}`, user, hog.state === 'D' && 'in D state', starterPhrase(hog, peakWindows)]
     .filter(Boolean)
     .join(', ');
-  return `${hog.comm} (${about}) ${rates(hog)}`;
+  return `${hog.name} (${about}) ${rates(hog)}`;
 }
 
 /** "Top: …; I/O: …; 3 in D state: …" from the scan, or what it could not see. */

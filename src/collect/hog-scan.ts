@@ -2,7 +2,7 @@ import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { PressureConfig } from '../config/types.ts';
-import { CLOCK_TICKS_PER_SECOND, parseCmdline, parseStatusUids } from '../linux/proc-parse.ts';
+import { CLOCK_TICKS_PER_SECOND, parseCmdline, parseStatusUids, processName } from '../linux/proc-parse.ts';
 import { parsePasswdNames, parseTaskIo, parseTaskStat } from '../linux/task-parse.ts';
 import type { TaskIo, TaskStat } from '../linux/task-parse.ts';
 import { hostRootOf, startedAt, startedByOf, walkChain } from './started-by.ts';
@@ -11,7 +11,10 @@ import type { ChainLink, StartedBy } from './started-by.ts';
 /** One process named by the scan. */
 export interface Hog {
   readonly pid: number;
+  /** The kernel's name for it (/proc/<pid>/comm), at most 15 bytes. */
   readonly comm: string;
+  /** What the sentence calls it: the comm, or argv[0]'s file name when a thread renamed it (processName). */
+  readonly name: string;
   /** argv joined by spaces (at most 200 characters); empty for a kernel thread. */
   readonly cmdline: string;
   readonly uid: number | null;
@@ -209,6 +212,7 @@ async function describe(
   return {
     pid: stat.pid,
     comm: stat.comm,
+    name: processName(stat.comm, cmdline),
     cmdline: cmdline.join(' ').slice(0, MAX_CMDLINE),
     uid,
     user: uid === null ? null : (names.get(uid) ?? null),

@@ -98,6 +98,19 @@ export function parseStatusUids(text: string): ProcUids | undefined {
 }
 
 /**
+ * What to call a process in a sentence: its comm, unless the file name of neither argv[0] nor
+ * argv[1] (a script's interpreter, then the script) begins with it — a main thread that renamed
+ * itself, as Node 24 does ("MainThread") — then argv[0]'s file name. A kernel thread (no argv)
+ * keeps its comm. The comm is at most 15 bytes, so a longer file name still begins with it.
+ */
+export function processName(comm: string, argv: readonly string[]): string {
+  const fileOf = (arg: string | undefined): string => (arg ?? '').slice((arg ?? '').lastIndexOf('/') + 1);
+  const program = fileOf(argv[0]);
+  if (program === '' || program.startsWith(comm) || fileOf(argv[1]).startsWith(comm)) return comm;
+  return program;
+}
+
+/**
  * Splits `/proc/<pid>/cmdline` into argv. Trailing NULs are all dropped: a process that
  * renames itself (setproctitle, Node's `process.title`) leaves its old argv area padded
  * with NULs, which would otherwise read as empty arguments. An empty result means a

@@ -129,8 +129,8 @@ describe('host.pressure names the hog a cron job started (incident 002)', () => 
     assert.match(
       finding.summary,
       new RegExp(
-        // The hog's own comm: "node" on Node 20, "MainThread" on Node 24 (it names its main thread).
-        `${hog.comm} \\(pid ${hogPid}, user ${userInfo().username}, started by cron at \\d\\d:\\d\\d UTC\\) \\d+ % CPU`,
+        // "node" on both: Node 24 names its main thread "MainThread" (the comm), the sentence says argv[0].
+        `node \\(pid ${hogPid}, user ${userInfo().username}, started by cron at \\d\\d:\\d\\d UTC\\) \\d+ % CPU`,
       ),
     );
   });

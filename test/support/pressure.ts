@@ -44,6 +44,8 @@ export const hog = (over: Partial<Hog> = {}): Hog => ({
     chain: ['pg_dump (812)', 'sh (811)', 'cron (810)', 'cron (640)', 'systemd (1)'],
   },
   ...over,
+  // As the scan names it: the comm of a program run under its own name.
+  name: over.name ?? over.comm ?? 'pg_dump',
 });
 export const report = (over: Partial<HogReport> = {}): HogReport => ({
   sampledMs: 1000,

@@ -1,6 +1,13 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { deletedTarget, parseCmdline, parseStat, parseStatusUids, releaseOf } from '../../src/linux/proc-parse.ts';
+import {
+  deletedTarget,
+  parseCmdline,
+  parseStat,
+  parseStatusUids,
+  processName,
+  releaseOf,
+} from '../../src/linux/proc-parse.ts';
 
 // Fields 3..52 of a real stat line; field 22 (starttime) is 345980.
 const AFTER_COMM =
@@ -88,6 +95,27 @@ describe('parseCmdline', () => {
   for (const [name, raw, argv] of cases) {
     it(`splits ${name}`, () => {
       assert.deepEqual(parseCmdline(raw), argv);
+    });
+  }
+});
+
+describe('processName: what a sentence calls a process', () => {
+  const cases: Array<[string, string, string[], string]> = [
+    ['a program under its own name', 'pg_dump', ['/usr/bin/pg_dump', '-Fc', 'sales'], 'pg_dump'],
+    ['Node 24 names its main thread: argv[0] instead', 'MainThread', ['/usr/bin/node', 'worker.mjs'], 'node'],
+    [
+      'a script: the comm is the script, argv[0] its interpreter',
+      'backup.sh',
+      ['/bin/bash', '/opt/backup.sh'],
+      'backup.sh',
+    ],
+    ['a comm cut to 15 bytes', 'queue-master-pr', ['/srv/bin/queue-master-process'], 'queue-master-pr'],
+    ['a process title (setproctitle) that begins with the comm', 'postgres', ['postgres: checkpointer'], 'postgres'],
+    ['a kernel thread (no argv)', 'kworker/0:1', [], 'kworker/0:1'],
+  ];
+  for (const [name, comm, argv, expected] of cases) {
+    it(name, () => {
+      assert.equal(processName(comm, argv), expected);
     });
   }
 });
