@@ -10,6 +10,9 @@ export type Subject =
   /** A scheduled job across the fleet (a cron job on several hosts, an `exec` key): the leader's to judge. */
   | { readonly kind: 'job'; readonly job: string };
 
+/** A host subject whose `app` begins with this is a crontab job (`cron:<id>`, `cron:<file>:<line>`), not an app. */
+export const CRON_SUBJECT = 'cron:';
+
 export interface Finding {
   /** Stable dotted id, e.g. `queue.paused`. Never renamed. */
   readonly check: string;

@@ -3,7 +3,7 @@ import type { CronJob } from '../cron/crontab-parse.ts';
 import { resolveDaemonZone } from '../cron/daemon-zone.ts';
 import { jobTiming, runsBetween } from '../cron/next-runs.ts';
 import { formatTime } from './context.ts';
-import { makeFinding } from './finding.ts';
+import { CRON_SUBJECT, makeFinding } from './finding.ts';
 import type { Finding } from './finding.ts';
 import { placeOf, shown } from './host-cron.ts';
 import type { CronCheck } from './host-cron.ts';
@@ -52,7 +52,7 @@ export const checkCronPeakWindow: CronCheck = ({ host, inventory, now, heavy, pe
       makeFinding(
         HOST_CRON_PEAK_WINDOW,
         'warning',
-        { kind: 'host', host, app: `cron:${job.file}:${job.line}` },
+        { kind: 'host', host, app: `${CRON_SUBJECT}${job.file}:${job.line}` },
         `Heavy ${job.kind === 'timer' ? 'timer' : 'cron job'} "${shown(job.command)}" (${placeOf(job)}, ${job.schedule}) on ${host} will run at ${zonedParts(first.at, timing.tz).text} ${timing.tz} (${zoneSaid})${inWindow}, ${formatTime(first.at)}, inside the peak window ${first.w.text}; ${hits.length} of its ${runs.length} runs in the coming week fall in peak hours.${notes} Move it out of the window before it runs.`,
         {
           file: job.file,

@@ -3,7 +3,7 @@ import { describeSchedule, jobId } from '../cron/crontab-parse.ts';
 import type { Inventory } from '../cron/inventory.ts';
 import type { PeakWindow } from '../config/peak-windows.ts';
 import { plural } from './context.ts';
-import { makeFinding } from './finding.ts';
+import { CRON_SUBJECT, makeFinding } from './finding.ts';
 import type { Finding } from './finding.ts';
 
 export const HOST_CRON_DUPLICATE = 'host.cron-duplicate';
@@ -44,7 +44,7 @@ export const checkCronDuplicate: CronCheck = ({ host, inventory }) => {
       makeFinding(
         HOST_CRON_DUPLICATE,
         'critical',
-        { kind: 'host', host, app: `cron:${id}` },
+        { kind: 'host', host, app: `${CRON_SUBJECT}${id}` },
         `The same cron job is scheduled ${jobs.length} times on ${host}: "${describeSchedule(first)} ${shown(first.command)}" in ${places.join(' and ')}, so every run happens ${jobs.length} times (${users.length > 1 ? `users ${users.join(' and ')}` : `user ${users[0] ?? ''}`}). Remove all but one (crontab -u <user> -r, or delete the cron.d file).`,
         {
           schedule: first.schedule,

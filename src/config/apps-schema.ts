@@ -1,4 +1,5 @@
 import * as z from 'zod/mini';
+import { CRON_SUBJECT } from '../checks/finding.ts';
 import { duration } from './duration-schema.ts';
 
 /** The release checks' names, as written in `restart.on`. */
@@ -26,7 +27,10 @@ const restart = z.strictObject({
 /** An app whose worker master runs on this host, found by pid file or command-line pattern. */
 export const appSchema = z
   .strictObject({
-    name,
+    // `cron:` names a crontab job's incidents on a host (CRON_SUBJECT): an app named so would be taken for one.
+    name: name.check(
+      z.refine((value) => !value.startsWith(CRON_SUBJECT), 'must not begin with "cron:" (it names crontab jobs)'),
+    ),
     master: z.strictObject({
       pidFile: z.optional(name),
       /** A regular expression matched against the space-joined command line. */

@@ -1,6 +1,7 @@
 import type { HostSnapshot } from '../collect/host-snapshot.ts';
 import { targetQueueKey } from '../collect/queue-key.ts';
 import type { RedisSnapshot } from '../collect/snapshot.ts';
+import { CRON_SUBJECT } from '../checks/finding.ts';
 import type { Subject } from '../checks/finding.ts';
 import type { CronFacts } from '../pipeline/collect-cron.ts';
 
@@ -73,7 +74,7 @@ export function observedBy(
     // A fleet-level job check is seen when its source (the inventories, the exec records) was read.
     if (subject.kind === 'job') return cron?.fleetChecks.has(check) ?? false;
     // A host's crontabs are its own watchdog's to judge, when it read them this poll.
-    if (subject.kind === 'host' && subject.app.startsWith('cron:'))
+    if (subject.kind === 'host' && subject.app.startsWith(CRON_SUBJECT))
       return cron !== undefined && cron.inventory && subject.host === cron.host;
     // Another host's processes are that host's watchdog's to judge.
     if (subject.kind === 'host') return host !== undefined && subject.host === host.host && apps.has(subject.app);

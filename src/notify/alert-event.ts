@@ -1,3 +1,4 @@
+import { CRON_SUBJECT } from '../checks/finding.ts';
 import type { Severity } from '../checks/finding.ts';
 import type { Decision } from '../incidents/tracker.ts';
 
@@ -16,6 +17,9 @@ export interface AlertContext {
   readonly app: string | null;
   readonly host: string;
 }
+
+/** Sentry drops a tag value longer than this. */
+const SENTRY_TAG_MAX = 200;
 
 const LEVEL: Record<Severity, AlertEvent['level']> = { critical: 'error', warning: 'warning', unknown: 'warning' };
 
@@ -36,6 +40,9 @@ export function toAlertEvent(decision: Decision, ctx: AlertContext): AlertEvent 
   if (subject.kind === 'queue' || subject.kind === 'redis') {
     tags.target = subject.target;
     tags.redis = ctx.labels.get(subject.target) ?? subject.target;
+  } else if (subject.kind === 'host' && subject.app.startsWith(CRON_SUBJECT)) {
+    // A crontab job (host.cron-*): its own tag, so filtering by app finds only apps.
+    tags.cron = subject.app.slice(CRON_SUBJECT.length, CRON_SUBJECT.length + SENTRY_TAG_MAX);
   } else if (subject.kind === 'host' && subject.app !== '') {
     // A machine finding (host.pressure) is about no app: no empty tag.
     tags.app = subject.app;

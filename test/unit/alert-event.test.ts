@@ -38,6 +38,20 @@ describe('alert events', () => {
     assert.equal(event.contexts.incident?.reason, 'first notification');
   });
 
+  it('tag a process check by app, a crontab job by cron (its id, within the 200 characters Sentry keeps)', () => {
+    const tagsOf = (app: string) => {
+      const f = makeFinding('host.cron-duplicate', 'critical', { kind: 'host', host: 'web-1', app }, 'Twice.', {});
+      const opened = decide(undefined, f, true, policy, 1_000);
+      assert.ok(opened);
+      return toAlertEvent(opened, { ...ctx, app: null }).tags;
+    };
+    assert.equal(tagsOf('shop').app, 'shop');
+    assert.equal(tagsOf('shop').cron, undefined);
+    assert.equal(tagsOf('cron:3f9a').cron, '3f9a');
+    assert.equal(tagsOf('cron:3f9a').app, undefined, 'a crontab job is not an app');
+    assert.equal(tagsOf(`cron:/etc/cron.d/${'x'.repeat(300)}:4`).cron?.length, 200);
+  });
+
   it('reports a resolution as info, in the same issue', () => {
     const opened = decide(undefined, finding, true, policy, 1_000);
     const resolved = decide(opened?.record, undefined, true, policy, 61_000);

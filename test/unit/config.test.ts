@@ -120,6 +120,11 @@ describe('configuration', () => {
       { config: 'w.yml', redis: 'redis://h/0' },
       /--redis can only be used/,
     );
+    rejects(
+      { 'w.yml': 'apps:\n  - name: "cron:shop"\n    master: { command: x }\n    current: /srv/shop/current\n' },
+      { config: 'w.yml' },
+      /apps\[0\]\.name: must not begin with "cron:"/,
+    );
     rejects({}, { config: 'nope.yml' }, /config file nope\.yml does not exist/);
     rejects({}, { logLevel: 'loud' }, /log level: expected one of/);
   });
