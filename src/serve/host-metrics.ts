@@ -53,12 +53,12 @@ export class HostMetrics {
       help: 'Time the watchdog cgroup was throttled (cpu.stat throttled_usec, cumulative)',
       registers,
     });
+    this.update(null); // absent until a poll read the host
   }
 
   update(host: HostSummary | null | undefined): void {
-    for (const gauge of [this.pressure, this.load, this.tasks, this.cpus, this.psiAvailable]) gauge.reset();
-    this.throttledPeriods.reset();
-    this.throttledSeconds.reset();
+    for (const gauge of [this.pressure, this.load, this.tasks]) gauge.reset();
+    for (const gauge of [this.cpus, this.psiAvailable, this.throttledPeriods, this.throttledSeconds]) unset(gauge);
     if (!host) return;
     const scopes = [['host', host.pressure] as const];
     const cgroup = 'path' in host.cgroup ? host.cgroup : null;
@@ -83,4 +83,13 @@ export class HostMetrics {
       this.throttledSeconds.set(cgroup.throttle.throttledUsec / 1e6);
     }
   }
+}
+
+/**
+ * A gauge without labels is exported as 0 once reset (prom-client): one that has nothing to say
+ * must be absent instead (no `pressure` section: not "0 CPUs", not "PSI unavailable").
+ */
+export function unset(gauge: Gauge): void {
+  gauge.reset();
+  gauge.remove();
 }

@@ -4,6 +4,7 @@ import { isGroupRecord } from '../pipeline/group.ts';
 import type { IncidentRecord } from '../incidents/tracker.ts';
 import { ScheduleMetrics } from './schedule-metrics.ts';
 import { HostMetrics } from './host-metrics.ts';
+import { ExecMetrics } from './exec-metrics.ts';
 
 const QUEUE_LABELS = ['target', 'prefix', 'queue'] as const;
 const GAUGES_NAMED_LIKE_COUNTERS = [
@@ -30,6 +31,7 @@ export class Metrics {
   private readonly deliveries: Counter<'result'>;
   private readonly schedules: ScheduleMetrics;
   private readonly host = new HostMetrics(this.registry);
+  private readonly exec = new ExecMetrics(this.registry);
   /** The queues of the last poll, not yet written to the gauges (null: they are up to date). */
   private pendingQueues: PollResult['report']['queues'] | null = null;
 
@@ -114,6 +116,7 @@ export class Metrics {
   pollSucceeded(result: PollResult, durationMs: number, open: ReadonlyMap<string, IncidentRecord>): void {
     this.pollDuration.observe({ result: 'ok' }, durationMs / 1000);
     this.host.update(result.report.host);
+    this.exec.update(result.report.runs, result.report.cron);
     this.schedules.update(result.snapshots);
     this.redisUp.reset();
     for (const target of result.report.targets) this.redisUp.set({ target: target.name }, target.reachable ? 1 : 0);

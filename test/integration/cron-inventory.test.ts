@@ -240,6 +240,10 @@ describe('watchdog run with cron.enabled', () => {
         'host.cron-duplicate in /status',
       );
       assert.equal(((await daemon.status()) as unknown as Status).cron?.jobs, 2);
+      const { parsePrometheus, valueOf } = await import('../support/prometheus.ts');
+      const samples = parsePrometheus((await daemon.get('/metrics')).body);
+      assert.equal(valueOf(samples, 'queue_watchdog_cron_jobs'), 2);
+      assert.equal(valueOf(samples, 'queue_watchdog_cron_unreadable_files'), 0);
       await rm(join(root, 'var/spool/cron/crontabs/admin'));
       await until(
         async () => !(await checks()).includes('host.cron-duplicate'),

@@ -6,6 +6,7 @@ import { spawnSync } from 'node:child_process';
 import { describe, it } from 'node:test';
 import { Queue } from 'bullmq';
 import { startRedis } from '../../src/demo/redis-server.ts';
+import { runCli } from '../support/cli.ts';
 import { startDaemon } from '../support/daemon.ts';
 
 /** promtool's lint rules on metric names and types that this test checks without promtool. */
@@ -29,6 +30,9 @@ describe('/metrics passes promtool', () => {
     await queue.add('job', {});
     await queue.upsertJobScheduler('nightly', { pattern: '0 3 * * *', tz: 'UTC' }, { name: 'report' });
     await queue.close();
+    // A `watchdog exec` run, so its per-key gauges have samples to lint.
+    const exec = await runCli(['exec', '--key', 'linted', '--period', '1h', '--', 'true'], { REDIS_URL: redis.url() });
+    assert.equal(exec.code, 0, exec.stderr);
     const daemon = await startDaemon([
       '--redis',
       redis.url(),
@@ -49,6 +53,7 @@ describe('/metrics passes promtool', () => {
       /^queue_watchdog_schedule_next_run_seconds\{.*scheduler="nightly"\} \d/m,
       'a scheduler is exported',
     );
+    assert.match(text, /^queue_watchdog_exec_last_exit_code\{key="linted"\} 0$/m, 'an exec key is exported');
 
     await t.test('promtool check metrics', (sub) => {
       const promtool = spawnSync('promtool', ['check', 'metrics'], { input: text, encoding: 'utf8' });

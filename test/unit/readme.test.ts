@@ -66,4 +66,16 @@ describe('README', () => {
     const undocumented = [...ids].filter((id) => !readme.includes(`\`${id}\``));
     assert.deepEqual(undocumented, []);
   });
+
+  it('documents every metric /metrics exports (read off the registry, not the source)', async () => {
+    const { Metrics } = await import('../../src/serve/metrics.ts');
+    const names = new Metrics().registry
+      .getMetricsAsArray()
+      .map((metric) => metric.name)
+      .filter((name) => name.startsWith('queue_watchdog_'));
+    assert.ok(names.length > 30, `read ${names.length} metrics`);
+    // A row names the metric in backticks, alone, with its labels, or as one of a pair (`a` / `b`).
+    const undocumented = names.filter((name) => !new RegExp(`\`${name}(\\{[a-z,]+\\})?\``).test(readme));
+    assert.deepEqual(undocumented, []);
+  });
 });
