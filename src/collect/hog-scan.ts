@@ -221,6 +221,10 @@ async function describe(
     cpuPercent: Math.round(r.cpuPercent),
     readBytesPerSec: r.read === null ? null : Math.round(r.read),
     writeBytesPerSec: r.write === null ? null : Math.round(r.write),
-    startedBy: startedByOf(chain, procRoot, btime),
+    startedBy: startedByOf(chain, procRoot, btime, (link) =>
+      link.pid === stat.pid
+        ? processName(link.comm, cmdline)
+        : processName(link.comm, parseCmdline(readSync(join(procRoot, String(link.pid), 'cmdline')) ?? '')),
+    ),
   };
 }

@@ -18,7 +18,7 @@ export interface StartedBy {
   readonly unit: string | null;
   /** Unix ms when the job began: the start of the chain's process right below cron, else of the process itself. */
   readonly at: number | null;
-  /** The parent chain as walked, nearest first (`comm` (pid)), up to pid 1. */
+  /** The parent chain as walked, nearest first (`name (pid)`, the name as processName gives it), up to pid 1. */
   readonly chain: readonly string[];
 }
 
@@ -90,9 +90,14 @@ function readOr(path: string, fallback: string): string {
  * What started the process: cron in its parent chain, else the systemd unit its cgroup names ('systemd
  * timer' only when a `.timer` of the same name exists among the host's unit files), else unknown.
  */
-export function startedByOf(chain: readonly ChainLink[], procRoot: string, btime: number): StartedBy {
+export function startedByOf(
+  chain: readonly ChainLink[],
+  procRoot: string,
+  btime: number,
+  nameOf: (link: ChainLink) => string = (link) => link.comm,
+): StartedBy {
   const self = chain[0] as ChainLink;
-  const walked = chain.map((link) => `${link.comm} (${link.pid})`);
+  const walked = chain.map((link) => `${nameOf(link)} (${link.pid})`);
   // Small in-memory files (procfs) and a few stat calls: synchronous, like the scan's other reads.
   const cgroup = readOr(join(procRoot, String(self.pid), 'cgroup'), '');
   const path = parseCgroupV2Path(cgroup);

@@ -122,6 +122,11 @@ describe('host.pressure names the hog a cron job started (incident 002)', () => 
     assert.equal(hog.user, userInfo().username);
     assert.deepEqual([hog.startedBy.kind, hog.startedBy.pid, hog.startedBy.comm], ['cron', cron.pid, 'cron']);
     assert.equal(hog.startedBy.chain[1], `cron (${cron.pid})`);
+    assert.equal(
+      hog.startedBy.chain[0],
+      `node (${hogPid})`,
+      'named as the sentence names it (Node 24: not MainThread)',
+    );
     const [finding] = findingsOf(report, 'host.pressure');
     assert.ok(finding, 'a host.pressure finding');
     assert.deepEqual(finding.subject, { kind: 'host', host: finding.subject.host, app: '' });
