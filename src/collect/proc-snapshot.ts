@@ -29,19 +29,28 @@ export async function collectHost(
     reader,
     apps.some((a) => a.master.command !== null || a.master.user !== null),
   );
+  // No process table is not a host without the master (a sidecar whose host /proc was not mounted).
+  if (!table.ok) {
+    const problem = `the process table ${reader.root} cannot be listed (${table.code}); check procRoot, and that the /proc it names is mounted there`;
+    return { host, now, apps: await Promise.all(apps.map((app) => unjudgedApp(reader, app, problem))) };
+  }
   const passwd = apps.some((a) => typeof a.master.user === 'string') ? await readPasswd() : new Map<string, number>();
   const uptime = await reader.readUptime();
   const clock = uptime.ok ? { uptime: uptime.value, now } : null;
-  const readings = await Promise.all(apps.map((app) => readApp(reader, app, table, passwd, clock)));
+  const readings = await Promise.all(apps.map((app) => readApp(reader, app, table.rows, passwd, clock)));
   return { host, now, apps: readings };
 }
 
 /** What the process table holds of each process before we look at its links. */
 type Row = Omit<ProcessFacts, 'cwd' | 'exe'> & { readonly uid: number | null };
 
-async function processTable(reader: ProcReader, detailed: boolean): Promise<Row[]> {
+/** Every process of the proc mount, or why it could not be listed. */
+async function processTable(
+  reader: ProcReader,
+  detailed: boolean,
+): Promise<{ ok: true; rows: Row[] } | { ok: false; code: string }> {
   const pids = await reader.listPids();
-  if (!pids.ok) return [];
+  if (!pids.ok) return { ok: false, code: pids.code };
   const rows = await Promise.all(
     pids.value.map(async (pid): Promise<Row | null> => {
       const stat = await reader.readStat(pid);
@@ -60,7 +69,20 @@ async function processTable(reader: ProcReader, detailed: boolean): Promise<Row[
     }),
   );
   // Never ourselves: a broad pattern (/node/) must not make the watchdog its own "master".
-  return rows.filter((row): row is Row => row !== null && row.pid !== process.pid);
+  return { ok: true, rows: rows.filter((row): row is Row => row !== null && row.pid !== process.pid) };
+}
+
+/** An app whose master could not be looked for at all: process.missing says "cannot tell", with why. */
+async function unjudgedApp(reader: ProcReader, app: AppConfig, problem: string): Promise<AppReading> {
+  return {
+    app: app.name,
+    current: await resolveCurrent(reader.root, app.current, undefined),
+    master: null,
+    candidates: [],
+    workers: [],
+    denied: [],
+    problem,
+  };
 }
 
 /** The uptime read at `now`: tells when a process started, in wall-clock time. */
@@ -74,15 +96,7 @@ async function readApp(
   clock: Clock,
 ): Promise<AppReading> {
   const uid = typeof app.master.user === 'string' ? (passwd.get(app.master.user) ?? -1) : app.master.user;
-  const unjudged = async (problem: string): Promise<AppReading> => ({
-    app: app.name,
-    current: await resolveCurrent(reader.root, app.current, undefined),
-    master: null,
-    candidates: [],
-    workers: [],
-    denied: [],
-    problem,
-  });
+  const unjudged = (problem: string): Promise<AppReading> => unjudgedApp(reader, app, problem);
   if (uid === -1) {
     // The name lives in the app's /etc/passwd, not necessarily in ours (a sidecar container).
     return unjudged(
