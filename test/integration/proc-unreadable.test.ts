@@ -59,7 +59,10 @@ const NOBODY = 65534;
  * /proc mounted with hidepid=1 (systemd's ProtectProc=noaccess): other users' processes are listed,
  * but reading them is EPERM. Null when this machine cannot (not root, no unshare, no mount).
  */
-function checkUnderHidepid(procRoot: string, configPath: string): { code: number | null; report: JsonReport } | null {
+function checkUnderHidepid(
+  procRoot: string,
+  configPath: string,
+): { code: number | null; report: JsonReport } | string | null {
   const probe = spawnSync('unshare', [
     '-m',
     '--propagation',
@@ -69,6 +72,14 @@ function checkUnderHidepid(procRoot: string, configPath: string): { code: number
     `mount -t proc -o hidepid=1 proc ${procRoot}`,
   ]);
   if (process.getuid?.() !== 0 || probe.status !== 0) return null;
+  // nobody must be able to run the built CLI: a checkout under a directory only root may enter cannot.
+  const reach = spawnSync(
+    'setpriv',
+    ['--reuid', String(NOBODY), '--regid', String(NOBODY), '--clear-groups', process.execPath, CLI, '--version'],
+    { encoding: 'utf8' },
+  );
+  if (reach.status !== 0)
+    return `uid ${NOBODY} cannot run ${CLI} with ${process.execPath}: ${/^\w*Error\b.*$/m.exec(reach.stderr)?.[0] ?? reach.error?.message ?? `exit ${reach.status}`}`;
   const script =
     'mount -t proc -o hidepid=1 proc "$1" && exec setpriv --reuid "$2" --regid "$2" --clear-groups "$3" "$4" check --json --config "$5"';
   const run = spawnSync(
@@ -105,6 +116,7 @@ describe('processes the watchdog may not read (hidepid, ProtectProc=noaccess)', 
     t.after(() => master.kill('SIGKILL'));
     const denied = checkUnderHidepid(procRoot, await config(procRoot));
     if (denied === null) return t.skip('needs root, unshare and a proc mount with hidepid');
+    if (typeof denied === 'string') return t.skip(denied);
     const [missing] = findingsOf(denied.report, 'process.missing');
     assert.equal(missing?.severity, 'unknown', missing?.summary);
     assert.match(missing?.summary ?? '', /Cannot tell whether the worker master of app "shop"/);
@@ -115,7 +127,8 @@ describe('processes the watchdog may not read (hidepid, ProtectProc=noaccess)', 
     // master.user names the watchdog's own uid: a process of another user cannot be the master,
     // so what may not be read does not matter and a missing master is missing.
     const own = checkUnderHidepid(procRoot, await config(procRoot, `{ command: 'queue-master', user: ${NOBODY} }`));
-    assert.equal(findingsOf(own?.report as JsonReport, 'process.missing')[0]?.severity, 'critical');
-    assert.equal(own?.code, 2);
+    assert.ok(own !== null && typeof own !== 'string', typeof own === 'string' ? own : 'not run');
+    assert.equal(findingsOf(own.report, 'process.missing')[0]?.severity, 'critical');
+    assert.equal(own.code, 2);
   });
 });
