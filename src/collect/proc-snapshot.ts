@@ -29,6 +29,11 @@ export async function collectHost(
     reader,
     apps.some((a) => a.master.command !== null || a.master.user !== null),
   );
+  // No process table is not a host without the master (a sidecar whose host /proc was not mounted).
+  if (!table.ok) {
+    const problem = `the process table ${reader.root} cannot be listed (${table.code}); check procRoot, and that the /proc it names is mounted there`;
+    return { host, now, apps: await Promise.all(apps.map((app) => unjudgedApp(reader, app, problem))) };
+  }
   const passwd = apps.some((a) => typeof a.master.user === 'string') ? await readPasswd() : new Map<string, number>();
   const uptime = await reader.readUptime();
   const clock = uptime.ok ? { uptime: uptime.value, now } : null;
@@ -39,15 +44,35 @@ export async function collectHost(
 /** What the process table holds of each process before we look at its links. */
 type Row = Omit<ProcessFacts, 'cwd' | 'exe'> & { readonly uid: number | null };
 
-async function processTable(reader: ProcReader, detailed: boolean): Promise<Row[]> {
+/** A listed process whose files may not be read (hidepid=1): it may be the master. `owner`: the uid owning its /proc entry. */
+interface Hidden {
+  readonly pid: number;
+  readonly code: string;
+  readonly owner: number | null;
+}
+
+/** The processes of the proc mount, those that may not be read apart; or why it could not be listed. */
+type Table = { ok: true; rows: Row[]; hidden: Hidden[] } | { ok: false; code: string };
+
+const isDenied = (code: string): boolean => code === 'EACCES' || code === 'EPERM';
+
+async function processTable(reader: ProcReader, detailed: boolean): Promise<Table> {
   const pids = await reader.listPids();
-  if (!pids.ok) return [];
+  if (!pids.ok) return { ok: false, code: pids.code };
+  const hidden: Hidden[] = [];
   const rows = await Promise.all(
     pids.value.map(async (pid): Promise<Row | null> => {
       const stat = await reader.readStat(pid);
+      const cmdline = stat.ok && detailed ? await reader.readCmdline(pid) : null;
+      const status = stat.ok && detailed ? await reader.readStatus(pid) : null;
+      // Denied is not gone: /proc mounted with hidepid=1 lists every process and refuses to read other users'.
+      const denial = [stat, cmdline, status].find((r) => r !== null && !r.ok && isDenied(r.code));
+      if (denial && !denial.ok) {
+        const owner = await reader.readOwner(pid);
+        hidden.push({ pid, code: denial.code, owner: owner.ok ? owner.value : null });
+        return null;
+      }
       if (!stat.ok) return null; // gone meanwhile
-      const cmdline = detailed ? await reader.readCmdline(pid) : null;
-      const status = detailed ? await reader.readStatus(pid) : null;
       return {
         pid,
         ppid: stat.value.ppid,
@@ -60,7 +85,34 @@ async function processTable(reader: ProcReader, detailed: boolean): Promise<Row[
     }),
   );
   // Never ourselves: a broad pattern (/node/) must not make the watchdog its own "master".
-  return rows.filter((row): row is Row => row !== null && row.pid !== process.pid);
+  return { ok: true, rows: rows.filter((row): row is Row => row !== null && row.pid !== process.pid), hidden };
+}
+
+/**
+ * Why no master found is not "no master": processes that may not be read and could be it (any, or
+ * with master.user those its uid owns, or whose owner is unknown); null when there are none.
+ */
+function hiddenMaster(hidden: readonly Hidden[], uid: number | null): string | null {
+  const could = hidden.filter((h) => uid === null || h.owner === null || h.owner === uid);
+  const first = could[0];
+  if (!first) return null;
+  const pids = could.slice(0, 5).map((h) => h.pid);
+  const more = could.length > 5 ? ` and ${could.length - 5} more` : '';
+  const one = could.length === 1;
+  return `${could.length} ${one ? 'process' : 'processes'} on this host may not be read (${first.code}: pid ${pids.join(', ')}${more}) and the master may be among them: /proc is mounted with hidepid (systemd's ProtectProc=noaccess) and the watchdog runs as another user than the app. Run it as the app's user and set master.user to that uid`;
+}
+
+/** An app whose master could not be looked for at all: process.missing says "cannot tell", with why. */
+async function unjudgedApp(reader: ProcReader, app: AppConfig, problem: string): Promise<AppReading> {
+  return {
+    app: app.name,
+    current: await resolveCurrent(reader.root, app.current, undefined),
+    master: null,
+    candidates: [],
+    workers: [],
+    denied: [],
+    problem,
+  };
 }
 
 /** The uptime read at `now`: tells when a process started, in wall-clock time. */
@@ -69,20 +121,12 @@ type Clock = { readonly uptime: number; readonly now: number } | null;
 async function readApp(
   reader: ProcReader,
   app: AppConfig,
-  table: readonly Row[],
+  { rows: table, hidden }: { readonly rows: readonly Row[]; readonly hidden: readonly Hidden[] },
   passwd: ReadonlyMap<string, number>,
   clock: Clock,
 ): Promise<AppReading> {
   const uid = typeof app.master.user === 'string' ? (passwd.get(app.master.user) ?? -1) : app.master.user;
-  const unjudged = async (problem: string): Promise<AppReading> => ({
-    app: app.name,
-    current: await resolveCurrent(reader.root, app.current, undefined),
-    master: null,
-    candidates: [],
-    workers: [],
-    denied: [],
-    problem,
-  });
+  const unjudged = (problem: string): Promise<AppReading> => unjudgedApp(reader, app, problem);
   if (uid === -1) {
     // The name lives in the app's /etc/passwd, not necessarily in ours (a sidecar container).
     return unjudged(
@@ -112,6 +156,8 @@ async function readApp(
   if (choice.problem !== null)
     return { ...(await unjudged(choice.problem)), candidates: considered.map((c) => c.facts) };
   const master = choice.master;
+  const unseen = master ? null : hiddenMaster(hidden, uid);
+  if (unseen !== null) return unjudged(unseen);
   const denied = [...(master?.denied ?? considered.flatMap((c) => c.denied))];
   const workers = master
     ? await Promise.all(table.filter((row) => row.ppid === master.facts.pid).map((row) => factsOf(reader, row, denied)))

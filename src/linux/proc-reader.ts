@@ -1,4 +1,4 @@
-import { readFile, readdir, readlink } from 'node:fs/promises';
+import { readFile, readdir, readlink, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import {
   CLOCK_TICKS_PER_SECOND,
@@ -38,6 +38,11 @@ export interface ProcReader {
   readStatus(pid: number): Promise<ProcResult<ProcUids>>;
   /** argv as the process was started: `current/...` stays unresolved here, so it cannot show a stale release. */
   readCmdline(pid: number): Promise<ProcResult<string[]>>;
+  /**
+   * The uid owning `/proc/<pid>` (the process's effective uid): known even where its files may not
+   * be read (/proc mounted with hidepid=1, systemd's ProtectProc=noaccess).
+   */
+  readOwner(pid: number): Promise<ProcResult<number>>;
   /** The target of `cwd`, `exe` or `root`, with the kernel's " (deleted)" marker split off. */
   readLink(pid: number, link: ProcLink): Promise<ProcResult<LinkTarget>>;
   /**
@@ -102,6 +107,11 @@ export function createProcReader(root = '/proc'): ProcReader {
       const path = pidPath(pid, 'cmdline');
       if (path === undefined) return notAPid(pid);
       return attempt(async () => parseCmdline(await readFile(path)));
+    },
+    async readOwner(pid) {
+      const path = pidPath(pid, '');
+      if (path === undefined) return notAPid(pid);
+      return attempt(async () => (await stat(path)).uid);
     },
     async readLink(pid, link) {
       const path = pidPath(pid, link);

@@ -1,5 +1,6 @@
 import type { Finding } from '../checks/finding.ts';
 import { guarded } from '../checks/evaluate.ts';
+import { COVERAGE_CHECKS } from '../checks/redis-coverage.ts';
 import { SCHEDULE_CHECKS } from '../checks/registry.ts';
 import { scheduleHistoryNotice } from './schedule-notices.ts';
 import { isFinished, upcomingRuns } from '../checks/schedule-times.ts';
@@ -55,14 +56,19 @@ export interface SchedulesReport {
   readonly notices: readonly string[];
 }
 
-/** The schedule checks on every reachable target (a throw is a watchdog.check-failed finding, as in evaluate). */
+// The target's coverage first (a discovery cut short, a Cluster node, a refused script, no queue at
+// all): only the schedulers of the queues read are listed, so what was not read keeps the status
+// from OK, as in `check`.
+const CHECKS = [...COVERAGE_CHECKS, ...SCHEDULE_CHECKS];
+
+/** The coverage and schedule checks on every reachable target (a throw is a watchdog.check-failed finding, as in evaluate). */
 export function scheduleFindings(snapshots: readonly RedisSnapshot[], config: Config): Finding[] {
   return snapshots.flatMap((snapshot, index) => {
     const target = config.targets[index];
     if (!snapshot.reachable || !target) return [];
     const ctx = { snapshot, target, config, tenancy: {} };
     const subject = { kind: 'redis', target: target.name } as const;
-    return SCHEDULE_CHECKS.flatMap((check) => guarded(check.name, subject, `Redis ${target.name}`, () => check(ctx)));
+    return CHECKS.flatMap((check) => guarded(check.name, subject, `Redis ${target.name}`, () => check(ctx)));
   });
 }
 
