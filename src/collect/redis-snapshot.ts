@@ -241,6 +241,7 @@ function readServer(config: Reply | undefined, info: Reply | undefined, serverIn
   const [configError, pair] = config ?? [new Error('no reply'), null];
   const policy = !configError && Array.isArray(pair) && typeof pair[1] === 'string' ? pair[1] : null;
   const text = info && !info[0] ? String(info[1]) : '';
+  const infoError = info?.[0] ?? serverInfo?.[0] ?? null;
   const field = (name: string): number | null => {
     const match = new RegExp(`^${name}:(\\d+)`, 'm').exec(text);
     return match ? Number(match[1]) : null;
@@ -255,6 +256,7 @@ function readServer(config: Reply | undefined, info: Reply | undefined, serverIn
     usedMemory: field('used_memory'),
     maxMemory: field('maxmemory'),
     ...serverFields(serverInfo),
+    infoProblem: infoError ? `INFO is not available on this server (${infoError.message.split('\n')[0]})` : null,
   };
 }
 

@@ -139,6 +139,8 @@ export interface ServerReading {
   readonly version?: string | null;
   /** `redis_mode`: standalone, cluster or sentinel; null or absent when INFO is not allowed. */
   readonly mode?: string | null;
+  /** Why INFO could not be read (a user without `+info`); then memory and the Cluster mode are unknown. */
+  readonly infoProblem?: string | null;
 }
 
 export interface DiscoveryReading {

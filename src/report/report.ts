@@ -211,6 +211,11 @@ function noticesOf(snapshot: RedisSnapshot): string[] {
   if (snapshot.server.configProblem) {
     notices.push(`${snapshot.target.name}: ${snapshot.server.configProblem}; redis.eviction-policy cannot be checked.`);
   }
+  if (snapshot.server.infoProblem) {
+    notices.push(
+      `${snapshot.target.name}: ${snapshot.server.infoProblem}; redis.memory cannot be checked, and a Redis Cluster node is not recognised as one (grant +info).`,
+    );
+  }
   const history = scheduleHistoryNotice(snapshot);
   if (history) notices.push(history);
   return notices;

@@ -75,6 +75,17 @@ describe('read-only credentials', () => {
     assert.deepEqual(findingsOf(report, 'queue.unreadable'), []);
   });
 
+  it('a user without +info: the verdicts still come, and the report says redis.memory is not checked', async () => {
+    const admin = redis.client();
+    await admin.call('ACL', 'SETUSER', 'noinfo', 'reset', ...READ_ONLY_ACL, '-info');
+    await pausedQueue('ro-noinfo');
+    const { code, report } = await checkJson(['--redis', as('noinfo'), '--queue', 'ro-noinfo']);
+    assert.equal(code, 2, JSON.stringify(report.findings));
+    assert.equal(findingsOf(report, 'queue.paused')[0]?.severity, 'critical');
+    const notice = report.notices.find((n) => /INFO is not available/.test(n));
+    assert.match(notice ?? JSON.stringify(report.notices), /NOPERM.*redis\.memory cannot be checked/);
+  });
+
   it('a user who may not run the script is told once for the target: UNKNOWN with the permission, no queue blamed', async () => {
     const { code, report } = await checkJson(['--redis', as('noscript'), '--queue', 'ro-paused']);
     assert.equal(code, 3);
