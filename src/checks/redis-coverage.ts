@@ -48,6 +48,21 @@ export const checkDiscoveryIncomplete: RedisCheckOf<'snapshot' | 'target'> = ({ 
   if (!discovery.truncated || snapshot.server.mode === 'cluster') return [];
   const where = redisWhere(snapshot.target);
   const prefixes = target.prefixes.join(', ');
+  if (discovery.declared) {
+    // The declared queues were all read; only the search for queues the app does not declare (app set) is partial.
+    const stopped = discovery.capped
+      ? `stopped at discovery.maxQueues (${target.discovery.maxQueues})`
+      : 'has not finished walking the keyspace yet (a running watchdog resumes it every poll)';
+    return [
+      makeFinding(
+        REDIS_DISCOVERY_INCOMPLETE,
+        'warning',
+        { kind: 'redis', target: target.name },
+        `The declared queues on Redis ${where} were checked, but the search for queues app "${target.app ?? ''}" does not declare under prefix ${prefixes} (another app's, or a misconfigured worker's: redis.foreign-queues) ${stopped}, after ${discovery.found} queue(s); queues beyond that are not looked at.`,
+        { found: discovery.found, capped: discovery.capped, prefixes: target.prefixes, declared: true },
+      ),
+    ];
+  }
   const why = discovery.capped
     ? `it stopped at discovery.maxQueues (${target.discovery.maxQueues}): queues beyond that are never checked. Declare the queues, or raise maxQueues`
     : `it has not finished walking the keyspace yet (a big database: retained jobs count too), so queues it has not reached are not checked. Declare the queues in the config; a running watchdog resumes the walk every poll and covers everything in time`;

@@ -54,6 +54,23 @@ describe('coverage (issue: part of Redis unchecked, verdict OK)', () => {
     assert.notEqual(report.status, 'ok');
   });
 
+  it('with the queues declared and an app set, only the search for undeclared queues is partial, and it says so', async () => {
+    // Database 2 as above: 300,000 keys and the three `big-N` queues; the app declares two of them.
+    const file = await config(
+      'declared',
+      `redis:\n  url: ${redis.url(2)}\n  app: shop\n  queues: [big-0, big-1]\n  discovery: { timeout: 1ms }\n`,
+    );
+    const { report } = await checkJson(['--config', file]);
+    const [incomplete] = findingsOf(report, 'redis.discovery-incomplete');
+    assert.ok(incomplete, JSON.stringify(report.findings.map((f) => f.check)));
+    assert.equal(incomplete.severity, 'warning');
+    assert.match(
+      incomplete.summary,
+      /^The declared queues on Redis .* were checked, but the search for queues app "shop" does not declare under prefix bull .* has not finished walking the keyspace/,
+    );
+    assert.doesNotMatch(incomplete.summary, /Declare the queues/);
+  });
+
   it('a running watchdog resumes the walk each poll until every queue is checked, then the warning clears', async () => {
     // 30,000 fillers and 3 queues nobody serves; each 1 s poll walks on for 5 ms (a few SCANs).
     await redis.client(7).call('DEBUG', 'POPULATE', '30000', 'filler');
