@@ -33,10 +33,15 @@ export function checkSchedulePeakWindow(ctx: ScheduleContext): readonly Finding[
       const first = hits[0];
       if (!first) continue;
       const local = zonedParts(first.at, businessTimezone).text;
+      // The run as the window reads it, when the window keeps another zone's hours than the business's.
+      const also =
+        first.w.tz === businessTimezone
+          ? formatTime(first.at)
+          : `${zonedParts(first.at, first.w.tz).text.replace(/ \S+ /, ' ')} in ${first.w.tz}`;
       problems.push({
         ref: q.ref,
         severity: 'warning',
-        sentence: `Heavy ${schedulerName(s)} (${timing(s)}) in ${queueName(q.ref)} on ${ctx.snapshot.target.name} will run at ${local} ${businessTimezone} (${formatTime(first.at)}), inside the peak window ${first.w.text}; ${hits.length} of its next ${runs.length} runs in the coming week fall in peak hours. Move it (its pattern, or its tz) before it runs.`,
+        sentence: `Heavy ${schedulerName(s)} (${timing(s)}) in ${queueName(q.ref)} on ${ctx.snapshot.target.name} will run at ${local} ${businessTimezone} (${also}), inside the peak window ${first.w.text}; ${hits.length} of its next ${runs.length} runs in the coming week fall in peak hours. Move it (its pattern, or its tz) before it runs.`,
         details: {
           id: s.id,
           name: s.name,

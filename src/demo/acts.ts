@@ -1,4 +1,5 @@
 import { lastUntil } from '../until.ts';
+import { backupInPeakHours, clonedServer } from './act-cron-incidents.ts';
 import { duplicateSchedule } from './act-duplicate-schedule.ts';
 import type { ActResult, Stage } from './stage.ts';
 import { check, checkUntil, has } from './watchdog-runs.ts';
@@ -107,4 +108,11 @@ export const evictingRedis: Act = async ({ io, fixture, configs, show, conclude 
 };
 
 /** The acts, in the order they are played. */
-export const ACTS: readonly Act[] = [pausedBySecondApp, deletedRelease, evictingRedis, duplicateSchedule];
+export const ACTS: readonly Act[] = [
+  pausedBySecondApp,
+  deletedRelease,
+  evictingRedis,
+  duplicateSchedule,
+  backupInPeakHours,
+  clonedServer,
+];

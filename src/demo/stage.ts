@@ -57,6 +57,8 @@ export async function buildStage(
     `redis:\n  name: shop-redis\n  url: ${url}\n  app: shop\n  queues: [emails]`,
     'defaults:\n  delayedOverdue: { warning: 2s, critical: 1m }',
     'incidents:\n  for: { warning: 0s }',
+    // Act 5: backups are heavy; the business is in Sydney, busy from 08:00 to 20:00 every day.
+    "schedules:\n  heavy: [backup]\n  peakWindows: [{ days: '*', from: '08:00', to: '20:00', tz: Australia/Sydney }]",
     // The pattern names this demo's own path: another master.mjs on the machine is not ours.
     `apps:\n  - name: shop\n    master: { command: '${escapeRegExp(`${layout.current}/master.mjs`)}' }\n    current: ${layout.current}\n    staleGrace: 0s\n    queues: [emails]`,
   ];

@@ -39,6 +39,24 @@ export async function check(config: string, extra: readonly string[] = []): Prom
   return { code, report: JSON.parse(stdout) as Report, log: stderr };
 }
 
+/** Runs the real `watchdog exec` as the cron line of host `host` would; resolves with its exit code and stderr. */
+export async function execAs(host: string, args: readonly string[]): Promise<{ code: number | null; stderr: string }> {
+  if (stopped) throw new Error('the demo is stopping');
+  // No SENTRY_DSN: exec would create a Sentry cron monitor for the demo's key, missed ever after.
+  const env = { ...process.env };
+  delete env.SENTRY_DSN;
+  const child = spawn(process.execPath, [CLI, 'exec', ...args], {
+    stdio: ['ignore', 'ignore', 'pipe'],
+    env: { ...env, WATCHDOG_HOST: host },
+  });
+  running.add(child);
+  child.on('exit', () => running.delete(child));
+  let stderr = '';
+  child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
+  const code = await new Promise<number | null>((resolve) => child.on('close', resolve));
+  return { code, stderr };
+}
+
 export async function writeConfig(dir: string, name: string, lines: readonly string[]): Promise<string> {
   const path = join(dir, `${name}.yml`);
   await writeFile(path, `${lines.join('\n')}\n`);

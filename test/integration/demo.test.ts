@@ -34,7 +34,7 @@ describe('watchdog demo', () => {
     assert.equal(outcome.ok, true);
     assert.deepEqual(
       outcome.acts.map((a) => a.act),
-      [1, 2, 3, 4],
+      [1, 2, 3, 4, 5, 6],
     );
     for (const act of outcome.acts) {
       for (const check of act.expected)

@@ -100,6 +100,21 @@ describe('schedule.peak-window', () => {
       /Heavy scheduler "backup" .* will run at Tue 2026-12-01 09:00 Europe\/Berlin \(2026-12-01 08:00 UTC\), inside the peak window Mon-Fri 08:00-20:00 Europe\/Berlin; 5 of its next/,
     );
   });
+  it("names the run in the window's zone too when the window keeps another zone's hours", () => {
+    const sydney = parsePeakWindow({ days: '*', from: '08:00', to: '20:00', tz: 'Australia/Sydney' }, 'UTC');
+    const s = scheduler({
+      name: 'backup',
+      id: 'backup',
+      pattern: '0 2 * * *',
+      tz: 'UTC',
+      next: Date.UTC(2026, 11, 2, 2),
+    });
+    const ctx = scheduleContext([queue([s])], { heavy: [/^backup$/], peakWindows: [sydney], businessTimezone: 'UTC' });
+    assert.match(
+      checkSchedulePeakWindow(ctx)[0]?.summary ?? '',
+      /will run at Wed 2026-12-02 02:00 UTC \(Wed 13:00 in Australia\/Sydney\), inside the peak window \* 08:00-20:00 Australia\/Sydney/,
+    );
+  });
   it('quiet off-peak, and for jobs not declared heavy', () => {
     const night = scheduler({
       name: 'backup',
