@@ -4,7 +4,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { startRedis } from '../../src/demo/redis-server.ts';
-import { runCli } from '../support/cli.ts';
+import { runCli, steadyPeriod } from '../support/cli.ts';
 import { startDaemon } from '../support/daemon.ts';
 import { parsePrometheus, valueOf } from '../support/prometheus.ts';
 
@@ -14,7 +14,7 @@ describe('watchdog exec keys on /metrics', () => {
     t.after(() => redis.stop());
     const env = (host: string) => ({ REDIS_URL: redis.url(), WATCHDOG_HOST: host });
     // Two hosts start the same line for one slot: one runs it (exit 3 after a moment), one is refused.
-    const failing = ['exec', '--key', 'nightly', '--period', '1d', '--', 'sh', '-c', 'sleep 0.3; exit 3'];
+    const failing = ['exec', '--key', 'nightly', '--period', steadyPeriod(), '--', 'sh', '-c', 'sleep 0.3; exit 3'];
     const started = Date.now();
     const runs = await Promise.all([runCli(failing, env('web-1')), runCli(failing, env('web-2'))]);
     assert.deepEqual(runs.map((r) => r.code).sort(), [0, 3], runs.map((r) => r.stderr).join('\n'));

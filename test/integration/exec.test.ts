@@ -9,7 +9,7 @@ import { after, before, describe, it } from 'node:test';
 import { startRedis } from '../../src/demo/redis-server.ts';
 import type { RedisServer } from '../../src/demo/redis-server.ts';
 import { until } from '../../src/until.ts';
-import { checkJson, CLI, findingsOf, runCli } from '../support/cli.ts';
+import { checkJson, CLI, findingsOf, runCli, steadyPeriod } from '../support/cli.ts';
 import { startSentryServer } from '../support/sentry-server.ts';
 import type { SentryServer } from '../support/sentry-server.ts';
 
@@ -33,12 +33,6 @@ const appendTo = (marker: string, ms = 300): string[] => [
 ];
 const lines = async (file: string): Promise<string[]> =>
   (await readFile(file, 'utf8').catch(() => '')).split('\n').filter(Boolean);
-
-/** A period whose nearest boundary does not flip within the next minute (two runners share one slot). */
-function steadyPeriod(): string {
-  const intoHour = Date.now() % 3_600_000;
-  return Math.abs(intoHour - 1_800_000) > 60_000 ? '1h' : '1d';
-}
 
 describe('watchdog exec: one run per slot', () => {
   it('two hosts start the same cron line together: exactly one runs it, the other exits 0, says who ran it, and is reported', async () => {

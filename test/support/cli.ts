@@ -113,3 +113,9 @@ export interface JsonReport {
 export function findingsOf(report: JsonReport, check: string): JsonFinding[] {
   return report.findings.filter((f) => f.check === check);
 }
+
+/** A period whose nearest boundary does not flip within the next minute (two runners share one slot). */
+export function steadyPeriod(): string {
+  const intoHour = Date.now() % 3_600_000;
+  return Math.abs(intoHour - 1_800_000) > 60_000 ? '1h' : '1d';
+}
