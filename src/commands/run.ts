@@ -113,8 +113,10 @@ async function startDaemon(config: Config, schedule: string, log: Logger, io: Io
         void remediation.start(result.plans);
         metrics.pollSucceeded(result, durationMs, loop.remembered.incidents.state);
         metrics.setLeader(result.leader);
-        // A watchdog that could not deliver an alert says so loudly: its heartbeat fails.
-        void heartbeat(sinks, result.failedDeliveries > 0 ? 'error' : 'ok', durationMs);
+        // A watchdog that could not deliver an alert says so loudly: its heartbeat fails at every
+        // poll until the alert is delivered, also at the polls that wait out the retry's backoff.
+        const undelivered = result.failedDeliveries > 0 || result.owedDeliveries > 0;
+        void heartbeat(sinks, undelivered ? 'error' : 'ok', durationMs);
       },
       onFailure(_reason, durationMs) {
         metrics.pollFailed(durationMs);

@@ -13,7 +13,7 @@ import type { Delivery } from './deliver.ts';
 import { evaluateFacts } from './evaluate.ts';
 import { runIncidents } from './incident-stage.ts';
 import type { IncidentInput } from './incident-stage.ts';
-import { EVERYTHING, NO_INCIDENTS, ownHost, ownsHostIncidents } from './incidents.ts';
+import { EVERYTHING, NO_INCIDENTS, owedNotifications, ownHost, ownsHostIncidents } from './incidents.ts';
 import type { IncidentMemory } from './incidents.ts';
 import { planRestarts } from './plan.ts';
 import type { Plan } from './plan.ts';
@@ -68,6 +68,11 @@ export interface PollResult {
   readonly undelivered: number;
   /** Notifications a sink refused or lost, known this poll: the heartbeat then says error. */
   readonly failedDeliveries: number;
+  /**
+   * Notifications a failed delivery left owed after this poll (waiting out their backoff, or a
+   * resolution in the outbox): the heartbeat says error until they are delivered.
+   */
+  readonly owedDeliveries: number;
 }
 
 export interface PollOptions extends Pick<IncidentInput, 'deadline' | 'inFlight'> {
@@ -132,6 +137,7 @@ export async function runPoll(
     plans: planned.plans,
     undelivered: 0,
     failedDeliveries: 0,
+    owedDeliveries: 0,
   };
   const next = {
     ...memory,
@@ -180,6 +186,7 @@ export async function runPoll(
       decisions: incidents.decisions,
       undelivered: incidents.undelivered,
       failedDeliveries: incidents.failed,
+      owedDeliveries: owedNotifications(incidents.memory.state, config.host),
     },
     memory: { ...next, incidents: incidents.memory, inFlight: incidents.inFlight },
   };

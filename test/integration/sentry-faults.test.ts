@@ -6,6 +6,7 @@ import { after, before, describe, it } from 'node:test';
 import { Queue } from 'bullmq';
 import { startRedis } from '../../src/demo/redis-server.ts';
 import type { RedisServer } from '../../src/demo/redis-server.ts';
+import { until } from '../../src/until.ts';
 import { checkJson } from '../support/cli.ts';
 import { startDaemon } from '../support/daemon.ts';
 import { startSentryServer } from '../support/sentry-server.ts';
@@ -139,6 +140,51 @@ describe('delivery failures', () => {
       const metrics = (await daemon.get('/metrics')).body;
       assert.match(metrics, /queue_watchdog_notifications_total\{kind="opened"\} 20\b/);
       assert.match(metrics, /queue_watchdog_notification_retries_total\{kind="opened"\} [1-9]/);
+    } finally {
+      await daemon.stop();
+    }
+  });
+});
+
+describe('the heartbeat while an alert is owed', () => {
+  it('says error at every poll until the alert Sentry refused is delivered, not only at the polls that retry it', async (t) => {
+    await pause('owed');
+    const from = sentry.envelopes.length;
+    // Sentry's error quota used up: events are refused, cron check-ins still taken.
+    sentry.respondTo('event', 503);
+    t.after(() => sentry.respondTo('event', null));
+    const daemon = await startDaemon(['--redis', redis.url(), '--queue', 'owed', '--interval', '1s'], {
+      SENTRY_DSN: sentry.dsn(),
+    });
+    try {
+      const mine = (): typeof sentry.envelopes => sentry.envelopes.slice(from);
+      const isEvent = (e: (typeof sentry.envelopes)[number]): boolean =>
+        e.items.some((i) => i.type === 'event' && (i.payload.tags as Record<string, string>).queue === 'owed');
+      const checkIns = (list: typeof sentry.envelopes): string[] =>
+        list.flatMap((e) => e.items.filter((i) => i.type === 'check_in').map((i) => String(i.payload.status)));
+      // Refused three times: the backoff (1 s, 2 s, 4 s) leaves polls that do not retry in between.
+      await until(() => mine().filter(isEvent).length >= 3, 20_000, 'three refused deliveries');
+      sentry.respondTo('event', null);
+      await until(
+        () => mine().some((e) => isEvent(e) && e.answered === 200),
+        30_000,
+        'the alert delivered once Sentry takes events again',
+      );
+      const firstRefused = mine().findIndex(isEvent);
+      const delivered = mine().findIndex((e) => isEvent(e) && e.answered === 200);
+      const owedCheckIns = checkIns(mine().slice(firstRefused + 1, delivered));
+      assert.ok(owedCheckIns.length >= 4, `check-ins while the alert was owed: ${owedCheckIns.join(', ')}`);
+      assert.deepEqual(
+        owedCheckIns.filter((s) => s !== 'error'),
+        [],
+        `while the alert was not delivered the heartbeat said: ${owedCheckIns.join(', ')}`,
+      );
+      // Delivered: the heartbeat is ok again.
+      await until(
+        () => checkIns(sentry.envelopes.slice(from + delivered + 1)).includes('ok'),
+        10_000,
+        'an ok check-in after the delivery',
+      );
     } finally {
       await daemon.stop();
     }
