@@ -165,8 +165,13 @@ async function startDaemon(config: Config, schedule: string, log: Logger, io: Io
         // A restart command still running must not outlive us: its group is killed, its outcome sent.
         await remediation.kill(1_000);
       }
+      // Notifications Sentry has not answered yet are not taken for delivered: what does not arrive
+      // within the flush's budget is saved as owed (before the lease goes), and the next watchdog sends it.
+      const flushMs = Math.min(config.sentry.deliveryTimeoutMs, 2_000);
+      const settling = io.now();
+      await loop.settle(flushMs);
       await leadership.stop();
-      await closeSinks(sinks, Math.min(config.sentry.deliveryTimeoutMs, 2_000));
+      await closeSinks(sinks, Math.max(1, flushMs - (io.now() - settling)));
       await http.close();
       for (const client of clients) client.disconnect();
     },

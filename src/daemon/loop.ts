@@ -1,6 +1,6 @@
 import cron from 'node-cron';
 import type { ScheduledTask } from 'node-cron';
-import { runPoll } from '../pipeline/poll.ts';
+import { runPoll, settleAtShutdown } from '../pipeline/poll.ts';
 import type { PollMemory, PollResult } from '../pipeline/poll.ts';
 import type { PollWorld } from '../pipeline/world.ts';
 
@@ -84,6 +84,16 @@ export class PollLoop {
       await Promise.race([this.inFlight, new Promise((resolve) => (timer = setTimeout(resolve, graceMs)))]);
       clearTimeout(timer);
     }
+  }
+
+  /**
+   * After stop(): what the last poll sent and Sentry has not answered is waited for at most
+   * `waitMs`, and saved as not delivered when it did not arrive. A poll still running owns the
+   * memory (it outlived the grace of stop): left alone.
+   */
+  async settle(waitMs: number): Promise<void> {
+    if (this.inFlight) return;
+    this.memory = await settleAtShutdown(this.world, this.memory, waitMs);
   }
 
   private async run(): Promise<void> {

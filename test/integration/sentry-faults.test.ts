@@ -190,3 +190,77 @@ describe('the heartbeat while an alert is owed', () => {
     }
   });
 });
+
+describe('notifications in flight at shutdown', () => {
+  it('an alert and a resolution Sentry had not answered when the watchdog stopped are sent by the next watchdog', async (t) => {
+    // Its own database: its own incident state, none of the other tests' incidents.
+    const db = 7;
+    const connection = { host: '127.0.0.1', port: redis.port, db };
+    const resolving = new Queue('exit-resolved', { connection });
+    const opening = new Queue('exit-opened', { connection });
+    t.after(async () => {
+      sentry.respondWith(200);
+      await resolving.close();
+      await opening.close();
+    });
+    await resolving.add('job', {});
+    await resolving.pause();
+    // Requests may take 20 s: the ones in flight at the SIGTERM are still unanswered when the watchdog exits.
+    const config = `${await mkdtemp('/tmp/qw-faults-')}/watchdog.yml`;
+    await writeFile(config, 'sentry:\n  deliveryTimeout: 20s\n');
+    const args = ['--config', config, '--redis', redis.url(db), '--queue', 'exit-resolved', '--queue', 'exit-opened'];
+    const env = { SENTRY_DSN: sentry.dsn() };
+    const kind = (e: Record<string, unknown>): string => (e.tags as Record<string, string>).notification ?? '';
+    const first = await startDaemon([...args, '--interval', '1s'], env);
+    try {
+      await sentry.waitFor(() => eventsOf('exit-resolved').some((e) => kind(e) === 'opened'), 15_000);
+      // The next two notifications reach a Sentry that answers 503, 15 s later.
+      sentry.respondWith(503, 15_000);
+      await resolving.resume();
+      await resolving.drain();
+      await opening.add('job', {});
+      await opening.pause();
+      await sentry.waitFor(
+        () =>
+          eventsOf('exit-resolved').some((e) => kind(e) === 'resolved') &&
+          eventsOf('exit-opened').some((e) => kind(e) === 'opened'),
+        15_000,
+      );
+    } finally {
+      const { code, ms } = await first.stop();
+      assert.equal(code, 0);
+      assert.ok(ms < 10_000, `exit took ${ms} ms`);
+    }
+    assert.ok(
+      first.logs.some((l) =>
+        /had not reached Sentry when the watchdog stopped: recorded as not delivered/.test(String(l.msg)),
+      ),
+      'the stopping watchdog says what it left owed',
+    );
+    sentry.respondWith(200);
+    const before = { resolved: eventsOf('exit-resolved').length, opened: eventsOf('exit-opened').length };
+    const second = await startDaemon([...args, '--interval', '1s'], env);
+    try {
+      await sentry
+        .waitFor(
+          () => eventsOf('exit-resolved').length > before.resolved && eventsOf('exit-opened').length > before.opened,
+          10_000,
+        )
+        .catch(() => undefined);
+      const reasons = (queue: string, from: number): string[] =>
+        eventsOf(queue)
+          .slice(from)
+          .map(
+            (e) => `${kind(e)}: ${String((e.contexts as Record<string, Record<string, unknown>>).incident?.reason)}`,
+          );
+      assert.deepEqual(reasons('exit-opened', before.opened), ['opened: retry: the last delivery to Sentry failed']);
+      assert.equal(reasons('exit-resolved', before.resolved).length, 1, 'the resolution is sent again, once');
+      assert.match(
+        reasons('exit-resolved', before.resolved)[0] ?? '',
+        /^resolved: retry: the resolution \(after .+\) did not reach Sentry$/,
+      );
+    } finally {
+      await second.stop();
+    }
+  });
+});
