@@ -106,6 +106,11 @@ export class PollLoop {
     const budget = setTimeout(() => {
       log.error({ poll, budgetMs: this.budgetMs }, 'poll exceeded its time budget: aborted before notifying');
       controller.abort();
+      // Said now, not when it returns: a poll held by a hung Redis (an explicit long `timeout`) may
+      // not return for long, and until then /readyz and the heartbeat must not stay on the last success.
+      const reason = `poll ${poll} exceeded its time budget of ${this.budgetMs} ms (still running; it notifies nothing)`;
+      this.state = { ...this.state, lastFailure: reason };
+      this.hooks.onFailure(reason, now() - started);
     }, this.budgetMs);
     try {
       const { result, memory } = await runPoll(this.world, this.memory, {
@@ -119,8 +124,15 @@ export class PollLoop {
       this.state = { ...this.state, lastCompletedAt: now(), lastResult: result, lastFailure: null };
       this.hooks.onResult(result, now() - started);
     } catch (error) {
+      if (controller.signal.aborted) {
+        // Reported when the budget ran out (heartbeat, metric); now only how it ended.
+        const took = now() - started;
+        const reason = `poll ${poll} exceeded its time budget of ${this.budgetMs} ms (it took ${took} ms and notified nothing)`;
+        this.state = { ...this.state, lastFailure: reason };
+        return;
+      }
       const reason = (error as Error).message ?? String(error);
-      if (!controller.signal.aborted) log.error({ poll, err: reason }, 'poll failed');
+      log.error({ poll, err: reason }, 'poll failed');
       this.state = { ...this.state, lastFailure: reason };
       this.hooks.onFailure(reason, now() - started);
     } finally {
