@@ -55,7 +55,10 @@ export async function runCheck(flags: CheckFlags, io: Io = realIo()): Promise<nu
       deadline: Number.POSITIVE_INFINITY,
       inFlight: 'fail',
     });
-    if (flags.heartbeat && config.sentry.dsn) void heartbeat(sinks, 'ok', io.now() - started); // its outcome is logged; the flush below waits for it
+    // An alert that did not reach Sentry (this run, or an earlier one still owed) makes the check-in an error.
+    const undelivered = result.failedDeliveries > 0 || result.owedDeliveries > 0;
+    // Its outcome is logged; the flush below waits for it.
+    if (flags.heartbeat && config.sentry.dsn) void heartbeat(sinks, undelivered ? 'error' : 'ok', io.now() - started);
     await new Remediation(actDeps(world, io.env)).start(result.plans);
     const flushed = await Promise.all(sinks.map((sink) => sink.flush(config.sentry.deliveryTimeoutMs)));
     if (result.undelivered > 0 || flushed.includes(false)) {

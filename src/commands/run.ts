@@ -113,8 +113,10 @@ async function startDaemon(config: Config, schedule: string, log: Logger, io: Io
         void remediation.start(result.plans);
         metrics.pollSucceeded(result, durationMs, loop.remembered.incidents.state);
         metrics.setLeader(result.leader);
-        // A watchdog that could not deliver an alert says so loudly: its heartbeat fails.
-        void heartbeat(sinks, result.failedDeliveries > 0 ? 'error' : 'ok', durationMs);
+        // A watchdog that could not deliver an alert says so loudly: its heartbeat fails at every
+        // poll until the alert is delivered, also at the polls that wait out the retry's backoff.
+        const undelivered = result.failedDeliveries > 0 || result.owedDeliveries > 0;
+        void heartbeat(sinks, undelivered ? 'error' : 'ok', durationMs);
       },
       onFailure(_reason, durationMs) {
         metrics.pollFailed(durationMs);
@@ -163,8 +165,13 @@ async function startDaemon(config: Config, schedule: string, log: Logger, io: Io
         // A restart command still running must not outlive us: its group is killed, its outcome sent.
         await remediation.kill(1_000);
       }
+      // Notifications Sentry has not answered yet are not taken for delivered: what does not arrive
+      // within the flush's budget is saved as owed (before the lease goes), and the next watchdog sends it.
+      const flushMs = Math.min(config.sentry.deliveryTimeoutMs, 2_000);
+      const settling = io.now();
+      await loop.settle(flushMs);
       await leadership.stop();
-      await closeSinks(sinks, Math.min(config.sentry.deliveryTimeoutMs, 2_000));
+      await closeSinks(sinks, Math.max(1, flushMs - (io.now() - settling)));
       await http.close();
       for (const client of clients) client.disconnect();
     },

@@ -1,6 +1,6 @@
 import cron from 'node-cron';
 import type { ScheduledTask } from 'node-cron';
-import { runPoll } from '../pipeline/poll.ts';
+import { runPoll, settleAtShutdown } from '../pipeline/poll.ts';
 import type { PollMemory, PollResult } from '../pipeline/poll.ts';
 import type { PollWorld } from '../pipeline/world.ts';
 
@@ -86,6 +86,16 @@ export class PollLoop {
     }
   }
 
+  /**
+   * After stop(): what the last poll sent and Sentry has not answered is waited for at most
+   * `waitMs`, and saved as not delivered when it did not arrive. A poll still running owns the
+   * memory (it outlived the grace of stop): left alone.
+   */
+  async settle(waitMs: number): Promise<void> {
+    if (this.inFlight) return;
+    this.memory = await settleAtShutdown(this.world, this.memory, waitMs);
+  }
+
   private async run(): Promise<void> {
     const { log, now } = this.world;
     const started = now();
@@ -96,6 +106,11 @@ export class PollLoop {
     const budget = setTimeout(() => {
       log.error({ poll, budgetMs: this.budgetMs }, 'poll exceeded its time budget: aborted before notifying');
       controller.abort();
+      // Said now, not when it returns: a poll held by a hung Redis (an explicit long `timeout`) may
+      // not return for long, and until then /readyz and the heartbeat must not stay on the last success.
+      const reason = `poll ${poll} exceeded its time budget of ${this.budgetMs} ms (still running; it notifies nothing)`;
+      this.state = { ...this.state, lastFailure: reason };
+      this.hooks.onFailure(reason, now() - started);
     }, this.budgetMs);
     try {
       const { result, memory } = await runPoll(this.world, this.memory, {
@@ -109,8 +124,15 @@ export class PollLoop {
       this.state = { ...this.state, lastCompletedAt: now(), lastResult: result, lastFailure: null };
       this.hooks.onResult(result, now() - started);
     } catch (error) {
+      if (controller.signal.aborted) {
+        // Reported when the budget ran out (heartbeat, metric); now only how it ended.
+        const took = now() - started;
+        const reason = `poll ${poll} exceeded its time budget of ${this.budgetMs} ms (it took ${took} ms and notified nothing)`;
+        this.state = { ...this.state, lastFailure: reason };
+        return;
+      }
       const reason = (error as Error).message ?? String(error);
-      if (!controller.signal.aborted) log.error({ poll, err: reason }, 'poll failed');
+      log.error({ poll, err: reason }, 'poll failed');
       this.state = { ...this.state, lastFailure: reason };
       this.hooks.onFailure(reason, now() - started);
     } finally {

@@ -165,6 +165,51 @@ export async function runIncidents(
 }
 
 /**
+ * The end of the incident stage when the watchdog stops. The last poll records a notification
+ * still in flight as notified (its outcome is carried to the next poll), but there is no next
+ * poll: its outcome is waited for at most `waitMs`, and one that failed or is still unanswered
+ * then is recorded as not delivered (a resolution: back in the outbox) and saved, so the next
+ * watchdog sends it again. A duplicate is better than an alert or a resolution lost with this
+ * process. Returns the memory as saved and how many were not delivered.
+ */
+export async function settleAtExit(
+  memory: IncidentMemory,
+  carried: readonly Delivery[],
+  deps: IncidentDeps,
+  waitMs: number,
+): Promise<{ memory: IncidentMemory; undelivered: number }> {
+  if (carried.length === 0) return { memory, undelivered: 0 };
+  const { log, store } = deps;
+  const outcome = await settleWithin(carried, waitMs);
+  const lost = [
+    ...outcome.settled.filter((d) => !d.outcome.ok),
+    ...outcome.inFlight.map((d) => ({ ...d, outcome: { ok: false, detail: 'no answer before the watchdog stopped' } })),
+  ];
+  if (lost.length === 0) return { memory, undelivered: 0 };
+  const now = deps.clock();
+  const state = keepUnresolved(
+    recordOutcomes(memory.state, failedOf(lost), now, deps.backoffBaseMs),
+    unresolvedOf(lost),
+    now,
+    deps.backoffBaseMs,
+  );
+  const saved = await attempt(() => store.save(memory.stored ?? memory.state, state));
+  const which = lost.map((d) => ({ fingerprint: d.fingerprint, notification: d.kind, detail: d.outcome.detail }));
+  if (saved.ok) {
+    log.warn(
+      { notifications: which },
+      `${lost.length} notification(s) had not reached Sentry when the watchdog stopped: recorded as not delivered, so the next watchdog sends them again`,
+    );
+    return { memory: { ...memory, state, stored: saved.value }, undelivered: lost.length };
+  }
+  log.error(
+    { notifications: which, err: saved.reason },
+    `${lost.length} notification(s) had not reached Sentry when the watchdog stopped, and the incident state could not be saved to Redis: they are lost unless Sentry took them after all`,
+  );
+  return { memory: { ...memory, state }, undelivered: lost.length };
+}
+
+/**
  * Decide (pure), with the incidents of hosts whose watchdog is gone judged as absent, and said to
  * have expired. They are first checked against the store, which holds what their own watchdog did
  * since this one loaded them (an incident it resolved meanwhile is not resolved again).

@@ -121,6 +121,22 @@ export function recordOutcomes(
   return fingerprints.length === 0 ? state : markUndelivered(state, fingerprints, now, backoffBaseMs);
 }
 
+/**
+ * How many notifications this watchdog owes (pure): opened but not delivered (waiting out the
+ * backoff of a failed delivery, or unobserved since) and resolutions kept in the outbox. While any
+ * is owed the watchdog cannot deliver an alert, and its heartbeat says so at every poll, not only
+ * at the polls that retry. Another host's process incidents are that host's watchdog's to deliver
+ * (a leader holds them as it loaded them).
+ */
+export function owedNotifications(state: ReadonlyMap<string, IncidentRecord>, host: string): number {
+  let owed = 0;
+  for (const record of state.values()) {
+    if (record.subject.kind === 'host' && record.subject.host !== host) continue;
+    if (record.resolvedAt != null || (record.openedAt !== null && record.notifiedAt === null)) owed += 1;
+  }
+  return owed;
+}
+
 /** Memory with the hosts' presence just read (kept as it was when the read failed). */
 export function withHostsSeen(
   memory: IncidentMemory,

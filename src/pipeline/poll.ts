@@ -11,9 +11,10 @@ import type { Report } from '../report/report.ts';
 import { collect } from './collect.ts';
 import type { Delivery } from './deliver.ts';
 import { evaluateFacts } from './evaluate.ts';
-import { runIncidents } from './incident-stage.ts';
-import type { IncidentInput } from './incident-stage.ts';
-import { EVERYTHING, NO_INCIDENTS, ownHost, ownsHostIncidents } from './incidents.ts';
+import { runIncidents, settleAtExit } from './incident-stage.ts';
+import type { IncidentDeps, IncidentInput } from './incident-stage.ts';
+import type { StateStore } from '../incidents/local-store.ts';
+import { EVERYTHING, NO_INCIDENTS, owedNotifications, ownHost, ownsHostIncidents } from './incidents.ts';
 import type { IncidentMemory } from './incidents.ts';
 import { planRestarts } from './plan.ts';
 import type { Plan } from './plan.ts';
@@ -68,6 +69,11 @@ export interface PollResult {
   readonly undelivered: number;
   /** Notifications a sink refused or lost, known this poll: the heartbeat then says error. */
   readonly failedDeliveries: number;
+  /**
+   * Notifications a failed delivery left owed after this poll (waiting out their backoff, or a
+   * resolution in the outbox): the heartbeat says error until they are delivered.
+   */
+  readonly owedDeliveries: number;
 }
 
 export interface PollOptions extends Pick<IncidentInput, 'deadline' | 'inFlight'> {
@@ -132,6 +138,7 @@ export async function runPoll(
     plans: planned.plans,
     undelivered: 0,
     failedDeliveries: 0,
+    owedDeliveries: 0,
   };
   const next = {
     ...memory,
@@ -143,17 +150,7 @@ export async function runPoll(
   if (!world.store) return { result, memory: next };
   if (options.signal.aborted) throw new PollAborted('poll budget exceeded before the incident stage');
 
-  const deps = {
-    store: world.store,
-    sinks: world.sinks,
-    alertContext: world.alertContext,
-    policy: config.incidents,
-    deliveryTimeoutMs: config.sentry.deliveryTimeoutMs,
-    // The daemon backs off failed deliveries from its interval; a check's backoff is its cron period.
-    backoffBaseMs: options.inFlight === 'carry' ? config.intervalMs : 0,
-    log,
-    clock: world.now,
-  };
+  const deps = incidentDeps(world, world.store, options.inFlight);
   const observed = observedBy(
     facts.snapshots,
     facts.host ?? undefined,
@@ -180,7 +177,39 @@ export async function runPoll(
       decisions: incidents.decisions,
       undelivered: incidents.undelivered,
       failedDeliveries: incidents.failed,
+      owedDeliveries: owedNotifications(incidents.memory.state, config.host),
     },
     memory: { ...next, incidents: incidents.memory, inFlight: incidents.inFlight },
   };
+}
+
+function incidentDeps(world: PollWorld, store: StateStore, inFlight: IncidentInput['inFlight']): IncidentDeps {
+  const { config } = world;
+  return {
+    store,
+    sinks: world.sinks,
+    alertContext: world.alertContext,
+    policy: config.incidents,
+    deliveryTimeoutMs: config.sentry.deliveryTimeoutMs,
+    // The daemon backs off failed deliveries from its interval; a check's backoff is its cron period.
+    backoffBaseMs: inFlight === 'carry' ? config.intervalMs : 0,
+    log: world.log,
+    clock: world.now,
+  };
+}
+
+/**
+ * When the daemon stops: the notifications its last poll left in flight are waited for at most
+ * `waitMs`, and those Sentry did not take are saved as not delivered (incident-stage.ts,
+ * settleAtExit), so the next watchdog sends them again instead of taking them for notified.
+ */
+export async function settleAtShutdown(world: PollWorld, memory: PollMemory, waitMs: number): Promise<PollMemory> {
+  if (!world.store || memory.inFlight.length === 0) return memory;
+  const settled = await settleAtExit(
+    memory.incidents,
+    memory.inFlight,
+    incidentDeps(world, world.store, 'carry'),
+    waitMs,
+  );
+  return { ...memory, incidents: settled.memory, inFlight: [] };
 }

@@ -225,6 +225,32 @@ describe('Sentry alerts from watchdog check (real SDK, local envelope server, st
     assert.equal(eventsFor('retry-me').length, 2, 'and then not again');
   });
 
+  it('--heartbeat says error when an alert did not reach Sentry, and ok once it did', async (t) => {
+    const q = new Queue('beat-owed', { connection: connection() });
+    await q.add('x', {});
+    await q.pause();
+    await q.close();
+    const file = await config('beat-owed', 'incidents:\n  namespace: beat-owed\nredis:\n  queues: [beat-owed]\n');
+    const env = { SENTRY_DSN: sentry.dsn(), REDIS_URL: redis.url() };
+    const statuses = (from: number): string[] =>
+      sentry
+        .items('check_in')
+        .slice(from)
+        .map((c) => String(c.status));
+    // Sentry's error quota used up: the event is refused, the check-in taken.
+    sentry.respondTo('event', 503);
+    t.after(() => sentry.respondTo('event', null));
+    let from = sentry.items('check_in').length;
+    assert.equal((await checkJson(['--config', file, '--heartbeat'], env)).code, 2);
+    assert.equal(eventsFor('beat-owed').length, 1, 'the alert was tried');
+    assert.deepEqual(statuses(from), ['error'], 'the alert was not delivered');
+    sentry.respondTo('event', null);
+    from = sentry.items('check_in').length;
+    await checkJson(['--config', file, '--heartbeat'], env);
+    assert.equal(eventsFor('beat-owed').length, 2, 'sent again, and taken');
+    assert.deepEqual(statuses(from), ['ok']);
+  });
+
   it('never puts the Redis password or the DSN key in events or logs', async () => {
     const key = 'dsnpublickey0123456789';
     const env = { SENTRY_DSN: sentry.dsn(key), REDIS_URL: redis.url() };

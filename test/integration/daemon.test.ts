@@ -212,6 +212,49 @@ describe('watchdog run', () => {
     );
   });
 
+  it('a poll still running past its budget turns /readyz to 503 and the heartbeat to error at once, not when it returns', async (t) => {
+    // An explicit timeout longer than the budget is kept: a frozen Redis then holds the poll.
+    const frozen = await startRedis(['--enable-debug-command', 'yes']);
+    t.after(() => frozen.stop());
+    const file = await configFile(
+      'overrun',
+      `interval: 1s\npollTimeout: 1s\ntimeout: 1h\nredis:\n  url: ${frozen.url()}\n  queues: [q]\n`,
+    );
+    const d = await daemon(['--config', file, '--log-level', 'debug'], { SENTRY_DSN: sentry.dsn() });
+    await d.waitForLog((l) => l.msg === 'poll finished');
+    await until(async () => (await d.get('/readyz')).status === 200, 5_000, '/readyz 200 before the freeze');
+    const checkIns = sentry.items('check_in').length;
+    const sleeping = frozen
+      .client()
+      .call('DEBUG', 'SLEEP', '10')
+      .catch(() => undefined);
+    const overrun = Date.now();
+    await d.waitForLog((l) => /exceeded its time budget/.test(String(l.msg)), 10_000);
+    // Well before the frozen poll can return (10 s): said while it is still stuck.
+    const ready = await until(
+      async () => {
+        const probe = await d.get('/readyz');
+        return probe.status === 503 && probe;
+      },
+      5_000,
+      '/readyz 503 while the poll overruns',
+    );
+    assert.match(ready.body, /exceeded its time budget/);
+    await until(
+      () =>
+        sentry
+          .items('check_in')
+          .slice(checkIns)
+          .some((c) => c.status === 'error'),
+      5_000,
+      'an error check-in while the poll overruns',
+    );
+    assert.ok(Date.now() - overrun < 9_000, 'both said while the poll was still stuck');
+    await sleeping;
+    // The overrun poll returns later, and the next poll makes it ready again.
+    await until(async () => (await d.get('/readyz')).status === 200, 15_000, '/readyz 200 after the freeze');
+  });
+
   it('on SIGTERM during a poll: finishes it, flushes the event, releases the lease and exits 0 within 10 s', async (t) => {
     // One Redis, frozen by DEBUG SLEEP while a poll reads it. The paused queue is seen from the
     // first poll, but its incident may only open after 4 s: so the only poll that can notify

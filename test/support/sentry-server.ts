@@ -16,6 +16,8 @@ export interface Envelope {
   readonly header: Record<string, unknown>;
   readonly items: readonly EnvelopeItem[];
   readonly raw: string;
+  /** The HTTP status this server answered it with. */
+  readonly answered: number;
 }
 
 /** A local HTTP server that receives what the real @sentry/node SDK sends. */
@@ -27,6 +29,12 @@ export interface SentryServer {
   items(type: string): Array<Record<string, unknown>>;
   /** How to answer the next requests: a status code (200 default) and an optional delay. */
   respondWith(status: number, delayMs?: number): void;
+  /**
+   * How to answer envelopes holding an item of `type` (e.g. `event`), whatever respondWith says;
+   * null: as the others. Sentry does this when the error quota is used up: events are refused
+   * while cron check-ins are still taken.
+   */
+  respondTo(type: string, status: number | null): void;
   waitFor(predicate: (server: SentryServer) => boolean, timeoutMs?: number): Promise<void>;
   close(): Promise<void>;
 }
@@ -63,20 +71,30 @@ export async function startSentryServer(): Promise<SentryServer> {
   const sockets = new Set<Socket>();
   let status = 200;
   let delayMs = 0;
+  const byType = new Map<string, number>();
   const handle = async (req: IncomingMessage, res: ServerResponse): Promise<void> => {
     const chunks: Buffer[] = [];
     for await (const chunk of req) chunks.push(chunk as Buffer);
     let body = Buffer.concat(chunks);
     if (req.headers['content-encoding'] === 'gzip') body = gunzipSync(body);
     const match = /^\/api\/([^/]+)\/envelope\/?/.exec(req.url ?? '');
+    let answer = match ? status : 404;
     if (match && req.method === 'POST') {
       const { header, items } = parseEnvelope(body);
-      envelopes.push({ project: match[1] ?? '', url: req.url ?? '', header, items, raw: body.toString('utf8') });
+      answer = items.map((item) => byType.get(item.type)).find((code) => code !== undefined) ?? answer;
+      envelopes.push({
+        project: match[1] ?? '',
+        url: req.url ?? '',
+        header,
+        items,
+        raw: body.toString('utf8'),
+        answered: answer,
+      });
     }
     // unref: a held answer must not keep the test process alive once the server is closed.
     if (delayMs > 0) await new Promise((resolve) => setTimeout(resolve, delayMs).unref());
-    res.writeHead(match ? status : 404, { 'content-type': 'application/json' });
-    res.end(status === 200 ? '{}' : '{"detail":"test"}');
+    res.writeHead(answer, { 'content-type': 'application/json' });
+    res.end(answer === 200 ? '{}' : '{"detail":"test"}');
   };
   const server = createServer((req, res) => void handle(req, res));
   server.on('connection', (socket) => {
@@ -94,6 +112,10 @@ export async function startSentryServer(): Promise<SentryServer> {
     respondWith(code, delay = 0) {
       status = code;
       delayMs = delay;
+    },
+    respondTo(type, code) {
+      if (code === null) byType.delete(type);
+      else byType.set(type, code);
     },
     async waitFor(predicate, timeoutMs = 10_000) {
       await until(

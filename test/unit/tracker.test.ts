@@ -5,6 +5,7 @@ import type { Finding, Severity } from '../../src/checks/finding.ts';
 import { DEFAULT_INCIDENTS } from '../../src/config/defaults.ts';
 import { track } from '../../src/incidents/tracker.ts';
 import type { IncidentRecord } from '../../src/incidents/tracker.ts';
+import { owedNotifications } from '../../src/pipeline/incidents.ts';
 
 const policy = { forMs: DEFAULT_INCIDENTS.forMs, repeatIntervalMs: 4 * 3_600_000 };
 const T0 = 1_800_000_000_000;
@@ -185,5 +186,40 @@ describe('incident stage with a store that fails', () => {
     await poll([], T0 + 3 * minute);
     assert.deepEqual(sent, ['opened: first notification', 'resolved: resolved after 1m']);
     assert.equal(stored.size, 0, 'the resolution reached the store once it was back');
+  });
+});
+
+describe('owed notifications (the heartbeat says error while any is owed)', () => {
+  const record = (fingerprint: string, subject: IncidentRecord['subject'], extra: Partial<IncidentRecord>) =>
+    [
+      fingerprint,
+      {
+        fingerprint,
+        check: 'queue.paused',
+        severity: 'critical',
+        subject,
+        summary: fingerprint,
+        details: {},
+        firstSeenAt: T0,
+        lastSeenAt: T0,
+        openedAt: T0,
+        notifiedAt: T0,
+        notifiedSeverity: 'critical',
+        ...extra,
+      } satisfies IncidentRecord,
+    ] as const;
+  const queue = { kind: 'queue', target: 'main', prefix: 'bull', queue: 'q' } as const;
+
+  it('counts opened-but-undelivered and resolutions in the outbox, not delivered or pending ones, nor another host’s', () => {
+    const state = new Map([
+      record('delivered', queue, {}),
+      record('pending', queue, { openedAt: null, notifiedAt: null, notifiedSeverity: null }),
+      record('backing-off', queue, { notifiedAt: null, notifiedSeverity: null, failures: 2, retryAt: T0 + minute }),
+      record('outbox', queue, { resolvedAt: T0, failures: 1, retryAt: T0 + minute }),
+      record('mine', { kind: 'host', host: 'here', app: 'shop' }, { notifiedAt: null, notifiedSeverity: null }),
+      record('theirs', { kind: 'host', host: 'there', app: 'shop' }, { notifiedAt: null, notifiedSeverity: null }),
+    ]);
+    assert.equal(owedNotifications(state, 'here'), 3);
+    assert.equal(owedNotifications(new Map([record('delivered', queue, {})]), 'here'), 0);
   });
 });
