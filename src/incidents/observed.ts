@@ -37,6 +37,7 @@ export function observedBy(
   cron?: CronSeen,
 ): (subject: Subject, check: string) => boolean {
   const reachable = new Set(snapshots.filter((s) => s.reachable).map((s) => s.target.name));
+  const configured = new Set(snapshots.map((s) => s.target.name));
   const blind = new Map<string, Set<string>>();
   for (const s of snapshots) {
     if (!s.reachable) continue;
@@ -65,6 +66,8 @@ export function observedBy(
   );
   const apps = new Set(host?.apps.map((a) => a.app) ?? []);
   return (subject, check) => {
+    // A target taken out of the config is watched no more: its incidents resolve (unwatchedBy says why).
+    if ((subject.kind === 'redis' || subject.kind === 'queue') && !configured.has(subject.target)) return true;
     if (subject.kind === 'redis') {
       if (check === 'redis.unreachable') return true;
       return reachable.has(subject.target) && !(blind.get(subject.target)?.has(check) ?? false);
@@ -82,5 +85,26 @@ export function observedBy(
     if (partial.has(subject.target) && !seen.has(key)) return false;
     if (check.startsWith('schedule.') && unscheduled.has(key)) return false;
     return reachable.has(subject.target) && !unreadable.has(key);
+  };
+}
+
+/**
+ * Why an incident that resolves this poll was not seen to recover, when that is so: its queue was
+ * not read (taken out of the config, or a discovered queue deleted) or its Redis target is no longer
+ * configured. Its resolution then says "no longer watched", not that the problem went away.
+ */
+export function unwatchedBy(snapshots: readonly RedisSnapshot[]): (subject: Subject) => string | null {
+  const byTarget = new Map(snapshots.map((s) => [s.target.name, s]));
+  let read: Set<string> | undefined;
+  return (subject) => {
+    if (subject.kind !== 'queue' && subject.kind !== 'redis') return null;
+    const snapshot = byTarget.get(subject.target);
+    if (!snapshot) return `no longer watched: Redis target "${subject.target}" is not in this watchdog's config`;
+    if (subject.kind === 'redis' || !snapshot.reachable) return null;
+    read ??= new Set(
+      snapshots.flatMap((s) => (s.reachable ? s.queues.map((q) => targetQueueKey(s.target.name, q.ref)) : [])),
+    );
+    if (read.has(targetQueueKey(subject.target, { prefix: subject.prefix, name: subject.queue }))) return null;
+    return `no longer watched: queue "${subject.queue}" (prefix ${subject.prefix}) on ${subject.target} was not read (taken out of the config, or deleted)`;
   };
 }

@@ -37,6 +37,8 @@ export interface IncidentInput {
   readonly findings: readonly Finding[];
   /** Whether this poll could see a subject at all (an unreachable Redis hides its queues). */
   readonly observed: (subject: Subject, check: string) => boolean;
+  /** Why a subject resolving now is no longer watched (its queue or target left the config), or null. */
+  readonly unwatched?: (subject: Subject) => string | null;
   readonly role: Role;
   readonly scope: Scope;
   readonly now: number;
@@ -231,9 +233,25 @@ async function decideWithGoneHosts(
   }
   const isGone = ofGoneHost(gone);
   const observed = (subject: Subject, check: string): boolean => isGone(subject) || input.observed(subject, check);
-  const tracked = decideIncidents(state, input.findings, observed, input.scope, deps.policy, input.now);
+  const tracked = explainUnwatched(
+    decideIncidents(state, input.findings, observed, input.scope, deps.policy, input.now),
+    input.unwatched,
+  );
   if (gone.size === 0 || afterMs === undefined) return tracked;
   return { ...tracked, decisions: explainExpiry(tracked.decisions, gone, afterMs, input.now) };
+}
+
+/** A resolution of a subject no longer watched says so ("no longer watched: …; resolved after 3h"). */
+function explainUnwatched<T extends { readonly decisions: readonly Decision[] }>(
+  tracked: T,
+  unwatched: IncidentInput['unwatched'],
+): T {
+  if (!unwatched || !tracked.decisions.some((d) => d.notify === 'resolved')) return tracked;
+  const decisions = tracked.decisions.map((decision) => {
+    const why = decision.notify === 'resolved' ? unwatched(decision.record.subject) : null;
+    return why === null ? decision : { ...decision, reason: `${why}; ${decision.reason}` };
+  });
+  return { ...tracked, decisions };
 }
 
 function failedCount(...lists: (readonly Delivered[])[]): number {

@@ -4,7 +4,7 @@ import type { HostSnapshot } from '../collect/host-snapshot.ts';
 import type { PressureSample } from '../linux/pressure-reader.ts';
 import type { CollectCache } from '../collect/redis-snapshot.ts';
 import type { RedisSnapshot } from '../collect/snapshot.ts';
-import { cronSeen, observedBy } from '../incidents/observed.ts';
+import { cronSeen, observedBy, unwatchedBy } from '../incidents/observed.ts';
 import type { Decision } from '../incidents/tracker.ts';
 import { buildReport } from '../report/report.ts';
 import type { Report } from '../report/report.ts';
@@ -160,6 +160,7 @@ export async function runPoll(
   const input = {
     findings,
     observed,
+    unwatched: unwatchedBy(facts.snapshots),
     role,
     scope,
     now: world.now(),

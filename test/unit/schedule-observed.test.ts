@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import type { RedisSnapshot } from '../../src/collect/snapshot.ts';
-import { observedBy } from '../../src/incidents/observed.ts';
+import { observedBy, unwatchedBy } from '../../src/incidents/observed.ts';
 import { queue, scheduler } from '../support/schedules.ts';
 
 const reading = (name: string) => ({ ref: { prefix: 'bull', name }, ok: true as const, figures: {} as never });
@@ -25,5 +25,36 @@ describe('what a poll saw of schedules', () => {
     assert.equal(observed(on('emails'), 'schedule.duplicate'), false);
     assert.equal(observed(on('emails'), 'queue.paused'), true);
     assert.equal(observed(on('reports'), 'schedule.duplicate'), true);
+  });
+});
+
+describe('what is no longer watched', () => {
+  const snapshot = (reachable: boolean) =>
+    ({
+      target: { name: 'main', label: 'main', db: 0 },
+      reachable,
+      server: { evictionPolicy: 'noeviction', maxMemory: 0 },
+      clientList: { ok: true, value: [] },
+      discovery: { truncated: false },
+      queues: reachable ? [reading('emails')] : [],
+    }) as unknown as RedisSnapshot;
+  const on = (target: string, name: string) => ({ kind: 'queue', target, prefix: 'bull', queue: name }) as const;
+
+  it('a queue not read on a reachable target, or any subject of a target taken out of the config', () => {
+    const unwatched = unwatchedBy([snapshot(true)]);
+    assert.equal(unwatched(on('main', 'emails')), null);
+    assert.match(unwatched(on('main', 'retired')) ?? '', /^no longer watched: queue "retired" .* not read/);
+    assert.match(
+      unwatched({ kind: 'redis', target: 'old' }) ?? '',
+      /Redis target "old" is not in this watchdog's config/,
+    );
+    assert.equal(unwatched({ kind: 'redis', target: 'main' }), null);
+    // Such a target's incidents are observed (they resolve, saying why), not kept open forever.
+    assert.equal(observedBy([snapshot(true)])(on('old', 'emails'), 'queue.paused'), true);
+  });
+
+  it('an unreachable target hides its queues: nothing there is called unwatched, nor observed', () => {
+    assert.equal(unwatchedBy([snapshot(false)])(on('main', 'retired')), null);
+    assert.equal(observedBy([snapshot(false)])(on('main', 'retired'), 'queue.paused'), false);
   });
 });
