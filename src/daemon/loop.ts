@@ -15,7 +15,12 @@ export interface LoopState {
   readonly startedAt: number;
   readonly lastStartedAt: number | null;
   readonly lastCompletedAt: number | null;
-  readonly lastResult: PollResult | null;
+  /**
+   * The last completed poll's report (all the endpoints read). Only the report: the rest of a result
+   * (decisions, snapshots) is garbage after onResult, and at 10,000 queues holding it kept ~4 MB
+   * alive from poll to poll (BENCHMARKS.md: V8 then lets the old space grow to ~4× what is live).
+   */
+  readonly lastResult: Pick<PollResult, 'report'> | null;
   readonly lastFailure: string | null;
   readonly polls: number;
   readonly skipped: number;
@@ -121,7 +126,7 @@ export class PollLoop {
       // Kept even when the poll then counts as failed: what it notified was notified.
       this.memory = memory;
       if (controller.signal.aborted) throw new Error('poll budget exceeded');
-      this.state = { ...this.state, lastCompletedAt: now(), lastResult: result, lastFailure: null };
+      this.state = { ...this.state, lastCompletedAt: now(), lastResult: { report: result.report }, lastFailure: null };
       this.hooks.onResult(result, now() - started);
     } catch (error) {
       if (controller.signal.aborted) {
