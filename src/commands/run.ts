@@ -116,7 +116,10 @@ async function startDaemon(config: Config, schedule: string, log: Logger, io: Io
         // A watchdog that could not deliver an alert says so loudly: its heartbeat fails at every
         // poll until the alert is delivered, also at the polls that wait out the retry's backoff.
         const undelivered = result.failedDeliveries > 0 || result.owedDeliveries > 0;
-        void heartbeat(sinks, undelivered ? 'error' : 'ok', durationMs);
+        // Replicas share one monitor: only the one that notifies says `ok` (a follower's `ok` would
+        // hide a leader that stopped polling, and interleave with its `error`); trouble is said by anyone.
+        if (undelivered) void heartbeat(sinks, 'error', durationMs);
+        else if (result.leader) void heartbeat(sinks, 'ok', durationMs);
       },
       onFailure(_reason, durationMs) {
         metrics.pollFailed(durationMs);

@@ -96,6 +96,35 @@ describe('leadership', () => {
       await queue.close();
     }
   });
+
+  it("replicas share one heartbeat monitor: only the leader checks in ok, so a follower's ok cannot hide it", async () => {
+    const file = join(dir, 'beat.yml');
+    await writeFile(file, `redis:\n  url: ${redis.url(3)}\n  allowEmpty: true\nleadership:\n  lease: 2s\n`);
+    // Each replica reports to a Sentry of its own, to tell whose check-ins arrive.
+    const other = await startSentryServer();
+    const a = await startDaemon(['--config', file, '--interval', '1s', '--log-level', 'debug'], {
+      SENTRY_DSN: sentry.dsn(),
+    });
+    try {
+      await until(async () => ((await a.status()).leadership as { leader: boolean }).leader, 10_000, 'a to lead');
+      const b = await startDaemon(['--config', file, '--interval', '1s', '--log-level', 'debug'], {
+        SENTRY_DSN: other.dsn(),
+      });
+      try {
+        const polls = () => b.logs.filter((l) => l.msg === 'poll finished').length;
+        await b.waitForLog(() => polls() >= 3, 15_000);
+        assert.equal(((await b.status()).leadership as { leader: boolean }).leader, false, 'b follows');
+        assert.equal(other.items('check_in').length, 0, 'the follower sent no check-in');
+        await a.stop('SIGKILL');
+        await other.waitFor(() => other.items('check_in').some((c) => c.status === 'ok'), 15_000);
+      } finally {
+        await b.stop();
+      }
+    } finally {
+      await a.stop();
+      await other.close();
+    }
+  });
 });
 
 function continueAll(daemons: ReadonlyArray<{ child: { kill: (signal: NodeJS.Signals) => boolean } }>): void {
