@@ -54,6 +54,8 @@ export async function runCheck(flags: CheckFlags, io: Io = realIo()): Promise<nu
       signal: new AbortController().signal,
       deadline: Number.POSITIVE_INFINITY,
       inFlight: 'fail',
+      // `--redis`, `--queue` or `--prefix`: a look at part of a Redis, not the config of its watchdogs.
+      narrowed: flags.redis !== undefined || (flags.queue?.length ?? 0) > 0 || (flags.prefix?.length ?? 0) > 0,
     });
     // An alert that did not reach Sentry (this run, or an earlier one still owed) makes the check-in an error.
     const undelivered = result.failedDeliveries > 0 || result.owedDeliveries > 0;

@@ -1,5 +1,5 @@
 import type { EvaluationMemo } from '../checks/evaluate.ts';
-import type { Finding } from '../checks/finding.ts';
+import type { Finding, Subject } from '../checks/finding.ts';
 import type { HostSnapshot } from '../collect/host-snapshot.ts';
 import type { PressureSample } from '../linux/pressure-reader.ts';
 import type { CollectCache } from '../collect/redis-snapshot.ts';
@@ -79,6 +79,12 @@ export interface PollResult {
 export interface PollOptions extends Pick<IncidentInput, 'deadline' | 'inFlight'> {
   /** Aborted when the poll is over its budget: it then stops before it notifies anything. */
   readonly signal: AbortSignal;
+  /**
+   * The targets or queues were narrowed on the command line (`check --redis`, `--queue`, `--prefix`):
+   * a look at part of what the watchdogs sharing the state watch, not a config. What it did not read
+   * is not observed (kept as it was), never resolved as "no longer watched".
+   */
+  readonly narrowed?: boolean;
 }
 
 export class PollAborted extends Error {
@@ -151,16 +157,20 @@ export async function runPoll(
   if (options.signal.aborted) throw new PollAborted('poll budget exceeded before the incident stage');
 
   const deps = incidentDeps(world, world.store, options.inFlight);
-  const observed = observedBy(
+  const seen = observedBy(
     facts.snapshots,
     facts.host ?? undefined,
     facts.pressure ? config.host : undefined,
     cronSeen(facts, config.host),
   );
+  const unwatched = unwatchedBy(facts.snapshots);
+  const observed = options.narrowed
+    ? (subject: Subject, check: string): boolean => unwatched(subject) === null && seen(subject, check)
+    : seen;
   const input = {
     findings,
     observed,
-    unwatched: unwatchedBy(facts.snapshots),
+    ...(!options.narrowed && { unwatched }),
     role,
     scope,
     now: world.now(),
