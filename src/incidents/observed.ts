@@ -37,7 +37,6 @@ export function observedBy(
   cron?: CronSeen,
 ): (subject: Subject, check: string) => boolean {
   const reachable = new Set(snapshots.filter((s) => s.reachable).map((s) => s.target.name));
-  const configured = new Set(snapshots.map((s) => s.target.name));
   const blind = new Map<string, Set<string>>();
   for (const s of snapshots) {
     if (!s.reachable) continue;
@@ -66,8 +65,6 @@ export function observedBy(
   );
   const apps = new Set(host?.apps.map((a) => a.app) ?? []);
   return (subject, check) => {
-    // A target taken out of the config is watched no more: its incidents resolve (unwatchedBy says why).
-    if ((subject.kind === 'redis' || subject.kind === 'queue') && !configured.has(subject.target)) return true;
     if (subject.kind === 'redis') {
       if (check === 'redis.unreachable') return true;
       return reachable.has(subject.target) && !(blind.get(subject.target)?.has(check) ?? false);
@@ -90,8 +87,11 @@ export function observedBy(
 
 /**
  * Why an incident that resolves this poll was not seen to recover, when that is so: its queue was
- * not read (taken out of the config, or a discovered queue deleted) or its Redis target is no longer
- * configured. Its resolution then says "no longer watched", not that the problem went away.
+ * not read on a reachable target (taken out of the config, or a discovered queue deleted). Its
+ * resolution then says "no longer watched", not that the problem went away. A target (or an app)
+ * that is not in this config is not observed at all: its incidents are kept, because watchdogs with
+ * other configs may share the namespace (two apps on one Redis database, see redis.tenant-collision),
+ * and this one cannot tell a target taken out of its config from one that is theirs.
  */
 export function unwatchedBy(snapshots: readonly RedisSnapshot[]): (subject: Subject) => string | null {
   const byTarget = new Map(snapshots.map((s) => [s.target.name, s]));
@@ -99,8 +99,7 @@ export function unwatchedBy(snapshots: readonly RedisSnapshot[]): (subject: Subj
   return (subject) => {
     if (subject.kind !== 'queue' && subject.kind !== 'redis') return null;
     const snapshot = byTarget.get(subject.target);
-    if (!snapshot) return `no longer watched: Redis target "${subject.target}" is not in this watchdog's config`;
-    if (subject.kind === 'redis' || !snapshot.reachable) return null;
+    if (!snapshot || subject.kind === 'redis' || !snapshot.reachable) return null;
     read ??= new Set(
       snapshots.flatMap((s) => (s.reachable ? s.queues.map((q) => targetQueueKey(s.target.name, q.ref)) : [])),
     );
