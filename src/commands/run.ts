@@ -159,6 +159,7 @@ async function startDaemon(config: Config, schedule: string, log: Logger, io: Io
 
   return {
     async stop() {
+      const stopping = io.now();
       await loop.stop(5_000);
       // A restart half done (SIGTERM sent, not yet verified) is worse than a late exit: give it the rest of the budget.
       const inProgress = await remediation.stop(0);
@@ -170,7 +171,10 @@ async function startDaemon(config: Config, schedule: string, log: Logger, io: Io
       }
       // Notifications Sentry has not answered yet are not taken for delivered: what does not arrive
       // within the flush's budget is saved as owed (before the lease goes), and the next watchdog sends it.
-      const flushMs = Math.min(config.sentry.deliveryTimeoutMs, 2_000);
+      // Within the shutdown budget, keeping a second for the lease and the rest: a poll and a restart
+      // that used their whole graces (5 s + 3 s + 1 s) leave the flush what remains, not 2 s more.
+      const left = SHUTDOWN_BUDGET_MS - 1_000 - (io.now() - stopping);
+      const flushMs = Math.max(100, Math.min(config.sentry.deliveryTimeoutMs, 2_000, left));
       const settling = io.now();
       await loop.settle(flushMs);
       await leadership.stop();
