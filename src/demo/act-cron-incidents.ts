@@ -34,10 +34,13 @@ export const backupInPeakHours: Act = async ({ io, queue, configs, show, conclud
 };
 
 const PERIOD_MS = 10_000;
-/** Waits until `offsetMs` into the next 10 s slot: runners started then agree on the slot, as cron's do. */
-const nextSlot = async (offsetMs: number): Promise<void> => {
+/**
+ * Waits until 1 s before the next 10 s boundary. exec takes the nearest boundary as the slot, so
+ * runners started then agree on it while each reads the clock within 6 s, however loaded the machine.
+ */
+const beforeNextSlot = async (): Promise<void> => {
   const into = Date.now() % PERIOD_MS;
-  await sleep((offsetMs - into + PERIOD_MS) % PERIOD_MS || PERIOD_MS);
+  await sleep((PERIOD_MS - 1_000 - into + PERIOD_MS) % PERIOD_MS || PERIOD_MS);
 };
 
 /**
@@ -51,7 +54,7 @@ export const clonedServer: Act = async ({ io, configs, show, conclude }) => {
   io.say('  web-1 and its clone web-1-clone both start "watchdog exec --key invoices --period 10s -- send-invoices".');
   const job = ['--config', configs.ours, '--key', 'invoices', '--period', '10s', '--'];
   const sendInvoices = [process.execPath, '-e', 'setTimeout(() => {}, 500)'];
-  await nextSlot(1_000);
+  await beforeNextSlot();
   const [original, clone] = await Promise.all([
     execAs('web-1', [...job, ...sendInvoices]),
     execAs('web-1-clone', [...job, ...sendInvoices]),
@@ -61,7 +64,7 @@ export const clonedServer: Act = async ({ io, configs, show, conclude }) => {
   const doubled = await check(configs.ours);
   show(doubled.report.findings.filter((f) => f.check === 'schedule.duplicate-run'));
   io.say("  Fix: remove the line from the clone's crontab; the next slot runs on web-1 alone.");
-  await nextSlot(1_000);
+  await beforeNextSlot();
   await execAs('web-1', [...job, ...sendInvoices]);
   const fixed = await checkUntil(configs.ours, (r) => !has(r, 'schedule.duplicate-run'), 15_000);
   return conclude({
