@@ -126,12 +126,19 @@ export function recordOutcomes(
  * backoff of a failed delivery, or unobserved since) and resolutions kept in the outbox. While any
  * is owed the watchdog cannot deliver an alert, and its heartbeat says so at every poll, not only
  * at the polls that retry. Another host's process incidents are that host's watchdog's to deliver
- * (a leader holds them as it loaded them).
+ * (a leader holds them as it loaded them). An open one of this host that its config no longer
+ * watches (`watched` false: an app taken out, `pressure` or `cron.enabled` off) is never observed,
+ * so never retried: not counted, or the heartbeat would say error for good.
  */
-export function owedNotifications(state: ReadonlyMap<string, IncidentRecord>, host: string): number {
+export function owedNotifications(
+  state: ReadonlyMap<string, IncidentRecord>,
+  host: string,
+  watched: (subject: IncidentRecord['subject']) => boolean = () => true,
+): number {
   let owed = 0;
   for (const record of state.values()) {
     if (record.subject.kind === 'host' && record.subject.host !== host) continue;
+    if (record.resolvedAt == null && !watched(record.subject)) continue;
     if (record.resolvedAt != null || (record.openedAt !== null && record.notifiedAt === null)) owed += 1;
   }
   return owed;

@@ -1,5 +1,7 @@
 import type { EvaluationMemo } from '../checks/evaluate.ts';
+import { CRON_SUBJECT } from '../checks/finding.ts';
 import type { Finding, Subject } from '../checks/finding.ts';
+import type { Config } from '../config/types.ts';
 import type { HostSnapshot } from '../collect/host-snapshot.ts';
 import type { PressureSample } from '../linux/pressure-reader.ts';
 import type { CollectCache } from '../collect/redis-snapshot.ts';
@@ -188,9 +190,20 @@ export async function runPoll(
       decisions: incidents.decisions,
       undelivered: incidents.undelivered,
       failedDeliveries: incidents.failed,
-      owedDeliveries: owedNotifications(incidents.memory.state, config.host),
+      owedDeliveries: owedNotifications(incidents.memory.state, config.host, ownWatch(config)),
     },
     memory: { ...next, incidents: incidents.memory, inFlight: incidents.inFlight },
+  };
+}
+
+/** Whether this config still watches a subject of its own host (its apps, the pressure, the crontabs). */
+function ownWatch(config: Config): (subject: Subject) => boolean {
+  const apps = new Set(config.apps.map((a) => a.name));
+  return (subject) => {
+    if (subject.kind !== 'host' || subject.host !== config.host) return true;
+    if (subject.app === '') return config.pressure.enabled;
+    if (subject.app.startsWith(CRON_SUBJECT)) return config.cron.enabled;
+    return apps.has(subject.app);
   };
 }
 

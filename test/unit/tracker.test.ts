@@ -221,5 +221,8 @@ describe('owed notifications (the heartbeat says error while any is owed)', () =
     ]);
     assert.equal(owedNotifications(state, 'here'), 3);
     assert.equal(owedNotifications(new Map([record('delivered', queue, {})]), 'here'), 0);
+    // An app taken out of the config is never observed again, so never retried: not owed for good.
+    const watched = (subject: { kind: string; app?: string }) => subject.kind !== 'host' || subject.app !== 'shop';
+    assert.equal(owedNotifications(state, 'here', watched), 2);
   });
 });
