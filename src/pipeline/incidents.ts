@@ -126,9 +126,10 @@ export function recordOutcomes(
  * backoff of a failed delivery, or unobserved since) and resolutions kept in the outbox. While any
  * is owed the watchdog cannot deliver an alert, and its heartbeat says so at every poll, not only
  * at the polls that retry. Another host's process incidents are that host's watchdog's to deliver
- * (a leader holds them as it loaded them). An open one of this host that its config no longer
- * watches (`watched` false: an app taken out, `pressure` or `cron.enabled` off) is never observed,
- * so never retried: not counted, or the heartbeat would say error for good.
+ * (a leader holds them as it loaded them). An open one its config does not watch (`watched` false:
+ * a Redis target not in it, or on this host an app taken out, `pressure` or `cron.enabled` off) is
+ * never observed, so never retried by this watchdog: not counted, or its heartbeat would say error
+ * for good.
  */
 export function owedNotifications(
   state: ReadonlyMap<string, IncidentRecord>,

@@ -196,10 +196,15 @@ export async function runPoll(
   };
 }
 
-/** Whether this config still watches a subject of its own host (its apps, the pressure, the crontabs). */
+/**
+ * Whether this config watches a subject: its Redis targets (another config sharing the namespace
+ * owns the rest), and on its own host its apps, the pressure, the crontabs.
+ */
 function ownWatch(config: Config): (subject: Subject) => boolean {
   const apps = new Set(config.apps.map((a) => a.name));
+  const targets = new Set(config.targets.map((t) => t.name));
   return (subject) => {
+    if (subject.kind === 'queue' || subject.kind === 'redis') return targets.has(subject.target);
     if (subject.kind !== 'host' || subject.host !== config.host) return true;
     if (subject.app === '') return config.pressure.enabled;
     if (subject.app.startsWith(CRON_SUBJECT)) return config.cron.enabled;

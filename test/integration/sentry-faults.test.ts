@@ -23,8 +23,8 @@ after(async () => {
   await redis.stop();
 });
 
-async function pause(name: string): Promise<void> {
-  const queue = new Queue(name, { connection: { host: '127.0.0.1', port: redis.port } });
+async function pause(name: string, db = 0): Promise<void> {
+  const queue = new Queue(name, { connection: { host: '127.0.0.1', port: redis.port, db } });
   await queue.add('job', {});
   await queue.pause();
   await queue.close();
@@ -148,12 +148,14 @@ describe('delivery failures', () => {
 
 describe('the heartbeat while an alert is owed', () => {
   it('says error at every poll until the alert Sentry refused is delivered, not only at the polls that retry it', async (t) => {
-    await pause('owed');
+    // Its own database: its own incident state, not the undelivered incidents the tests above left
+    // (their resolutions, refused while this test's Sentry refuses events, would be owed too).
+    await pause('owed', 8);
     const from = sentry.envelopes.length;
     // Sentry's error quota used up: events are refused, cron check-ins still taken.
     sentry.respondTo('event', 503);
     t.after(() => sentry.respondTo('event', null));
-    const daemon = await startDaemon(['--redis', redis.url(), '--queue', 'owed', '--interval', '1s'], {
+    const daemon = await startDaemon(['--redis', redis.url(8), '--queue', 'owed', '--interval', '1s'], {
       SENTRY_DSN: sentry.dsn(),
     });
     try {
