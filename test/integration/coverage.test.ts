@@ -11,6 +11,7 @@ import { startRedis } from '../../src/demo/redis-server.ts';
 import type { RedisServer } from '../../src/demo/redis-server.ts';
 import { until } from '../../src/until.ts';
 import { checkJson, findingsOf } from '../support/cli.ts';
+import { startClusterNode } from '../support/cluster-node.ts';
 import { startDaemon } from '../support/daemon.ts';
 
 let redis: RedisServer;
@@ -185,19 +186,7 @@ describe('Redis Cluster (issue: nodes that do not own the queues answer OK)', ()
     t.after(async () => {
       for (const node of nodes) await node.stop();
     });
-    for (let i = 0; i < 3; i += 1) {
-      const nodeDir = await mkdtemp(join(tmpdir(), 'qw-cluster-'));
-      nodes.push(
-        await startRedis([
-          '--cluster-enabled',
-          'yes',
-          '--cluster-config-file',
-          join(nodeDir, 'nodes.conf'),
-          '--dir',
-          nodeDir,
-        ]),
-      );
-    }
+    for (let i = 0; i < 3; i += 1) nodes.push(await startClusterNode());
     const created = spawnSync(
       'redis-cli',
       ['--cluster', 'create', ...nodes.map((n) => `127.0.0.1:${n.port}`), '--cluster-yes'],

@@ -10,6 +10,7 @@ import { Queue } from 'bullmq';
 import { startRedis } from '../../src/demo/redis-server.ts';
 import type { RedisServer } from '../../src/demo/redis-server.ts';
 import { runCli } from '../support/cli.ts';
+import { startClusterNode } from '../support/cluster-node.ts';
 import type { JsonFinding } from '../support/cli.ts';
 
 let redis: RedisServer;
@@ -57,19 +58,8 @@ describe('watchdog schedules: coverage is part of its verdict, as in check', () 
   });
 
   it('a Redis Cluster node is UNKNOWN (redis.cluster-unsupported), not "OK - 0 scheduler(s)"', async (t) => {
-    const nodeDir = await mkdtemp(join(tmpdir(), 'qw-cluster-'));
-    const node = await startRedis([
-      '--cluster-enabled',
-      'yes',
-      '--cluster-config-file',
-      join(nodeDir, 'nodes.conf'),
-      '--dir',
-      nodeDir,
-    ]);
-    t.after(async () => {
-      await node.stop();
-      await rm(nodeDir, { recursive: true, force: true });
-    });
+    const node = await startClusterNode();
+    t.after(() => node.stop());
     const { code, report } = await schedulesJson(['--redis', node.url(0)]);
     assert.deepEqual(
       report.findings.map((f) => [f.check, f.severity]),
